@@ -1,0 +1,28 @@
+// Subcommands of the `mpdrill` binary. Each lives in its own cmd_*.cc and returns the process
+// exit code: 0 success, 1 test failure / violations found, 2 bad input or usage, 3 environment.
+#ifndef MPDRILL_CLI_COMMANDS_H_
+#define MPDRILL_CLI_COMMANDS_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace mpdrill::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitEnvironment = 3;
+
+struct CommandIo {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// `args` excludes the program and subcommand names.
+int RunDecode(const std::vector<std::string>& args, CommandIo io);
+int RunLint(const std::vector<std::string>& args, CommandIo io);
+
+}  // namespace mpdrill::cli
+
+#endif  // MPDRILL_CLI_COMMANDS_H_

@@ -1,0 +1,67 @@
+// mpdrill: packetdrill-style conformance and fuzz testing for Multipath TCP.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace mpdrill::cli {
+namespace {
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(const std::vector<std::string>&, CommandIo);
+};
+
+constexpr Command kCommands[] = {
+    {"decode", "print every MPTCP option of a pcap/pcapng capture (text or JSON Lines)", RunDecode},
+    {"lint", "parse packetdrill scripts and report syntax errors with file:line:col", RunLint},
+};
+
+void PrintUsage(std::ostream& os) {
+  os << "usage: mpdrill <command> [options] [args]\n"
+        "\n"
+        "mpdrill tests Multipath TCP (RFC 8684) stacks: it decodes and checks captures, parses\n"
+        "packetdrill scripts with the MPTCP extensions, and runs them against the kernel.\n"
+        "\n"
+        "commands:\n";
+  for (const Command& c : kCommands) {
+    os << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+  }
+  os << "\n"
+        "Run 'mpdrill <command> --help' for a command's options.\n"
+        "Exit codes: 0 success, 1 test failure or violations, 2 bad input or usage,\n"
+        "3 environment (missing privilege, TUN or namespace support).\n";
+}
+
+}  // namespace
+}  // namespace mpdrill::cli
+
+int main(int argc, char** argv) {
+  using namespace mpdrill::cli;
+  if (argc < 2) {
+    PrintUsage(std::cerr);
+    return kExitBadInput;
+  }
+  const std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    PrintUsage(std::cout);
+    return kExitOk;
+  }
+  if (name == "--version") {
+    std::cout << "mpdrill 0.1.0\n";
+    return kExitOk;
+  }
+  for (const Command& c : kCommands) {
+    if (c.name == name) {
+      std::vector<std::string> args(argv + 2, argv + argc);
+      return c.run(args, CommandIo{std::cout, std::cerr});
+    }
+  }
+  std::cerr << "mpdrill: unknown command '" << name << "'\n\n";
+  PrintUsage(std::cerr);
+  return kExitBadInput;
+}

@@ -1,0 +1,157 @@
+#include "engine/crypto/mptcp_crypto.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <cstdlib>
+
+#include "base/bytes.h"
+
+namespace mpdrill::crypto {
+namespace {
+
+using Digest = std::array<std::uint8_t, SHA256_DIGEST_LENGTH>;
+
+std::uint64_t LoadBig64(const std::uint8_t* p) {
+  std::uint64_t v = 0;
+  ByteReader r(Bytes(p, 8));
+  r.ReadU64(&v);  // 8 bytes are always there
+  return v;
+}
+
+Digest Sha256Of(Bytes data) {
+  Digest out{};
+  // SHA256() is not deprecated in OpenSSL 3 and never fails on in-memory input.
+  SHA256(data.data(), data.size(), out.data());
+  return out;
+}
+
+// HMAC-SHA256 with key = key1 ‖ key2 (big-endian), as every MPTCP HMAC is keyed
+// (RFC 8684 §3.2, §3.4.1).
+Digest HmacSha256(std::uint64_t key1, std::uint64_t key2, Bytes message) {
+  std::array<std::uint8_t, 16> key{};
+  ByteWriter w(key);
+  w.WriteU64(key1);
+  w.WriteU64(key2);
+  Digest out{};
+  unsigned int out_len = 0;
+  // HMAC() is the one-shot API kept (not deprecated) in OpenSSL 3.
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), message.data(), message.size(),
+           out.data(), &out_len) == nullptr ||
+      out_len != out.size()) {
+    std::abort();  // only on a broken libcrypto: an invariant, not an input error
+  }
+  return out;
+}
+
+std::array<std::uint8_t, 8> NonceMessage(std::uint32_t first, std::uint32_t second) {
+  std::array<std::uint8_t, 8> msg{};
+  ByteWriter w(msg);
+  w.WriteU32(first);
+  w.WriteU32(second);
+  return msg;
+}
+
+}  // namespace
+
+// K1 (RFC 8684 §3.1): token = most significant 32 bits of SHA-256(key).
+std::uint32_t Token(std::uint64_t key) {
+  std::array<std::uint8_t, 8> k{};
+  ByteWriter(k).WriteU64(key);
+  const Digest d = Sha256Of(k);
+  return static_cast<std::uint32_t>(LoadBig64(d.data()) >> 32);
+}
+
+// K1 (RFC 8684 §3.1): IDSN = least significant 64 bits of SHA-256(key).
+std::uint64_t Idsn(std::uint64_t key) {
+  std::array<std::uint8_t, 8> k{};
+  ByteWriter(k).WriteU64(key);
+  const Digest d = Sha256Of(k);
+  return LoadBig64(d.data() + d.size() - 8);
+}
+
+// K2 (RFC 8684 §3.2).
+std::array<std::uint8_t, 32> JoinHmac(std::uint64_t key_a, std::uint64_t key_b,
+                                      std::uint32_t nonce_a, std::uint32_t nonce_b) {
+  const auto msg = NonceMessage(nonce_a, nonce_b);
+  return HmacSha256(key_a, key_b, msg);
+}
+
+std::uint64_t JoinSynAckHmac(std::uint64_t key_b, std::uint64_t key_a, std::uint32_t nonce_b,
+                             std::uint32_t nonce_a) {
+  const auto full = JoinHmac(key_b, key_a, nonce_b, nonce_a);
+  return LoadBig64(full.data());
+}
+
+std::array<std::uint8_t, 20> JoinAckHmac(std::uint64_t key_a, std::uint64_t key_b,
+                                         std::uint32_t nonce_a, std::uint32_t nonce_b) {
+  const auto full = JoinHmac(key_a, key_b, nonce_a, nonce_b);
+  std::array<std::uint8_t, 20> out{};
+  ByteReader(full).ReadArray(&out);
+  return out;
+}
+
+// K3 (RFC 8684 §3.4.1): message = Address ID ‖ Address ‖ Port (two zero bytes when absent).
+std::uint64_t AddAddrHmac(std::uint64_t key_sender, std::uint64_t key_receiver,
+                          std::uint8_t address_id, std::span<const std::uint8_t> address,
+                          std::optional<std::uint16_t> port) {
+  std::array<std::uint8_t, 1 + 16 + 2> msg{};
+  ByteWriter w(msg);
+  w.WriteU8(address_id);
+  // Addresses longer than IPv6 are cut to 16 bytes; callers pass 4 or 16.
+  w.WriteBytes(address.size() <= 16 ? address : address.first(16));
+  w.WriteU16(port.value_or(0));
+  const Digest d = HmacSha256(key_sender, key_receiver, w.written());
+  return LoadBig64(d.data() + d.size() - 8);
+}
+
+// K4 (RFC 8684 §3.3.1): the pseudo-header {DSN 64, SSN 32, data-level length 16, zero 16}
+// is summed before the payload; the Linux kernel (__mptcp_make_csum) does the same with
+// csum_partial over the big-endian header, then csum_fold (fold to 16 bits and complement).
+DssChecksum::DssChecksum(std::uint64_t dsn, std::uint32_t ssn, std::uint16_t data_level_length) {
+  std::array<std::uint8_t, 16> header{};
+  ByteWriter w(header);
+  w.WriteU64(dsn);
+  w.WriteU32(ssn);
+  w.WriteU16(data_level_length);
+  w.WriteU16(0);
+  Add(header);
+}
+
+void DssChecksum::Add(std::span<const std::uint8_t> payload) {
+  std::size_t i = 0;
+  const std::size_t n = payload.size();
+  if (odd_ && n > 0) {
+    sum_ += payload[0];  // low byte of the 16-bit word started in the previous piece
+    odd_ = false;
+    i = 1;
+  }
+  // Sum big-endian 16-bit words in a 64-bit accumulator; fold every so often so the sum can
+  // never overflow (2^47 words before that could happen: one fold per 64 KiB is plenty).
+  std::uint64_t acc = 0;
+  std::size_t words = 0;
+  for (; i + 1 < n; i += 2) {
+    acc += static_cast<std::uint32_t>(payload[i] << 8 | payload[i + 1]);
+    if (++words == 65536) {
+      sum_ += acc;
+      acc = 0;
+      words = 0;
+    }
+  }
+  sum_ += acc;
+  if (i < n) {
+    sum_ += static_cast<std::uint32_t>(payload[i]) << 8;  // high byte; the next Add completes it
+    odd_ = true;
+  }
+  // Keep sum_ bounded across many Add calls.
+  sum_ = (sum_ & 0xffffffffu) + (sum_ >> 32);
+}
+
+std::uint16_t DssChecksum::Finish() const {
+  std::uint64_t s = sum_;
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return static_cast<std::uint16_t>(~s & 0xffff);
+}
+
+}  // namespace mpdrill::crypto

@@ -1,0 +1,169 @@
+// Known-answer tests for RFC 8684 K1-K4.
+//
+// Unless said otherwise, expected values were computed independently with python3:
+//   import hashlib, hmac, struct
+//   sha = hashlib.sha256(struct.pack('>Q', key)).digest()        # K1: token sha[:4], IDSN sha[-8:]
+//   hm = lambda k1, k2, m: hmac.new(struct.pack('>QQ', k1, k2), m, hashlib.sha256).digest()
+//   csum = RFC 1071 sum of big-endian 16-bit words (odd tail padded with 0), folded, inverted,
+//          over struct.pack('>QIHH', dsn, ssn, dll, 0) + payload                # K4
+#include "engine/crypto/mptcp_crypto.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+namespace mpdrill::crypto {
+namespace {
+
+constexpr std::uint64_t kKeyA = 0x0123456789abcdefULL;
+constexpr std::uint64_t kKeyB = 0xfedcba9876543210ULL;
+constexpr std::uint32_t kNonceA = 0x11223344;
+constexpr std::uint32_t kNonceB = 0xaabbccdd;
+
+template <std::size_t N>
+std::array<std::uint8_t, N> FromHex(const char (&hex)[2 * N + 1]) {
+  std::array<std::uint8_t, N> out{};
+  auto nibble = [](char c) -> std::uint8_t {
+    return static_cast<std::uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  };
+  for (std::size_t i = 0; i < N; ++i) {
+    out[i] = static_cast<std::uint8_t>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  }
+  return out;
+}
+
+// K1 (RFC 8684 §3.1).
+TEST(TokenIdsn, KnownAnswers) {
+  EXPECT_EQ(Token(0x0123456789abcdefULL), 0x55c53f5du);
+  EXPECT_EQ(Idsn(0x0123456789abcdefULL), 0x570762cd38be9818ULL);
+  EXPECT_EQ(Token(0), 0xaf5570f5u);
+  EXPECT_EQ(Idsn(0), 0xe5b2328de0e83dfcULL);
+  EXPECT_EQ(Token(0xffffffffffffffffULL), 0x12a3ae44u);
+  EXPECT_EQ(Idsn(0xffffffffffffffffULL), 0x57fb595bbbacf0caULL);
+  EXPECT_EQ(Token(0xfedcba9876543210ULL), 0x18f9781bu);
+  EXPECT_EQ(Idsn(0xfedcba9876543210ULL), 0x280818bf0fa7e28eULL);
+}
+
+// The Linux kernel's net/mptcp/crypto_test.c vectors: its key and message strings are used as
+// raw ASCII bytes (key1 = first 8 characters, key2 = last 8, nonces = 4 characters each).
+// Cross-checked with python3 hmac.new(b"0b0b0b0b0b0b0b0b", b"48692054", sha256).
+TEST(JoinHmac, KernelCryptoTestVectors) {
+  EXPECT_EQ(JoinHmac(0x3062306230623062ULL, 0x3062306230623062ULL, 0x34383639, 0x32303534),
+            FromHex<32>("8385e24fb4235ac37556b6b886db106284a1da671699f46db1f235ec622dcafa"));
+  EXPECT_EQ(JoinHmac(0x6161616161616161ULL, 0x6161616161616161ULL, 0x64646464, 0x64646464),
+            FromHex<32>("2c5e219164ff1dca1c4a92318d847bb6b9d44492984e1eb71aff9022f71046e9"));
+  EXPECT_EQ(JoinHmac(0x3031303230333034ULL, 0x3035303630373038ULL, 0x63646364, 0x63646364),
+            FromHex<32>("e73b9ba9969969cefb04aa0d6df18ec2fcc075b6f23b4d8c4da736a5dbbc6e7d"));
+}
+
+// K2 (RFC 8684 §3.2): python hm(kA, kB, pack('>II', rA, rB)).
+TEST(JoinHmac, FullDigest) {
+  EXPECT_EQ(JoinHmac(kKeyA, kKeyB, kNonceA, kNonceB),
+            FromHex<32>("f61753d6b8ac227764b9d1b17a6f5ceeec9d1a8a4351afe5408a31e58cbbe7ba"));
+}
+
+// SYN/ACK from B: hm(kB, kA, pack('>II', rB, rA))[:8].
+TEST(JoinHmac, SynAckIsLeftmost64BitsWithBsKeyFirst) {
+  EXPECT_EQ(JoinSynAckHmac(kKeyB, kKeyA, kNonceB, kNonceA), 0x3bae5abc810a33c2ULL);
+  // Swapping the roles must change the value (the key order matters).
+  EXPECT_NE(JoinSynAckHmac(kKeyA, kKeyB, kNonceA, kNonceB), 0x3bae5abc810a33c2ULL);
+}
+
+// Third ACK from A: hm(kA, kB, pack('>II', rA, rB))[:20].
+TEST(JoinHmac, AckIsLeftmost160Bits) {
+  EXPECT_EQ(JoinAckHmac(kKeyA, kKeyB, kNonceA, kNonceB),
+            FromHex<20>("f61753d6b8ac227764b9d1b17a6f5ceeec9d1a8a"));
+}
+
+// K3 (RFC 8684 §3.4.1): hm(kS, kR, bytes([id]) + addr + port)[-8:].
+TEST(AddAddrHmac, Ipv4WithoutPortUsesTwoZeroBytes) {
+  const std::uint8_t addr[] = {198, 51, 100, 2};
+  EXPECT_EQ(AddAddrHmac(kKeyA, kKeyB, 5, addr, std::nullopt), 0xa1e5a4d8f5043fb6ULL);
+  // "absent" and port 0 are the same message.
+  EXPECT_EQ(AddAddrHmac(kKeyA, kKeyB, 5, addr, 0), 0xa1e5a4d8f5043fb6ULL);
+}
+
+TEST(AddAddrHmac, Ipv4WithPort) {
+  const std::uint8_t addr[] = {198, 51, 100, 2};
+  EXPECT_EQ(AddAddrHmac(kKeyA, kKeyB, 5, addr, 8080), 0xad8bc392533ee6e8ULL);
+}
+
+TEST(AddAddrHmac, Ipv6WithPort) {
+  const auto addr = FromHex<16>("20010db8000000000000000000000002");
+  EXPECT_EQ(AddAddrHmac(kKeyB, kKeyA, 9, addr, 443), 0x17ac1e3f512468adULL);
+}
+
+// K4 (RFC 8684 §3.3.1): python csum(pack('>QIHH', dsn, ssn, dll, 0) + payload).
+TEST(DssChecksum, PseudoHeaderOnly) {
+  EXPECT_EQ(DssChecksum(0x0102030405060708ULL, 1, 0).Finish(), 0xefea);
+  EXPECT_EQ(DssChecksum(0, 0, 0).Finish(), 0xffff);
+}
+
+std::vector<std::uint8_t> Payload107() {
+  std::vector<std::uint8_t> p(100);
+  std::iota(p.begin(), p.end(), std::uint8_t{1});  // 1..100
+  p.insert(p.end(), 7, 0xff);
+  return p;
+}
+
+TEST(DssChecksum, OddLengthPayloadInOnePiece) {
+  const auto p = Payload107();
+  DssChecksum c(0x0123456789abcdefULL, 0x1000, 107);
+  c.Add(p);
+  EXPECT_EQ(c.Finish(), 0x846e);
+}
+
+// A mapping can span segments: every split point, including odd ones, gives the same value.
+TEST(DssChecksum, AnySplitIntoTwoOrThreePiecesGivesTheSameValue) {
+  const auto p = Payload107();
+  const std::span<const std::uint8_t> all(p);
+  for (std::size_t i = 0; i <= p.size(); ++i) {
+    for (std::size_t j = i; j <= p.size(); j += 13) {
+      DssChecksum c(0x0123456789abcdefULL, 0x1000, 107);
+      c.Add(all.first(i));
+      c.Add(all.subspan(i, j - i));
+      c.Add(all.subspan(j));
+      ASSERT_EQ(c.Finish(), 0x846e) << "split at " << i << " and " << j;
+    }
+  }
+}
+
+TEST(DssChecksum, ByteByByteAndEmptyPieces) {
+  const auto p = Payload107();
+  DssChecksum c(0x0123456789abcdefULL, 0x1000, 107);
+  for (std::uint8_t b : p) {
+    c.Add({});
+    c.Add(std::span<const std::uint8_t>(&b, 1));
+  }
+  EXPECT_EQ(c.Finish(), 0x846e);
+}
+
+// A receiver's check: summing the pseudo-header with the checksum field filled in, plus the
+// payload, yields zero after the final complement (RFC 1071 property the kernel relies on).
+TEST(DssChecksum, ValueVerifiesToZero) {
+  const auto p = Payload107();
+  DssChecksum c(0x0123456789abcdefULL, 0x1000, 107);
+  c.Add(p);
+  const std::uint16_t sum = c.Finish();
+  DssChecksum verify(0x0123456789abcdefULL, 0x1000, 107);
+  const std::uint8_t field[] = {static_cast<std::uint8_t>(sum >> 8),
+                                static_cast<std::uint8_t>(sum)};
+  verify.Add(field);  // lands at an even offset after the 16-byte header
+  verify.Add(p);
+  EXPECT_EQ(verify.Finish(), 0x0000);
+}
+
+// Large payloads must not overflow the accumulator: 1 MiB of 0xff words sums to 0xffff.
+TEST(DssChecksum, LargePayloadDoesNotOverflow) {
+  std::vector<std::uint8_t> big(1 << 20, 0xff);
+  DssChecksum c(0, 0, 0);
+  for (int i = 0; i < 64; ++i) c.Add(big);
+  // 0xffff is negative zero: the header's zero sum plus any number of 0xffff words folds to
+  // 0xffff, whose complement is 0.
+  EXPECT_EQ(c.Finish(), 0x0000);
+}
+
+}  // namespace
+}  // namespace mpdrill::crypto

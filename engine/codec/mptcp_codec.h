@@ -3,6 +3,8 @@
 #ifndef MPDRILL_ENGINE_CODEC_MPTCP_CODEC_H_
 #define MPDRILL_ENGINE_CODEC_MPTCP_CODEC_H_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -23,12 +25,17 @@ struct SegmentInfo {
   std::optional<std::uint32_t> payload_length;
 };
 
+// kViolation: the option breaks a MUST of RFC 8684. kInfo: worth reporting but legitimate
+// (an infinite mapping, an unknown subtype kept per E1); never a failure on its own.
+enum class Severity : std::uint8_t { kViolation, kInfo };
+
 // A rule broken by one option, found without state. Offset counts from the option's kind byte.
 struct Violation {
   RuleId rule;
   std::uint8_t offset;
   // Unique, greppable reason (static storage), e.g. "mp_capable: version is not 1".
   std::string_view reason;
+  Severity severity = Severity::kViolation;
   friend bool operator==(const Violation&, const Violation&) = default;
 };
 
@@ -55,18 +62,20 @@ enum class DecodeErrorCode : std::uint8_t {
   kMpJoinLength,           // not 12/16/24 (J1)
   kDssLength,              // length != 4 + ack + map (+2) per flags (D1)
   kAddAddrLength,          // not one of the eight ADD_ADDR lengths (A1)
-  kRemoveAddrLength,       // not reachable: every length >= 3 decodes; kept for encode
+  kRemoveAddrLength,       // not reachable: lengths 3..40 decode (R1 is then a Violation)
   kMpPrioLength,           // not 3 (P1)
   kMpFailLength,           // not 12 (F1)
   kMpFastcloseLength,      // not 12 (§3.5)
   kMpTcpRstLength,         // not 4 (T2)
+  kOptionTooLong,          // length byte > 40: cannot fit the TCP option space (A7, G7)
 };
 
 struct DecodeError {
   DecodeErrorCode code;
   RuleId rule;
   std::uint8_t offset;      // of the byte that proved the failure
-  std::string_view reason;  // unique sentence, e.g. "dss: length 9 does not match flags (want 8)"
+  std::string_view reason;  // unique sentence (static storage), e.g. "dss: length does not ..."
+  friend bool operator==(const DecodeError&, const DecodeError&) = default;
 };
 
 struct Decoded {
@@ -85,7 +94,7 @@ struct EncodeParams {
 
 enum class EncodeErrorCode : std::uint8_t {
   kBufferTooSmall,
-  kInconsistentFields,  // e.g. MP_CAPABLE receiver_key without sender_key
+  kInconsistentFields,  // e.g. MP_CAPABLE receiver_key without sender_key, a value too wide
 };
 struct EncodeError {
   EncodeErrorCode code;

@@ -4,6 +4,7 @@
 #ifndef MPDRILL_ENGINE_CODEC_MPTCP_OPTION_H_
 #define MPDRILL_ENGINE_CODEC_MPTCP_OPTION_H_
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>

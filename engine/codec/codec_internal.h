@@ -1,0 +1,85 @@
+// Per-subtype halves of Decode/Encode (one .cc per subtype group). Internal to mpdrill_codec.
+#ifndef MPDRILL_ENGINE_CODEC_CODEC_INTERNAL_H_
+#define MPDRILL_ENGINE_CODEC_CODEC_INTERNAL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "engine/codec/mptcp_codec.h"
+#include "engine/codec/mptcp_option.h"
+
+namespace mpdrill::codec::internal {
+
+using DecodeResult = Result<Decoded, DecodeError>;
+using EncodeStatus = Status<EncodeError>;
+
+inline Unexpected<DecodeError> Fail(DecodeErrorCode code, RuleId rule, std::size_t offset,
+                                    std::string_view reason) {
+  return Unexpected<DecodeError>{
+      DecodeError{code, rule, static_cast<std::uint8_t>(offset > 255 ? 255 : offset), reason}};
+}
+inline Unexpected<EncodeError> Inconsistent(std::string_view reason) {
+  return Unexpected<EncodeError>{EncodeError{EncodeErrorCode::kInconsistentFields, reason}};
+}
+
+// Byte offsets inside an option (RFC 8684 §3: kind, length, subtype|nibble, ...).
+inline constexpr std::uint8_t kOffLength = 1;
+inline constexpr std::uint8_t kOffSubtype = 2;
+inline constexpr std::uint8_t kOffByte3 = 3;
+
+// Segment roles as far as SegmentInfo tells them.
+inline bool IsSyn(const SegmentInfo& s) { return s.syn.has_value() && *s.syn && s.ack.has_value() && !*s.ack; }
+inline bool IsSynAck(const SegmentInfo& s) { return s.syn.has_value() && *s.syn && s.ack.has_value() && *s.ack; }
+inline bool IsNonSyn(const SegmentInfo& s) { return s.syn.has_value() && !*s.syn; }
+
+// Decoders get the whole option, already checked: kind 30, 3 <= size <= 40, length byte == size.
+// `reader` is positioned after byte 2; `nibble` is byte 2's low nibble.
+DecodeResult DecodeMpCapable(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpJoin(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeDss(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeAddAddr(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeRemoveAddr(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpPrio(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpFail(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpFastclose(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpTcpRst(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeOpaque(ByteReader& reader, std::uint8_t subtype, std::uint8_t nibble);
+
+// Length of the whole option built from its named parts.
+std::size_t LengthOf(const MpCapable& o);
+std::size_t LengthOf(const MpJoin& o);
+std::size_t LengthOf(const Dss& o);
+std::size_t LengthOf(const AddAddr& o);
+std::size_t LengthOf(const RemoveAddr& o);
+std::size_t LengthOf(const MpPrio& o);
+std::size_t LengthOf(const MpFail& o);
+std::size_t LengthOf(const MpFastclose& o);
+std::size_t LengthOf(const MpTcpRst& o);
+std::size_t LengthOf(const Experimental& o);
+std::size_t LengthOf(const UnknownSubtype& o);
+
+// Writes byte 2 (subtype|nibble) and the body. The caller wrote kind and length and made sure
+// the buffer holds LengthOf(o) bytes.
+EncodeStatus EncodeBody(const MpCapable& o, ByteWriter& w);
+EncodeStatus EncodeBody(const MpJoin& o, ByteWriter& w);
+EncodeStatus EncodeBody(const Dss& o, ByteWriter& w);
+EncodeStatus EncodeBody(const AddAddr& o, ByteWriter& w);
+EncodeStatus EncodeBody(const RemoveAddr& o, ByteWriter& w);
+EncodeStatus EncodeBody(const MpPrio& o, ByteWriter& w);
+EncodeStatus EncodeBody(const MpFail& o, ByteWriter& w);
+EncodeStatus EncodeBody(const MpFastclose& o, ByteWriter& w);
+EncodeStatus EncodeBody(const MpTcpRst& o, ByteWriter& w);
+EncodeStatus EncodeBody(const Experimental& o, ByteWriter& w);
+EncodeStatus EncodeBody(const UnknownSubtype& o, ByteWriter& w);
+
+inline std::uint8_t SubtypeByte(Subtype s, std::uint8_t nibble) {
+  return static_cast<std::uint8_t>((static_cast<std::uint8_t>(s) << 4) | (nibble & 0x0f));
+}
+
+}  // namespace mpdrill::codec::internal
+
+#endif  // MPDRILL_ENGINE_CODEC_CODEC_INTERNAL_H_

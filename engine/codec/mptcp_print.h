@@ -13,12 +13,16 @@ namespace mpdrill::codec {
 // Script syntax with concrete values, e.g.
 //   mpcapable v1 flags[flag_h] key[ckey=0x0123456789abcdef, skey=0xfedcba9876543210]
 //   dss dack8=1001 dsn8=1 ssn=1 dll=1000 nocs
-//   add_address address_id=12 addr[198.51.100.2] hmac=0x1122334455667788
-// The segment says which key is the client's (SYN/ACK: sender is the server).
+//   add_address address_id=12 addr[inet_addr("198.51.100.2")] hmac=0x1122334455667788
+// The segment says which key is the client's (SYN/ACK: sender is the server). Bits the syntax
+// has no room for print as `reserved=0x..` / `flags=0x..`; experimental and unknown subtypes
+// print as `mptcp_raw=0x<whole option>`. docs/rules.md lists the forms.
 std::string ToScript(const Option& option, const SegmentInfo& segment = {});
 
-// Appends the per-subtype JSON members (without braces), e.g. `"version":1,"flags":1,...`,
-// with the key names of docs/json.md. Only fields that are on the wire appear.
+// Appends the per-subtype JSON members (no braces, no leading or trailing comma), e.g.
+// `"version":1,"flags":1,...`. Only fields that are on the wire appear. 64-bit numbers are
+// exact decimal integers; HMACs are hex strings; experimental and unknown subtypes give
+// `"raw":"<hex of the whole option>"`.
 void AppendJsonFields(const Option& option, std::string* out);
 
 }  // namespace mpdrill::codec

@@ -204,6 +204,11 @@ SandboxResult<CommandResult> RunCommand(const NetNamespace& ns,
   return result;
 }
 
+SandboxStatus ReadWithDeadline(int fd, void* buf, std::size_t size,
+                               std::chrono::milliseconds timeout) {
+  return internal::ReadFully(fd, buf, size, timeout);
+}
+
 SandboxStatus RunChecked(const NetNamespace& ns, const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout) {
   auto r = RunCommand(ns, argv, timeout);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -65,6 +66,10 @@ SandboxResult<CommandResult> RunCommand(const NetNamespace& ns,
 // RunCommand, and a non-zero exit is kCommandFailed with the command line and its stderr.
 SandboxStatus RunChecked(const NetNamespace& ns, const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+
+// Reads exactly `size` bytes from `fd` (e.g. a child's status pipe) within `timeout`.
+SandboxStatus ReadWithDeadline(int fd, void* buf, std::size_t size,
+                               std::chrono::milliseconds timeout);
 
 }  // namespace mpdrill::sandbox
 

@@ -1,0 +1,119 @@
+#include "engine/model/address_manager.h"
+
+#include <cstdio>
+
+#include "engine/crypto/mptcp_crypto.h"
+
+namespace mpdrill::model {
+
+using codec::RuleId;
+
+std::string AddressText(bool ipv6, const std::array<std::uint8_t, 16>& a,
+                        std::optional<std::uint16_t> port) {
+  char buf[64];
+  std::string out;
+  if (!ipv6) {
+    std::snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    out = buf;
+  } else {
+    for (int i = 0; i < 16; i += 2) {
+      std::snprintf(buf, sizeof(buf), "%s%x", i ? ":" : "", (a[i] << 8) | a[i + 1]);
+      out += buf;
+    }
+  }
+  if (port) out += " port " + std::to_string(*port);
+  return out;
+}
+
+Advertisement* AddressManager::Find(Side s, std::uint8_t id) {
+  for (Advertisement& a : adv_[Index(s)]) {
+    if (a.id == id && !a.removed) return &a;
+  }
+  return nullptr;
+}
+
+std::size_t AddressManager::unechoed(Side s) const {
+  std::size_t n = 0;
+  for (const Advertisement& a : adv_[Index(s)]) n += (!a.echoed && !a.removed) ? 1 : 0;
+  return n;
+}
+
+static bool SameAddress(const Advertisement& a, const codec::AddAddr& o) {
+  const std::size_t n = a.ipv6 ? 16 : 4;
+  return a.ipv6 == o.ipv6 && std::equal(a.address.begin(), a.address.begin() + n,
+                                        o.address.begin()) && a.port == o.port;
+}
+
+void AddressManager::OnAddAddr(Side sender, const codec::AddAddr& o,
+                               const std::array<std::optional<std::uint64_t>, 2>& keys,
+                               std::uint64_t packet, const Reporter& r) {
+  const std::string text = "id " + std::to_string(o.address_id) + " " +
+                           AddressText(o.ipv6, o.address, o.port);
+  if (o.echo) {
+    // RFC 8684 §3.4.1, rule A4: the echo repeats the advertised ID, address and port.
+    Advertisement* a = Find(Peer(sender), o.address_id);
+    if (a == nullptr) {
+      r.Report(RuleId::kA4, "ADD_ADDR echo of an address the peer never advertised: " +
+                                ExpectedActual("an advertised address ID", text));
+      return;
+    }
+    if (!SameAddress(*a, o)) {
+      r.Report(RuleId::kA4, "ADD_ADDR echo does not match the advertisement: " +
+                                ExpectedActual("id " + std::to_string(a->id) + " " +
+                                                   AddressText(a->ipv6, a->address, a->port),
+                                               text));
+      return;
+    }
+    a->echoed = true;
+    return;
+  }
+  // RFC 8684 §3.4.1, rule A2 (K3): HMAC(K_sender‖K_receiver, ID‖address‖port), rightmost 64.
+  const auto& ks = keys[Index(sender)];
+  const auto& kr = keys[Index(Peer(sender))];
+  if (ks && kr && o.hmac) {
+    const std::size_t n = o.ipv6 ? 16 : 4;
+    const std::uint64_t want = crypto::AddAddrHmac(
+        *ks, *kr, o.address_id, std::span<const std::uint8_t>(o.address.data(), n), o.port);
+    if (want != *o.hmac) {
+      // Rule A3: the receiver ignores it, so the model does too.
+      r.Report(RuleId::kA2, "ADD_ADDR HMAC for " + text + ": " +
+                                ExpectedActual(Hex(want), Hex(*o.hmac)));
+      return;
+    }
+  }
+  if (Advertisement* a = Find(sender, o.address_id)) {
+    if (SameAddress(*a, o)) {
+      ++a->retransmissions;  // rule A4: retransmitted until echoed
+      return;
+    }
+    // RFC 8684 §3.4.1, rule A6: an ID bound to an address is not silently rebound.
+    r.Report(RuleId::kA6, "ADD_ADDR rebinds an address ID without REMOVE_ADDR: " +
+                              ExpectedActual("id " + std::to_string(a->id) + " " +
+                                                 AddressText(a->ipv6, a->address, a->port),
+                                             text));
+    a->removed = true;
+  }
+  auto& list = adv_[Index(sender)];
+  if (list.size() >= kMaxPerSide) {
+    // Keep memory bounded: forget removed advertisements first, else the oldest.
+    std::erase_if(list, [](const Advertisement& a) { return a.removed; });
+    if (list.size() >= kMaxPerSide) list.erase(list.begin());
+  }
+  Advertisement a;
+  a.id = o.address_id;
+  a.ipv6 = o.ipv6;
+  a.address = o.address;
+  if (!o.ipv6) std::fill(a.address.begin() + 4, a.address.end(), 0);
+  a.port = o.port;
+  a.packet = packet;
+  list.push_back(a);
+}
+
+void AddressManager::OnRemoveAddr(Side sender, const codec::RemoveAddr& o) {
+  // RFC 8684 §3.4.2, rule R2: an unknown ID has no effect.
+  for (std::uint8_t id : o.address_ids.view()) {
+    if (Advertisement* a = Find(sender, id)) a->removed = true;
+  }
+}
+
+}  // namespace mpdrill::model

@@ -1,0 +1,495 @@
+#include "engine/model/connection.h"
+
+#include <algorithm>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+#include "engine/crypto/mptcp_crypto.h"
+
+namespace mpdrill::model {
+
+using codec::RuleId;
+
+namespace {
+
+template <typename T>
+const T* FindOption(std::span<const codec::Option> options) {
+  for (const codec::Option& o : options) {
+    if (const T* p = std::get_if<T>(&o)) return p;
+  }
+  return nullptr;
+}
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+std::string Presence(bool present) { return present ? "present" : "absent"; }
+
+std::string HexBytes(std::span<const std::uint8_t> b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "0x";
+  for (std::uint8_t v : b) {
+    out += kDigits[v >> 4];
+    out += kDigits[v & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
+Connection::Connection(std::uint64_t id, const Segment& syn)
+    : id_(id), first_packet_(syn.index), last_packet_(syn.index) {
+  subflows_.push_back(std::make_unique<Subflow>(0, syn, Side::kClient, /*joined=*/false));
+  const auto* mpc = FindOption<codec::MpCapable>(syn.options);
+  const auto* join = FindOption<codec::MpJoin>(syn.options);
+  if (mpc != nullptr && join != nullptr) {
+    // RFC 8684 §3.2, rule C10: MP_CAPABLE and MP_JOIN in one SYN are both ignored.
+    c10_ = true;
+    mode_ = Mode::kPlain;
+  } else if (mpc != nullptr) {
+    mode_ = Mode::kPending;
+    syn_version_ = mpc->version;
+    syn_flags_ = mpc->flags;
+  }
+}
+
+std::optional<std::uint32_t> Connection::AddJoin(const Segment& syn, Side responder) {
+  if (subflows_.size() >= kMaxSubflows) return std::nullopt;
+  const auto index = static_cast<std::uint32_t>(subflows_.size());
+  auto sf = std::make_unique<Subflow>(index, syn, Peer(responder), /*joined=*/true);
+  if (const auto* j = FindOption<codec::MpJoin>(syn.options)) {
+    sf->join().token = j->token;
+    sf->join().initiator_nonce = j->nonce;
+    sf->join().initiator_address_id = j->address_id;
+    sf->set_address_id(Peer(responder), j->address_id);
+    sf->set_backup(j->backup);
+  }
+  subflows_.push_back(std::move(sf));
+  return index;
+}
+
+void Connection::SetKey(Side s, std::uint64_t key) {
+  keys_[Index(s)] = key;
+  tokens_[Index(s)] = crypto::Token(key);  // K1
+  data_[Index(s)].Start(crypto::Idsn(key));
+}
+
+bool Connection::SideFallen(Side s) const { return side_fallen_[Index(s)]; }
+
+void Connection::FallBack(RuleId why, std::string reason, const Segment& seg) {
+  if (fallback_) return;
+  fallback_ = true;
+  mode_ = Mode::kFallback;
+  fallback_rule_ = why;
+  fallback_reason_ = std::move(reason);
+  fallback_packet_ = seg.index;
+  side_fallen_ = {true, true};
+}
+
+void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSink* sink) {
+  Subflow& sf = *subflows_[index];
+  const Side sender = sf.SenderOf(seg);
+  const Reporter r{sink, id_, index, seg.index, seg.timestamp_us, sender};
+  const std::size_t before = sink ? sink->size() : 0;
+  last_packet_ = seg.index;
+  last_timestamp_us_ = seg.timestamp_us;
+
+  const SegmentClass cls = sf.Track(sender, seg);
+  // Rule G6: the receiver of the infinite mapping has fallen back once it acknowledged it.
+  if (fallback_pending_.active && sender == fallback_pending_.side &&
+      index == fallback_pending_.subflow && seg.ack_flag() &&
+      SeqLeq(fallback_pending_.seq_end, seg.ack)) {
+    side_fallen_[Index(sender)] = true;
+    fallback_pending_.active = false;
+  }
+
+  if (sf.joined()) {
+    JoinHandshake(sf, sender, seg, cls, r);
+  } else {
+    InitialHandshake(sf, sender, seg, r);
+  }
+
+  switch (mode_) {
+    case Mode::kPending:
+      break;
+    case Mode::kPlain:
+      CheckNoOptions(sender, seg, r);
+      break;
+    case Mode::kFallback:
+      if (SideFallen(sender)) CheckNoOptions(sender, seg, r);
+      break;
+    case Mode::kMptcp:
+      // RFC 8684 §3.5, rule X2: after a valid MP_FASTCLOSE its sender sends no more data.
+      if (fastclose_by_ == sender && seg.payload_length > 0 && !cls.retransmission &&
+          !seg.rst()) {
+        r.Report(RuleId::kX2, "new data after MP_FASTCLOSE: " +
+                                  ExpectedActual("RST on every subflow",
+                                                 std::to_string(seg.payload_length) +
+                                                     " new bytes"));
+      }
+      ApplyOptions(sf, sender, seg, cls, r);
+      if (mode_ == Mode::kMptcp && seg.payload_length > 0) {
+        sf.mappings(sender).OnPayload(cls.rel_seq, seg.payload_length, seg.payload,
+                                      &checksum_stats_, r);
+      }
+      break;
+  }
+  sf.TrackClose(sender, seg);
+  if (sink) violations_ += sink->size() - before;
+}
+
+void Connection::InitialHandshake(Subflow& sf, Side sender, const Segment& seg,
+                                  const Reporter& r) {
+  const auto* mpc = FindOption<codec::MpCapable>(seg.options);
+  if (seg.syn() && !seg.ack_flag()) return;  // the SYN: the constructor read it
+  if (seg.syn() && seg.ack_flag()) {
+    if (sender != Side::kServer || sf.state() != SubflowState::kSynSent) return;
+    sf.set_state(SubflowState::kSynReceived);
+    if (mode_ != Mode::kPending) return;
+    if (mpc == nullptr) {
+      // RFC 8684 §3.1, rule C11: a SYN/ACK without MP_CAPABLE means plain TCP.
+      FallBack(RuleId::kC11, "SYN/ACK without MP_CAPABLE", seg);
+      return;
+    }
+    // Rule C2: the SYN/ACK may answer with a lower version, never a higher one.
+    if (mpc->version > syn_version_) {
+      r.Report(RuleId::kC2, "SYN/ACK MP_CAPABLE version above the SYN's: " +
+                                ExpectedActual("version <= " + std::to_string(syn_version_),
+                                               std::to_string(mpc->version)));
+    }
+    if (!mpc->sender_key) {
+      FallBack(RuleId::kC11, "SYN/ACK MP_CAPABLE without a key", seg);
+      return;
+    }
+    mptcp_negotiated_ = true;
+    mode_ = Mode::kMptcp;
+    SetKey(Side::kServer, *mpc->sender_key);
+    // RFC 8684 §3.1, rule C5: A set by either side => checksums for the whole connection.
+    checksums_ = (syn_flags_ & codec::kMpcFlagA) || (mpc->flags & codec::kMpcFlagA);
+    return;
+  }
+  if (sender == Side::kClient && mode_ == Mode::kMptcp && !third_ack_seen_ &&
+      seg.ack_flag() && !seg.rst()) {
+    third_ack_seen_ = true;
+    sf.set_state(SubflowState::kEstablished);
+    if (mpc == nullptr) {
+      // RFC 8684 §3.1, rule G4: a third ACK without MP_CAPABLE is a fallback, not an error.
+      FallBack(RuleId::kG4, "third ACK without MP_CAPABLE", seg);
+    }
+    return;
+  }
+  if (sender == Side::kServer && sf.state() == SubflowState::kSynReceived && !seg.syn() &&
+      third_ack_seen_) {
+    sf.set_state(SubflowState::kEstablished);
+  }
+}
+
+void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
+                               const SegmentClass& cls, const Reporter& r) {
+  if (mode_ != Mode::kMptcp) return;
+  const auto* j = FindOption<codec::MpJoin>(seg.options);
+  JoinState& js = sf.join();
+  const Side initiator = sf.initiator();
+  const Side responder = Peer(initiator);
+  const auto& ki = keys_[Index(initiator)];
+  const auto& kr = keys_[Index(responder)];
+  if (seg.syn() && !seg.ack_flag()) return;  // the SYN: AddJoin read it
+  if (seg.syn() && seg.ack_flag()) {
+    if (sender != responder || js.syn_ack_seen) return;
+    js.syn_ack_seen = true;
+    sf.set_state(SubflowState::kSynReceived);
+    if (j == nullptr || j->form != codec::JoinForm::kSynAck) return;
+    js.responder_nonce = j->nonce;
+    js.responder_address_id = j->address_id;
+    sf.set_address_id(responder, j->address_id);
+    if (ki && kr) {
+      // RFC 8684 §3.2, rule J3 (K2): leftmost 64 bits of HMAC(K_B‖K_A, R_B‖R_A).
+      const std::uint64_t want =
+          crypto::JoinSynAckHmac(*kr, *ki, js.responder_nonce, js.initiator_nonce);
+      if (want != j->truncated_hmac) {
+        js.syn_ack_hmac_bad = true;
+        r.Report(RuleId::kJ3, "MP_JOIN SYN/ACK HMAC: " +
+                                  ExpectedActual(Hex(want), Hex(j->truncated_hmac)));
+      }
+    }
+    return;
+  }
+  if (seg.rst()) return;
+  if (sender == initiator && sf.state() == SubflowState::kSynReceived) {
+    // The third ACK.
+    if (js.syn_ack_hmac_bad) {
+      // Rule J5: a bad HMAC resets the subflow.
+      r.Report(RuleId::kJ5, "MP_JOIN initiator went on after a bad SYN/ACK HMAC: " +
+                                ExpectedActual("RST", "ACK"));
+    }
+    sf.set_state(SubflowState::kPreEstablished);
+    if (j != nullptr && j->form == codec::JoinForm::kAck && ki && kr) {
+      // RFC 8684 §3.2, rule J4 (K2): leftmost 160 bits of HMAC(K_A‖K_B, R_A‖R_B).
+      const auto want = crypto::JoinAckHmac(*ki, *kr, js.initiator_nonce, js.responder_nonce);
+      if (want != j->hmac) {
+        js.ack_hmac_bad = true;
+        r.Report(RuleId::kJ4, "MP_JOIN ACK HMAC: " +
+                                  ExpectedActual(HexBytes(want), HexBytes(j->hmac)));
+      }
+    }
+    if (seg.payload_length > 0) {
+      // RFC 8684 §3.2, rule J6: no data until the third ACK is acknowledged.
+      r.Report(RuleId::kJ6, "data on the MP_JOIN third ACK: " +
+                                ExpectedActual("no data before the fourth ACK",
+                                               std::to_string(seg.payload_length) + " bytes"));
+    }
+    return;
+  }
+  if (sender == responder && sf.state() == SubflowState::kPreEstablished && seg.ack_flag()) {
+    if (js.ack_hmac_bad) {
+      r.Report(RuleId::kJ5, "MP_JOIN responder accepted a bad third-ACK HMAC: " +
+                                ExpectedActual("RST", "ACK"));
+    }
+    sf.set_state(SubflowState::kEstablished);  // the fourth ACK
+    return;
+  }
+  if (sender == initiator && sf.state() == SubflowState::kPreEstablished &&
+      seg.payload_length > 0 && !cls.retransmission) {
+    r.Report(RuleId::kJ6, "data on a joined subflow before the fourth ACK: " +
+                              ExpectedActual("no data before the fourth ACK",
+                                             std::to_string(seg.payload_length) + " bytes"));
+  }
+}
+
+void Connection::CheckNoOptions(Side sender, const Segment& seg, const Reporter& r) {
+  if (seg.options.empty()) return;
+  // A retransmitted initial SYN may cross the SYN/ACK.
+  if (seg.syn() && !seg.ack_flag() && sender == Side::kClient &&
+      subflows_[r.subflow]->tcp(sender).isn == seg.seq && r.subflow == 0) {
+    return;
+  }
+  const std::string name = codec::SubtypeName(seg.options.front());
+  if (c10_) {
+    // Rule C10: the SYN's MP_CAPABLE + MP_JOIN were both ignored: the connection is TCP.
+    r.Report(RuleId::kC10, "MPTCP option after a SYN with both MP_CAPABLE and MP_JOIN: " +
+                               ExpectedActual("no MPTCP option", name));
+  } else if (mode_ == Mode::kPlain || fallback_rule_ == RuleId::kC11) {
+    // RFC 8684 §3.1, rule C11: plain TCP, no MPTCP option afterwards from either side.
+    r.Report(RuleId::kC11, "MPTCP option on a connection that is plain TCP (" +
+                               (mode_ == Mode::kPlain ? std::string("no MP_CAPABLE in the SYN")
+                                                      : fallback_reason_) +
+                               "): " + ExpectedActual("no MPTCP option", name));
+  } else {
+    // RFC 8684 §3.7, rule G1: after fallback no MPTCP option is sent.
+    r.Report(RuleId::kG1, "MPTCP option after fallback (" + fallback_reason_ + " at packet " +
+                              std::to_string(fallback_packet_) +
+                              "): " + ExpectedActual("no MPTCP option", name));
+  }
+}
+
+void Connection::ApplyOptions(Subflow& sf, Side sender, const Segment& seg,
+                              const SegmentClass& cls, const Reporter& r) {
+  for (const codec::Option& option : seg.options) {
+    if (mode_ != Mode::kMptcp) break;  // fell back on an earlier option of this segment
+    std::visit(
+        Overloaded{
+            [&](const codec::MpCapable& o) { OnMpCapable(sf, sender, o, seg, cls, r); },
+            [&](const codec::MpJoin&) {},  // handshake only: JoinHandshake read it
+            [&](const codec::Dss& o) { OnDss(sf, sender, o, seg, cls, r); },
+            [&](const codec::AddAddr& o) {
+              addresses_.OnAddAddr(sender, o, keys_, seg.index, r);
+            },
+            [&](const codec::RemoveAddr& o) { OnRemoveAddr(sender, o); },
+            // Rule P2: B applies to the subflow the option travels on.
+            [&](const codec::MpPrio& o) { sf.set_backup(o.backup); },
+            [&](const codec::MpFail&) {},
+            [&](const codec::MpFastclose& o) { OnFastclose(sender, o, r); },
+            [&](const codec::MpTcpRst& o) { sf.set_reset_reason(o.reason); },
+            // Rule E1: unknown and experimental subtypes are ignored.
+            [&](const codec::Experimental&) {},
+            [&](const codec::UnknownSubtype&) {},
+        },
+        option);
+  }
+}
+
+void Connection::OnMpCapable(Subflow& sf, Side sender, const codec::MpCapable& o,
+                             const Segment& seg, const SegmentClass& cls, const Reporter& r) {
+  if (seg.syn()) return;  // SYN and SYN/ACK: InitialHandshake
+  if (sender == Side::kServer || sf.joined()) {
+    // RFC 8684 §3.1, rule C8: only the initiator repeats MP_CAPABLE after the handshake.
+    r.Report(RuleId::kC8, "MP_CAPABLE after the handshake from the " +
+                              std::string(SideName(sender)) + ": " +
+                              ExpectedActual("only the client, on the initial subflow",
+                                             std::string(SideName(sender)) + " on subflow " +
+                                                 std::to_string(sf.id())));
+    return;
+  }
+  if (!o.sender_key || !o.receiver_key) return;  // a length problem: the codec reports C1
+  // RFC 8684 §3.1, rule C6: (own key, peer key); the echo equals the SYN/ACK's key.
+  const auto& server_key = keys_[Index(Side::kServer)];
+  if (server_key && *o.receiver_key != *server_key) {
+    r.Report(RuleId::kC6, "echoed server key in MP_CAPABLE: " +
+                              ExpectedActual(Hex(*server_key), Hex(*o.receiver_key)));
+  }
+  const auto& client_key = keys_[Index(Side::kClient)];
+  if (!client_key) {
+    SetKey(Side::kClient, *o.sender_key);
+  } else if (*client_key != *o.sender_key) {
+    r.Report(RuleId::kC6, "client key changed between MP_CAPABLE options: " +
+                              ExpectedActual(Hex(*client_key), Hex(*o.sender_key)));
+  }
+  if (!o.data_level_length) return;
+  // Rule C5: the data form carries a checksum iff checksums were negotiated.
+  if (o.checksum.has_value() != checksums_) {
+    r.Report(RuleId::kC5, "MP_CAPABLE with data, DSS checksum " +
+                              ExpectedActual(Presence(checksums_), Presence(o.checksum.has_value())));
+  }
+  // Rule C8: its length (and checksum) act as the mapping of DSN IDSN+1, SSN 1.
+  if (*o.data_level_length == 0) return;
+  Mapping m;
+  m.dsn = data_[Index(Side::kClient)].first_dsn();
+  m.ssn = 1;
+  m.data_len = *o.data_level_length;
+  m.dll = *o.data_level_length;
+  m.checksum = o.checksum;
+  OnMapping(sf, sender, m, seg, cls, r);
+}
+
+void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segment& seg,
+                       const SegmentClass& cls, const Reporter& r) {
+  if (o.has_mapping()) {
+    // RFC 8684 §3.3.1, rule D2: the checksum field is present iff checksums were negotiated.
+    if (o.checksum.has_value() != checksums_) {
+      r.Report(RuleId::kD2, std::string("DSS checksum (negotiated: ") +
+                                (checksums_ ? "yes" : "no") + ") " +
+                                ExpectedActual(Presence(checksums_),
+                                               Presence(o.checksum.has_value())));
+    }
+    if (o.data_level_length == 0) {
+      // RFC 8684 §3.3.1, rules D6 and G6: an infinite mapping is a fallback to TCP. Its sender
+      // has fallen back now; the peer once it acknowledges this segment.
+      FallBack(RuleId::kG6, "infinite mapping", seg);
+      side_fallen_[Index(Peer(sender))] = false;
+      fallback_pending_ = {true, Peer(sender), sf.id(),
+                           seg.seq + (seg.syn() ? 1 : 0) + seg.payload_length};
+      return;
+    }
+    DataSequence& ds = data_[Index(sender)];
+    const std::uint64_t dsn =
+        o.dsn_64() ? o.dsn : Expand32(ds.dsn_reference(), static_cast<std::uint32_t>(o.dsn));
+    if (o.data_fin() && o.ssn == 0 && o.data_level_length == 1) {
+      // Rule D7: a DATA_FIN alone (SSN 0, length 1) maps no subflow bytes.
+      ds.OnMapping(dsn, 0, true, r);
+    } else {
+      Mapping m;
+      m.dsn = dsn;
+      m.ssn = o.ssn;
+      m.data_fin = o.data_fin();
+      m.dll = o.data_level_length;
+      m.data_len = o.data_level_length - (m.data_fin ? 1 : 0);
+      m.checksum = o.checksum;
+      OnMapping(sf, sender, m, seg, cls, r);
+    }
+  }
+  if (o.has_data_ack()) {
+    auto& previous = sf.last_data_ack(sender);
+    const std::uint64_t ack =
+        data_[Index(Peer(sender))].OnDataAck(o.data_ack, o.data_ack_64(), previous, cls.stale, r);
+    if (!previous || Distance(*previous, ack) > 0) previous = ack;
+  }
+}
+
+void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Segment& seg,
+                           const SegmentClass& cls, const Reporter& r) {
+  DataSequence& ds = data_[Index(sender)];
+  if (ds.started()) {
+    // RFC 8684 §3.1, rule C7 (K1): DSNs start at IDSN+1.
+    if (Distance(ds.first_dsn(), m.dsn) < 0) {
+      r.Report(RuleId::kC7, "mapping below the first DSN: " +
+                                ExpectedActual("DSN >= IDSN+1 = " + Hex(ds.first_dsn()),
+                                               Hex(m.dsn)));
+      return;
+    }
+    // The first mapping of a direction, on the initial subflow's first byte, maps IDSN+1 (a
+    // direction's first data may also go out on a joined subflow: then nothing is known).
+    if (!sf.joined() && m.ssn == 1 && ds.sent_end() == ds.first_dsn() &&
+        m.dsn != ds.first_dsn()) {
+      r.Report(RuleId::kC7, "first byte of the initial subflow: " +
+                                ExpectedActual("DSN IDSN+1 = " + Hex(ds.first_dsn()),
+                                               Hex(m.dsn)));
+    }
+  }
+  if (seg.payload_length > 0 &&
+      !SsnRangesOverlap(cls.rel_seq, seg.payload_length, m.ssn, m.data_len)) {
+    // RFC 8684 §3.3.1, rule D5: the SSN is relative to the subflow's ISN, so the mapping covers
+    // the data of the segment carrying it.
+    r.Report(RuleId::kD5, "mapping does not cover its segment's data: " +
+                              ExpectedActual("a mapping covering relative SSN " +
+                                                 std::to_string(cls.rel_seq) + ".." +
+                                                 std::to_string(cls.rel_seq +
+                                                                seg.payload_length - 1),
+                                             "SSN " + std::to_string(m.ssn) + " length " +
+                                                 std::to_string(m.data_len)));
+    return;
+  }
+  if (m.data_fin && seg.payload_length > 0 &&
+      static_cast<std::uint32_t>(m.ssn + m.dll) == cls.rel_seq + seg.payload_length) {
+    // RFC 8684 §3.3.3, rule D8: the DATA_FIN takes one DSN, counted in the data-level length.
+    r.Report(RuleId::kD8, "DATA_FIN mapping does not count the DATA_FIN: " +
+                              ExpectedActual("data-level length " + std::to_string(m.dll + 1),
+                                             std::to_string(m.dll)));
+    return;
+  }
+  if (auto conflict = sf.mappings(sender).FindConflict(m)) {
+    // RFC 8684 §3.3.1, rule D9: a mapping is never changed once sent.
+    const std::uint32_t ssn = SsnInRange(m.ssn, conflict->ssn, conflict->data_len)
+                                  ? m.ssn
+                                  : conflict->ssn;
+    r.Report(RuleId::kD9, "conflicting mapping for SSN " + std::to_string(ssn) + ": " +
+                              ExpectedActual("DSN " + Hex(conflict->dsn + (ssn - conflict->ssn)),
+                                             "DSN " + Hex(m.dsn + (ssn - m.ssn))));
+    return;
+  }
+  sf.mappings(sender).Add(m, &checksum_stats_);
+  ds.OnMapping(m.dsn, m.data_len, m.data_fin, r);
+}
+
+void Connection::OnFastclose(Side sender, const codec::MpFastclose& o, const Reporter& r) {
+  const auto& want = keys_[Index(Peer(sender))];
+  if (want && o.receiver_key != *want) {
+    // RFC 8684 §3.5, rule X1: the key is the receiver's; otherwise the option is ignored.
+    r.Report(RuleId::kX1, "MP_FASTCLOSE key: " + ExpectedActual(Hex(*want), Hex(o.receiver_key)));
+    return;
+  }
+  if (!fastclose_by_) fastclose_by_ = sender;
+}
+
+void Connection::OnRemoveAddr(Side sender, const codec::RemoveAddr& o) {
+  addresses_.OnRemoveAddr(sender, o);
+  for (auto& sf : subflows_) {
+    for (std::uint8_t id : o.address_ids.view()) {
+      if (sf->address_id(sender) == id) sf->set_removed();
+    }
+  }
+}
+
+bool Connection::finished() const {
+  bool all_reset = true;
+  for (const auto& sf : subflows_) {
+    if (!sf->closed()) return false;
+    all_reset = all_reset && sf->state() == SubflowState::kReset;
+  }
+  switch (mode_) {
+    case Mode::kPending:
+    case Mode::kPlain:
+    case Mode::kFallback:
+      return true;
+    case Mode::kMptcp:
+      return fastclose_by_.has_value() || all_reset ||
+             (data_[0].data_fin_acked() && data_[1].data_fin_acked());
+  }
+  return true;
+}
+
+}  // namespace mpdrill::model

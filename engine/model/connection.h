@@ -1,0 +1,107 @@
+// One MPTCP connection as seen from the wire, both endpoints at once (RFC 8684): the
+// MP_CAPABLE handshake, fallback, joined subflows, the data sequence space of each direction,
+// address management, and closing. Pure: consumes decoded options and segment metadata.
+#ifndef MPDRILL_ENGINE_MODEL_CONNECTION_H_
+#define MPDRILL_ENGINE_MODEL_CONNECTION_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/codec/mptcp_option.h"
+#include "engine/model/address_manager.h"
+#include "engine/model/data_sequence.h"
+#include "engine/model/mapping.h"
+#include "engine/model/segment.h"
+#include "engine/model/subflow.h"
+#include "engine/model/summary.h"
+#include "engine/model/violation.h"
+
+namespace mpdrill::model {
+
+class Connection {
+ public:
+  static constexpr std::size_t kMaxSubflows = 64;
+
+  // `syn` is the SYN that opens the initial subflow; call OnSegment(0, syn, ...) next.
+  Connection(std::uint64_t id, const Segment& syn);
+
+  std::uint64_t id() const { return id_; }
+  // Adds the subflow a SYN with MP_JOIN opens; `responder` owns the token it carries.
+  // nullopt when the connection already has kMaxSubflows subflows.
+  std::optional<std::uint32_t> AddJoin(const Segment& syn, Side responder);
+  // Processes one segment of subflow `index`.
+  void OnSegment(std::uint32_t index, const Segment& seg, ViolationSink* sink);
+
+  std::optional<std::uint32_t> token(Side s) const { return tokens_[Index(s)]; }
+  std::size_t subflow_count() const { return subflows_.size(); }
+  const Subflow& subflow(std::uint32_t i) const { return *subflows_[i]; }
+  Mode mode() const { return mode_; }
+  // Closed for good: every subflow closed, and the connection closed at data level, by
+  // MP_FASTCLOSE, or as TCP. Retransmissions after this are ignored.
+  bool finished() const;
+  std::uint64_t last_timestamp_us() const { return last_timestamp_us_; }
+  ConnectionSummary Summary() const;
+
+ private:
+  struct FallbackPending {  // rule G6: the infinite mapping's receiver falls back on receipt
+    bool active = false;
+    Side side = Side::kClient;
+    std::uint32_t subflow = 0;
+    std::uint32_t seq_end = 0;
+  };
+
+  void InitialHandshake(Subflow& sf, Side sender, const Segment& seg, const Reporter& r);
+  void JoinHandshake(Subflow& sf, Side sender, const Segment& seg, const SegmentClass& cls,
+                     const Reporter& r);
+  // After fallback (or for plain TCP): any MPTCP option is a violation (C10, C11, G1).
+  void CheckNoOptions(Side sender, const Segment& seg, const Reporter& r);
+  void ApplyOptions(Subflow& sf, Side sender, const Segment& seg, const SegmentClass& cls,
+                    const Reporter& r);
+  void OnMpCapable(Subflow& sf, Side sender, const codec::MpCapable& o, const Segment& seg,
+                   const SegmentClass& cls, const Reporter& r);
+  void OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segment& seg,
+             const SegmentClass& cls, const Reporter& r);
+  void OnMapping(Subflow& sf, Side sender, const Mapping& m, const Segment& seg,
+                 const SegmentClass& cls, const Reporter& r);
+  void OnFastclose(Side sender, const codec::MpFastclose& o, const Reporter& r);
+  void OnRemoveAddr(Side sender, const codec::RemoveAddr& o);
+  void SetKey(Side s, std::uint64_t key);
+  void FallBack(codec::RuleId why, std::string reason, const Segment& seg);
+  bool SideFallen(Side s) const;
+
+  std::uint64_t id_;
+  Mode mode_ = Mode::kPlain;
+  bool c10_ = false;              // SYN carried MP_CAPABLE and MP_JOIN: both ignored (C10)
+  std::uint8_t syn_version_ = 1;
+  std::uint8_t syn_flags_ = 0;
+  bool mptcp_negotiated_ = false;
+  bool checksums_ = false;        // rule C5
+  bool third_ack_seen_ = false;
+  std::array<std::optional<std::uint64_t>, 2> keys_{};
+  std::array<std::optional<std::uint32_t>, 2> tokens_{};
+  std::array<DataSequence, 2> data_{};  // by sender Side
+  AddressManager addresses_;
+  std::vector<std::unique_ptr<Subflow>> subflows_;
+  ChecksumStats checksum_stats_;
+
+  bool fallback_ = false;
+  std::string fallback_reason_;
+  std::optional<codec::RuleId> fallback_rule_;
+  std::uint64_t fallback_packet_ = 0;
+  std::array<bool, 2> side_fallen_{};
+  FallbackPending fallback_pending_;
+
+  std::optional<Side> fastclose_by_;
+  std::uint64_t violations_ = 0;
+  std::uint64_t first_packet_ = 0;
+  std::uint64_t last_packet_ = 0;
+  std::uint64_t last_timestamp_us_ = 0;
+};
+
+}  // namespace mpdrill::model
+
+#endif  // MPDRILL_ENGINE_MODEL_CONNECTION_H_

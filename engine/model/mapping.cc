@@ -1,0 +1,145 @@
+#include "engine/model/mapping.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "engine/crypto/mptcp_crypto.h"
+
+namespace mpdrill::model {
+
+using codec::RuleId;
+
+bool SsnInRange(std::uint32_t ssn, std::uint32_t start, std::uint32_t len) {
+  return static_cast<std::uint32_t>(ssn - start) < len;
+}
+
+bool SsnRangesOverlap(std::uint32_t a, std::uint32_t alen, std::uint32_t b, std::uint32_t blen) {
+  if (alen == 0 || blen == 0) return false;
+  return SsnInRange(b, a, alen) || SsnInRange(a, b, blen);
+}
+
+std::optional<Mapping> MappingTracker::FindConflict(const Mapping& m) const {
+  // RFC 8684 §3.3.1, rule D9: once sent, a mapping is never changed. Judged byte by byte: a
+  // retransmission may repeat it, or grow it by the DATA_FIN (Linux adds the DATA_FIN to the
+  // last mapping when it retransmits after close), but no subflow byte moves to another DSN.
+  const std::uint64_t offset = m.dsn - m.ssn;
+  for (const Record& rec : records_) {
+    const Mapping& o = rec.mapping;
+    if (!SsnRangesOverlap(m.ssn, m.data_len, o.ssn, o.data_len)) continue;
+    if (o.dsn - o.ssn != offset) return o;
+  }
+  return std::nullopt;
+}
+
+std::size_t MappingTracker::pending() const {
+  return static_cast<std::size_t>(
+      std::count_if(records_.begin(), records_.end(), [](const Record& r) { return r.pending; }));
+}
+
+void MappingTracker::Add(const Mapping& m, ChecksumStats* stats) {
+  for (const Record& rec : records_) {
+    if (rec.mapping == m) return;  // retransmitted mapping
+  }
+  Record rec;
+  rec.mapping = m;
+  if (m.checksum && m.data_len > 0) {
+    if (pending() >= kMaxPending) {
+      for (Record& old : records_) {
+        if (!old.pending) continue;
+        old.pending = false;
+        old.buffer = {};
+        old.covered = {};
+        ++stats->unverifiable;
+        break;
+      }
+    }
+    rec.pending = true;
+    rec.buffer.assign(m.data_len, 0);
+  }
+  records_.push_back(std::move(rec));
+  while (records_.size() > kMaxRecords) {
+    if (records_.front().pending) ++stats->unverifiable;
+    records_.pop_front();
+  }
+}
+
+void MappingTracker::Cover(Record& rec, std::uint32_t begin, std::uint32_t end) {
+  auto& c = rec.covered;
+  c.emplace_back(begin, end);
+  std::sort(c.begin(), c.end());
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> merged;
+  for (const auto& iv : c) {
+    if (!merged.empty() && iv.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, iv.second);
+    } else {
+      merged.push_back(iv);
+    }
+  }
+  c = std::move(merged);
+}
+
+void MappingTracker::OnPayload(std::uint32_t rel_seq, std::uint32_t length,
+                               std::span<const std::uint8_t> bytes, ChecksumStats* stats,
+                               const Reporter& r) {
+  if (length == 0) return;
+  for (Record& rec : records_) {
+    if (!rec.pending) continue;
+    const Mapping& m = rec.mapping;
+    if (!SsnRangesOverlap(rel_seq, length, m.ssn, m.data_len)) continue;
+    // Intersection, as offsets into the mapping and into the segment payload.
+    const std::uint32_t seg_into_map = rel_seq - m.ssn;  // modular
+    std::uint32_t map_begin, pay_begin;
+    if (seg_into_map < m.data_len) {
+      map_begin = seg_into_map;
+      pay_begin = 0;
+    } else {
+      map_begin = 0;
+      pay_begin = m.ssn - rel_seq;
+    }
+    const std::uint32_t n = std::min(m.data_len - map_begin, length - pay_begin);
+    if (static_cast<std::uint64_t>(pay_begin) + n > bytes.size()) {
+      // RFC 8684 §3.3.1: cannot verify what the capture did not keep; not a violation.
+      rec.pending = false;
+      rec.buffer = {};
+      rec.covered = {};
+      ++stats->unverifiable;
+      continue;
+    }
+    std::memcpy(rec.buffer.data() + map_begin, bytes.data() + pay_begin, n);
+    Cover(rec, map_begin, map_begin + n);
+    if (rec.covered.size() == 1 && rec.covered[0].first == 0 &&
+        rec.covered[0].second == m.data_len) {
+      Verify(rec, stats, r);
+    }
+  }
+}
+
+void MappingTracker::Verify(Record& rec, ChecksumStats* stats, const Reporter& r) {
+  const Mapping& m = rec.mapping;
+  // RFC 8684 §3.3.1, rule D3 (K4): one's-complement sum over the pseudo-header {DSN (64),
+  // SSN, data-level length, zero} and the whole mapped payload.
+  crypto::DssChecksum sum(m.dsn, m.ssn, m.dll);
+  sum.Add(rec.buffer);
+  const std::uint16_t want = sum.Finish();
+  if (want == *m.checksum) {
+    ++stats->verified;
+  } else {
+    ++stats->failed;
+    r.Report(RuleId::kD3, "DSS checksum of the mapping at DSN " + Hex(m.dsn) + " SSN " +
+                              std::to_string(m.ssn) + " length " + std::to_string(m.dll) +
+                              ": " + ExpectedActual(Hex(want), Hex(*m.checksum)));
+  }
+  rec.pending = false;
+  rec.buffer = {};
+  rec.covered = {};
+}
+
+bool MappingTracker::Covers(std::uint32_t rel_seq) const {
+  for (const Record& rec : records_) {
+    if (SsnInRange(rel_seq, rec.mapping.ssn, rec.mapping.data_len)) return true;
+  }
+  return false;
+}
+
+}  // namespace mpdrill::model

@@ -1,0 +1,370 @@
+// The reference model on whole connections: handshakes, fallback, joins, address management,
+// fast close, summaries. Every packet carries real keys, HMACs and checksums (mpdrill::crypto);
+// each violation test breaks exactly one rule and expects exactly that rule.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/model/test_builder.h"
+
+namespace mpdrill::model {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::HandshakeParams;
+using testing::JoinParams;
+using testing::Scenario;
+
+constexpr Side kC = Side::kClient;
+constexpr Side kS = Side::kServer;
+constexpr std::uint8_t kAck = kTcpAck;
+
+TEST(ModelHandshake, CleanConnectionClosesWithDataFin) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 100);
+  s.Data(kS, 1000);
+  s.Data(kC, 7);
+  s.DataFin(kC);
+  s.DataFin(kS);
+  s.CloseSubflow(0, kC);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().live_connections(), 0u);
+  auto done = s.observer().TakeFinished();
+  ASSERT_EQ(done.size(), 1u);
+  const ConnectionSummary& c = done[0];
+  EXPECT_EQ(c.mode, Mode::kMptcp);
+  EXPECT_TRUE(c.mptcp_negotiated);
+  EXPECT_FALSE(c.fallback);
+  EXPECT_FALSE(c.checksums);
+  EXPECT_EQ(c.close, CloseKind::kDataFin);
+  EXPECT_EQ(c.data_bytes[0], 107u);
+  EXPECT_EQ(c.data_bytes[1], 1000u);
+  ASSERT_EQ(c.subflows.size(), 1u);
+  EXPECT_EQ(c.subflows[0].state, SubflowState::kClosed);
+  EXPECT_EQ(c.keys[0], Scenario::kClientKey);
+  EXPECT_EQ(c.tokens[1], crypto::Token(Scenario::kServerKey));
+  EXPECT_THAT(Describe(c), HasSubstr("close data-fin"));
+}
+
+TEST(ModelHandshake, ChecksumsVerifiedWhenEitherSideAsks) {
+  for (bool client : {false, true}) {
+    Scenario s;
+    s.Handshake({.client_checksum = client, .server_checksum = !client});
+    s.Data(kC, 333);
+    s.Data(kS, 1);
+    EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+    auto live = s.observer().LiveSummaries();
+    ASSERT_EQ(live.size(), 1u);
+    EXPECT_TRUE(live[0].checksums);
+    EXPECT_EQ(live[0].checksum_stats.verified, 2u);
+  }
+}
+
+TEST(ModelHandshake, C5MpCapableDataFormWithoutNegotiatedChecksum) {
+  Scenario s;
+  s.Handshake({.client_checksum = true});
+  codec::MpCapable m = s.ThirdAckMpc();
+  m.data_level_length = 10;  // 22-byte form: no checksum although A was set
+  s.Send(0, kC, kAck | kTcpPsh, Scenario::Bytes(10), {m});
+  EXPECT_THAT(s.Rules(), ElementsAre("C5")) << s.Dump();
+}
+
+TEST(ModelHandshake, MpCapableDataFormMapsIdsnPlusOne) {
+  Scenario s;
+  s.Handshake({.client_checksum = true});
+  const auto payload = Scenario::Bytes(10);
+  codec::MpCapable m = s.ThirdAckMpc();
+  m.data_level_length = 10;
+  m.checksum = Scenario::Checksum(s.next_dsn(kC), 1, 10, payload);
+  s.Send(0, kC, kAck | kTcpPsh, payload, {m});
+  s.AdvanceDsn(kC, 10);
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+  s.Data(kC, 20);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].checksum_stats.verified, 2u);
+}
+
+TEST(ModelHandshake, C6EchoedKeyMismatch) {
+  Scenario s;
+  s.Handshake({.echoed_server_key = 0x1111});
+  ASSERT_THAT(s.Rules(), ElementsAre("C6")) << s.Dump();
+  EXPECT_THAT(s.violations()[0].explanation,
+              HasSubstr("expected: 0xfedcba9876543210 actual: 0x1111"));
+  EXPECT_EQ(s.violations()[0].sender, kC);
+  EXPECT_EQ(s.violations()[0].packet, 3u);
+}
+
+TEST(ModelHandshake, C7FirstDsnIsIdsnPlusOne) {
+  Scenario s;
+  s.Handshake();
+  const auto payload = Scenario::Bytes(50);
+  codec::Dss d = s.MapDss(0, kC, payload);
+  d.dsn = s.idsn(kC);  // forgot the +1
+  s.Send(0, kC, kAck, payload, {d});
+  EXPECT_THAT(s.Rules(), ElementsAre("C7")) << s.Dump();
+
+  Scenario t;
+  t.Handshake();
+  d = t.MapDss(0, kC, payload);
+  d.dsn += 1000;  // SSN 1 of the initial subflow must be IDSN+1
+  t.Send(0, kC, kAck, payload, {d});
+  EXPECT_THAT(t.Rules(), ElementsAre("C7")) << t.Dump();
+}
+
+TEST(ModelFallback, C11SynAckWithoutMpCapableThenOptions) {
+  Scenario s;
+  s.Handshake({.syn_ack_mpc = false});
+  EXPECT_THAT(s.Rules(), IsEmpty());
+  auto live = s.observer().LiveSummaries();
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_TRUE(live[0].fallback);
+  EXPECT_EQ(live[0].fallback_reason, "SYN/ACK without MP_CAPABLE");
+  s.Send(0, kC, kAck, Scenario::Bytes(10), {s.AckDss(kC)});
+  EXPECT_THAT(s.Rules(), ElementsAre("C11")) << s.Dump();
+  EXPECT_THAT(s.violations()[0].explanation, HasSubstr("expected: no MPTCP option actual: dss"));
+}
+
+TEST(ModelFallback, PlainTcpIsNotMptcp) {
+  Scenario s;
+  s.Handshake({.syn_ack_mpc = false});
+  s.Send(0, kC, kAck, Scenario::Bytes(10), {});
+  s.Send(0, kS, kAck, {}, {});
+  s.Send(0, kC, kTcpFin | kAck, {}, {});
+  s.Send(0, kS, kTcpFin | kAck, {}, {});
+  s.Send(0, kC, kAck, {}, {});
+  EXPECT_THAT(s.Rules(), IsEmpty());
+  auto done = s.observer().TakeFinished();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].close, CloseKind::kTcp);
+  EXPECT_EQ(done[0].subflows[0].tcp_bytes[0], 10u);
+}
+
+TEST(ModelFallback, G4ThirdAckWithoutMpCapableIsFallbackNotViolation) {
+  Scenario s;
+  s.Handshake({.third_ack_mpc = false});
+  s.Send(0, kC, kAck, Scenario::Bytes(10), {});
+  s.Send(0, kS, kAck, Scenario::Bytes(20), {});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  auto live = s.observer().LiveSummaries();
+  EXPECT_EQ(live[0].mode, Mode::kFallback);
+  EXPECT_EQ(live[0].fallback_rule, codec::RuleId::kG4);
+  EXPECT_EQ(live[0].fallback_reason, "third ACK without MP_CAPABLE");
+}
+
+TEST(ModelFallback, G1OptionAfterFallback) {
+  Scenario s;
+  s.Handshake({.third_ack_mpc = false});
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+  EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
+  EXPECT_EQ(s.violations()[0].sender, kS);
+}
+
+TEST(ModelFallback, G6InfiniteMappingFallsBack) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 100);
+  const auto payload = Scenario::Bytes(40);
+  codec::Dss inf = s.MapDss(0, kC, payload);
+  inf.data_level_length = 0;
+  s.Send(0, kC, kAck, payload, {inf});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].fallback_rule, codec::RuleId::kG6);
+  s.Send(0, kC, kAck, Scenario::Bytes(10), {});  // plain TCP now: fine
+  s.Send(0, kS, kAck, {}, {});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  s.Send(0, kC, kAck, {}, {s.AckDss(kC)});
+  EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
+}
+
+TEST(ModelFallback, G6PeerMayStillSendOptionsUntilItAcknowledges) {
+  Scenario s;
+  s.Handshake();
+  const auto payload = Scenario::Bytes(40);
+  codec::Dss inf = s.MapDss(0, kC, payload);
+  inf.data_level_length = 0;
+  s.Send(0, kC, kAck, payload, {inf});
+  s.ack_lag = 40;  // sent before the infinite mapping reached the server
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  s.Send(0, kS, kAck, {}, {});  // acknowledges it: the server has fallen back too
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+  EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
+}
+
+TEST(ModelJoin, CleanJoinCarriesData) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 10);
+  const std::size_t sf = s.Join();
+  s.Data(kC, 500, sf);
+  s.Data(kS, 300, sf);
+  s.Data(kS, 30, 0);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  auto live = s.observer().LiveSummaries();
+  ASSERT_EQ(live[0].subflows.size(), 2u);
+  EXPECT_TRUE(live[0].subflows[1].joined);
+  EXPECT_EQ(live[0].subflows[1].state, SubflowState::kEstablished);
+  EXPECT_EQ(live[0].data_bytes[0], 510u);
+}
+
+TEST(ModelJoin, ServerInitiatedJoinUsesClientToken) {
+  Scenario s;
+  s.Handshake();
+  const std::size_t sf = s.Join({.initiator = kS});
+  s.Data(kS, 64, sf);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].subflows.size(), 2u);
+}
+
+TEST(ModelJoin, J2UnknownTokenAccepted) {
+  Scenario s;
+  s.Handshake();
+  s.Join({.token = 0xdeadbeef});
+  EXPECT_THAT(s.Rules(), ElementsAre("J2")) << s.Dump();
+  EXPECT_THAT(s.violations()[0].explanation, HasSubstr("0xdeadbeef"));
+}
+
+TEST(ModelJoin, J2UnknownTokenRefusedIsFine) {
+  Scenario s;
+  s.Handshake();
+  s.Join({.token = 0xdeadbeef, .refuse = true});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().stats().unknown_tokens, 1u);
+  EXPECT_EQ(s.observer().pending_joins(), 0u);
+  ObserverOptions lenient;  // a capture that may start mid-connection
+  lenient.unknown_token_is_violation = false;
+  Scenario t(Scenario::kClientKey, Scenario::kServerKey, lenient);
+  t.Handshake();
+  t.Join({.token = 0xdeadbeef});
+  EXPECT_THAT(t.Rules(), IsEmpty()) << t.Dump();
+}
+
+TEST(ModelJoin, J3SynAckHmac) {
+  Scenario s;
+  s.Handshake();
+  s.Join({.corrupt_syn_ack_hmac = true});
+  EXPECT_THAT(s.Rules(), ElementsAre("J3")) << s.Dump();
+}
+
+TEST(ModelJoin, J4AckHmac) {
+  Scenario s;
+  s.Handshake();
+  s.Join({.corrupt_ack_hmac = true});
+  EXPECT_THAT(s.Rules(), ElementsAre("J4")) << s.Dump();
+}
+
+TEST(ModelJoin, J5ResponderAcceptsBadHmac) {
+  Scenario s;
+  s.Handshake();
+  s.Join({.corrupt_ack_hmac = true, .reset_on_bad_hmac = false});
+  EXPECT_THAT(s.Rules(), ElementsAre("J4", "J5")) << s.Dump();
+}
+
+TEST(ModelJoin, J6DataBeforeFourthAck) {
+  Scenario s;
+  s.Handshake();
+  const std::size_t sf = s.Join({.fourth_ack = false});
+  const auto payload = Scenario::Bytes(10);
+  s.Send(sf, kC, kAck, payload, {s.MapDss(sf, kC, payload)});
+  EXPECT_THAT(s.Rules(), ElementsAre("J6")) << s.Dump();
+}
+
+TEST(ModelAddress, AdvertiseAndEchoIsClean) {
+  Scenario s;
+  s.Handshake();
+  const codec::AddAddr a = s.Advertise(kS, 1, {203, 0, 113, 2}, 8080);
+  s.Send(0, kS, kAck, {}, {a});
+  s.Send(0, kS, kAck, {}, {a});  // retransmitted until echoed (A4)
+  s.Send(0, kC, kAck, {}, {Scenario::Echo(a)});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+}
+
+TEST(ModelAddress, A2AddAddrHmac) {
+  Scenario s;
+  s.Handshake();
+  codec::AddAddr a = s.Advertise(kS, 1, {203, 0, 113, 2});
+  *a.hmac ^= 0x100;
+  s.Send(0, kS, kAck, {}, {a});
+  EXPECT_THAT(s.Rules(), ElementsAre("A2")) << s.Dump();
+}
+
+TEST(ModelAddress, A4EchoMustMatch) {
+  Scenario s;
+  s.Handshake();
+  const codec::AddAddr a = s.Advertise(kS, 1, {203, 0, 113, 2});
+  s.Send(0, kS, kAck, {}, {a});
+  codec::AddAddr echo = Scenario::Echo(a);
+  echo.address[3] = 9;
+  s.Send(0, kC, kAck, {}, {echo});
+  ASSERT_THAT(s.Rules(), ElementsAre("A4")) << s.Dump();
+  EXPECT_THAT(s.violations()[0].explanation,
+              HasSubstr("expected: id 1 203.0.113.2 actual: id 1 203.0.113.9"));
+  Scenario t;
+  t.Handshake();
+  t.Send(0, kC, kAck, {}, {Scenario::Echo(a)});  // never advertised
+  EXPECT_THAT(t.Rules(), ElementsAre("A4")) << t.Dump();
+}
+
+TEST(ModelFastclose, ValidFastcloseClosesConnection) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 10);
+  codec::MpFastclose f;
+  f.receiver_key = s.key(kS);
+  s.Send(0, kC, kAck, {}, {f});
+  s.Send(0, kC, kTcpRst, {}, {});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  auto done = s.observer().TakeFinished();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].close, CloseKind::kFastclose);
+  EXPECT_EQ(done[0].subflows[0].state, SubflowState::kReset);
+}
+
+TEST(ModelFastclose, X1WrongKey) {
+  Scenario s;
+  s.Handshake();
+  codec::MpFastclose f;
+  f.receiver_key = s.key(kC);  // its own key instead of the receiver's
+  s.Send(0, kC, kAck, {}, {f});
+  EXPECT_THAT(s.Rules(), ElementsAre("X1")) << s.Dump();
+}
+
+TEST(ModelObserver, MemoryFollowsLiveConnections) {
+  Scenario s;
+  for (int i = 0; i < 50; ++i) {
+    s.Handshake();
+    s.Data(kC, 10);
+    s.DataFin(kC);
+    s.DataFin(kS);
+    s.CloseSubflow(0, kS);
+  }
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().live_connections(), 0u);
+  EXPECT_EQ(s.observer().tracked_flows(), 0u);
+  EXPECT_EQ(s.observer().TakeFinished().size(), 50u);
+}
+
+TEST(ModelObserver, SegmentsOfUnknownFlowsAreIgnored) {
+  Observer o;
+  ViolationSink v;
+  Segment seg;
+  seg.flags = kTcpAck;
+  seg.src = testing::V4(198, 51, 100, 1, 1);
+  seg.dst = testing::V4(203, 0, 113, 1, 2);
+  std::vector<codec::Option> opts = {codec::Dss{}};
+  seg.options = opts;
+  o.Observe(seg, &v);
+  EXPECT_TRUE(v.empty());
+  EXPECT_EQ(o.stats().ignored, 1u);
+}
+
+TEST(ModelObserver, FormatCarriesRuleSectionAndContext) {
+  Violation v{codec::RuleId::kD3, 4, 1, 99, 0, kS, "x expected: 1 actual: 2"};
+  EXPECT_EQ(Format(v), "packet 99 conn 4 subflow 1 server: D3 (RFC 8684 §3.3.1): x expected: 1 "
+                       "actual: 2");
+}
+
+}  // namespace
+}  // namespace mpdrill::model

@@ -1,0 +1,104 @@
+// The reference model's entry point: watches segments of both directions of any number of
+// connections, groups subflows into MPTCP connections (the initial subflow by its 4-tuple,
+// joined subflows by token), and reports where an endpoint breaks RFC 8684.
+//
+//   model::Observer observer;
+//   model::ViolationSink violations;
+//   for (const model::Segment& s : segments) observer.Observe(s, &violations);
+//   observer.Finish(&violations);
+//   for (const auto& c : observer.TakeFinished()) ...
+//
+// Memory grows with live connections (each bounded), never with the number of packets.
+#ifndef MPDRILL_ENGINE_MODEL_OBSERVER_H_
+#define MPDRILL_ENGINE_MODEL_OBSERVER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/model/connection.h"
+#include "engine/model/segment.h"
+#include "engine/model/summary.h"
+#include "engine/model/violation.h"
+
+namespace mpdrill::model {
+
+struct ObserverOptions {
+  // Rule J2: a responder accepting an MP_JOIN with an unknown token is a violation. Turn off
+  // for captures that may start after the connection did (its token is then unknown to us).
+  bool unknown_token_is_violation = true;
+  std::size_t max_connections = 1 << 16;  // beyond: the least recently active is evicted
+  std::size_t max_pending_joins = 1024;   // SYNs with unknown tokens awaiting an answer
+  // Connections silent this long (by the segments' injected timestamps) are retired.
+  std::uint64_t idle_timeout_us = 600ull * 1000 * 1000;
+};
+
+struct ObserverStats {
+  std::uint64_t segments = 0;
+  std::uint64_t ignored = 0;        // no SYN seen for their 4-tuple (capture started later)
+  std::uint64_t unknown_tokens = 0;  // MP_JOIN SYNs whose token no connection has
+  std::uint64_t connections = 0;    // ever opened
+  std::uint64_t evicted = 0;
+};
+
+class Observer {
+ public:
+  explicit Observer(ObserverOptions options = {});
+
+  void Observe(const Segment& seg, ViolationSink* out);
+  // End of input: every live connection is retired into the finished summaries.
+  void Finish(ViolationSink* out);
+
+  // Summaries of retired connections (closed, evicted or finished), oldest first; drains them.
+  std::vector<ConnectionSummary> TakeFinished();
+  std::vector<ConnectionSummary> LiveSummaries() const;
+  std::size_t live_connections() const { return connections_.size(); }
+  std::size_t pending_joins() const { return orphans_.size(); }
+  std::size_t tracked_flows() const { return flows_.size(); }
+  const ObserverStats& stats() const { return stats_; }
+
+ private:
+  struct FlowKey {
+    Endpoint a, b;  // ordered: a <= b
+    friend bool operator==(const FlowKey&, const FlowKey&) = default;
+  };
+  struct FlowHash {
+    std::size_t operator()(const FlowKey& k) const;
+  };
+  struct FlowRef {
+    std::uint64_t connection;
+    std::uint32_t subflow;
+  };
+  struct TokenRef {
+    std::uint64_t connection;
+    Side owner;
+  };
+  struct OrphanJoin {  // a SYN with MP_JOIN and an unknown token (rule J2)
+    std::uint32_t token;
+    Endpoint initiator;
+    std::uint32_t isn;
+  };
+
+  static FlowKey KeyOf(const Segment& seg);
+  void OnSyn(const Segment& seg, const FlowKey& key, ViolationSink* out);
+  void OnOrphan(const Segment& seg, const FlowKey& key, ViolationSink* out);
+  void Dispatch(Connection& c, std::uint32_t subflow, const Segment& seg, ViolationSink* out);
+  void Retire(std::uint64_t id, bool evicted);
+  void Sweep(std::uint64_t now_us);
+
+  ObserverOptions options_;
+  ObserverStats stats_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;  // by id = age
+  std::unordered_map<FlowKey, FlowRef, FlowHash> flows_;
+  std::unordered_map<std::uint32_t, TokenRef> tokens_;
+  std::unordered_map<FlowKey, OrphanJoin, FlowHash> orphans_;
+  std::vector<ConnectionSummary> finished_;
+};
+
+}  // namespace mpdrill::model
+
+#endif  // MPDRILL_ENGINE_MODEL_OBSERVER_H_

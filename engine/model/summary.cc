@@ -1,0 +1,113 @@
+#include "engine/model/summary.h"
+
+#include "engine/model/address_manager.h"
+#include "engine/model/connection.h"
+
+namespace mpdrill::model {
+
+std::string_view ModeName(Mode m) {
+  switch (m) {
+    case Mode::kPending:
+      return "pending";
+    case Mode::kMptcp:
+      return "mptcp";
+    case Mode::kPlain:
+      return "plain-tcp";
+    case Mode::kFallback:
+      return "fallback";
+  }
+  return "?";
+}
+
+std::string_view CloseKindName(CloseKind c) {
+  switch (c) {
+    case CloseKind::kOpen:
+      return "open";
+    case CloseKind::kDataFin:
+      return "data-fin";
+    case CloseKind::kFastclose:
+      return "fastclose";
+    case CloseKind::kReset:
+      return "reset";
+    case CloseKind::kTcp:
+      return "tcp";
+  }
+  return "?";
+}
+
+static std::string EndpointText(const Endpoint& e) {
+  return AddressText(e.ip_version == 6, e.address, std::nullopt) + ":" + std::to_string(e.port);
+}
+
+std::string Describe(const ConnectionSummary& s) {
+  std::string out = "connection " + std::to_string(s.id) + " " + EndpointText(s.client) +
+                    " -> " + EndpointText(s.server) + " mode " + std::string(ModeName(s.mode));
+  if (s.fallback) out += " (fallback: " + s.fallback_reason + ")";
+  out += s.checksums ? " checksums" : "";
+  out += " close " + std::string(CloseKindName(s.close));
+  if (s.evicted) out += " (evicted)";
+  out += "\n  data bytes client->server " + std::to_string(s.data_bytes[0]) +
+         " server->client " + std::to_string(s.data_bytes[1]) + ", violations " +
+         std::to_string(s.violations) + "\n";
+  for (const SubflowSummary& f : s.subflows) {
+    out += "  subflow " + std::to_string(f.id) + (f.joined ? " join " : " initial ") +
+           EndpointText(f.initiator_endpoint) + " -> " + EndpointText(f.responder_endpoint) +
+           " " + std::string(SubflowStateName(f.state)) + (f.backup ? " backup" : "") +
+           " bytes " + std::to_string(f.tcp_bytes[0]) + "/" + std::to_string(f.tcp_bytes[1]) +
+           "\n";
+  }
+  return out;
+}
+
+ConnectionSummary Connection::Summary() const {
+  ConnectionSummary s;
+  s.id = id_;
+  s.client = subflows_[0]->initiator_endpoint();
+  s.server = subflows_[0]->responder_endpoint();
+  s.mode = mode_;
+  s.mptcp_negotiated = mptcp_negotiated_;
+  s.checksums = checksums_;
+  s.fallback = fallback_;
+  s.fallback_reason = fallback_reason_;
+  s.fallback_rule = fallback_rule_;
+  s.fallback_packet = fallback_packet_;
+  s.keys = keys_;
+  s.tokens = tokens_;
+  bool all_closed = true, all_reset = true;
+  for (const auto& sf : subflows_) {
+    SubflowSummary f;
+    f.id = sf->id();
+    f.joined = sf->joined();
+    f.initiator = sf->initiator();
+    f.initiator_endpoint = sf->initiator_endpoint();
+    f.responder_endpoint = sf->responder_endpoint();
+    f.state = sf->state();
+    f.backup = sf->backup();
+    for (Side side : {Side::kClient, Side::kServer}) {
+      f.tcp_bytes[Index(side)] = sf->tcp(side).new_bytes;
+      f.retransmitted_bytes[Index(side)] = sf->tcp(side).retransmitted_bytes;
+    }
+    f.reset_reason = sf->reset_reason();
+    f.first_packet = sf->first_packet();
+    f.last_packet = sf->last_packet();
+    all_closed = all_closed && sf->closed();
+    all_reset = all_reset && sf->state() == SubflowState::kReset;
+    s.subflows.push_back(f);
+  }
+  s.data_bytes = {data_[0].bytes(), data_[1].bytes()};
+  if (fastclose_by_) {
+    s.close = CloseKind::kFastclose;
+  } else if (mode_ == Mode::kMptcp && data_[0].data_fin_acked() && data_[1].data_fin_acked()) {
+    s.close = CloseKind::kDataFin;
+  } else if (all_closed) {
+    s.close = mode_ == Mode::kMptcp ? (all_reset ? CloseKind::kReset : CloseKind::kOpen)
+                                    : CloseKind::kTcp;
+  }
+  s.checksum_stats = checksum_stats_;
+  s.violations = violations_;
+  s.first_packet = first_packet_;
+  s.last_packet = last_packet_;
+  return s;
+}
+
+}  // namespace mpdrill::model

@@ -4,6 +4,38 @@
 
 namespace mpdrill::model {
 
+std::uint32_t TcpDirection::Fill(std::uint32_t start, std::uint32_t end) {
+  std::uint32_t fresh = 0;
+  // Bytes at or beyond snd_max are new; a gap before them becomes a hole.
+  if (SeqLt(snd_max, end)) {
+    const std::uint32_t from = SeqLt(snd_max, start) ? start : snd_max;
+    fresh += end - from;
+    if (SeqLt(snd_max, start)) {
+      if (holes.size() >= kMaxHoles) holes.erase(holes.begin());
+      holes.emplace_back(snd_max, start);
+    }
+    end = from;
+  }
+  // Bytes below snd_max are new only where they fill a hole.
+  if (SeqLt(start, end)) {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> kept;
+    for (const auto& [hs, he] : holes) {
+      const std::uint32_t os = SeqLt(hs, start) ? start : hs;
+      const std::uint32_t oe = SeqLt(end, he) ? end : he;
+      if (!SeqLt(os, oe)) {
+        kept.emplace_back(hs, he);
+        continue;
+      }
+      fresh += oe - os;
+      if (SeqLt(hs, os)) kept.emplace_back(hs, os);
+      if (SeqLt(oe, he)) kept.emplace_back(oe, he);
+    }
+    holes = std::move(kept);
+    if (holes.size() > kMaxHoles) holes.erase(holes.begin(), holes.end() - kMaxHoles);
+  }
+  return fresh;
+}
+
 std::string_view SubflowStateName(SubflowState s) {
   switch (s) {
     case SubflowState::kSynSent:
@@ -44,21 +76,17 @@ SegmentClass Subflow::Track(Side sender, const Segment& seg) {
   }
   const std::uint32_t start = seg.seq + (seg.syn() ? 1 : 0);
   c.rel_seq = start - d.isn;
-  const std::uint32_t end = start + seg.payload_length + (seg.fin() ? 1 : 0);
+  const std::uint32_t data_end = start + seg.payload_length;
+  const std::uint32_t end = data_end + (seg.fin() ? 1 : 0);
   if (!d.any) {
     d.any = true;
-    d.snd_max = end;
-  } else if (seg.payload_length > 0 && SeqLeq(end, d.snd_max)) {
-    c.retransmission = true;
+    d.snd_max = start;
   }
   if (seg.payload_length > 0) {
-    if (SeqLt(start, d.snd_max)) {
-      const std::uint32_t old = SeqLt(end, d.snd_max) ? end - start : d.snd_max - start;
-      d.retransmitted_bytes += old;
-      d.new_bytes += seg.payload_length - std::min<std::uint32_t>(old, seg.payload_length);
-    } else {
-      d.new_bytes += seg.payload_length;
-    }
+    const std::uint32_t fresh = d.Fill(start, data_end);
+    d.new_bytes += fresh;
+    d.retransmitted_bytes += seg.payload_length - fresh;
+    c.retransmission = fresh == 0;
   }
   if (SeqLt(d.snd_max, end)) d.snd_max = end;
   if (seg.ack_flag()) {

@@ -7,6 +7,8 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "engine/model/mapping.h"
 #include "engine/model/segment.h"
@@ -31,12 +33,19 @@ struct TcpDirection {
   std::optional<std::uint8_t> window_scale;
   std::uint64_t new_bytes = 0;
   std::uint64_t retransmitted_bytes = 0;
+  // Sequence ranges below snd_max not seen yet (segments that overtook others), so that a late
+  // segment filling one counts as reordered, not retransmitted. Bounded; oldest dropped.
+  static constexpr std::size_t kMaxHoles = 16;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> holes;
+
+  // Marks [start, end) sent; returns how many of its bytes were not sent before.
+  std::uint32_t Fill(std::uint32_t start, std::uint32_t end);
 };
 
 // How a segment relates to what its sender sent before.
 struct SegmentClass {
   std::uint32_t rel_seq = 0;    // seq - ISN: SSN of the first payload byte (rule D5)
-  bool retransmission = false;  // all of its payload was sent before
+  bool retransmission = false;  // all of its payload was sent before (not just reordered)
   bool stale = false;           // its ACK is below one already sent: reordered or repeated
 };
 

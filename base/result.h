@@ -39,6 +39,10 @@ class [[nodiscard]] Result {
   Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}    // NOLINT
   template <typename G>
   Result(Unexpected<G> u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
+  // Builds the value in place (no temporary to copy: large values on hot paths).
+  template <typename... Args>
+  explicit Result(std::in_place_t, Args&&... args)
+      : v_(std::in_place_index<0>, std::forward<Args>(args)...) {}
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

@@ -29,14 +29,14 @@ bool ShapeOf(std::size_t length, AddAddrShape* shape) {
 
 }  // namespace
 
-DecodeResult DecodeAddAddr(ByteReader& r, std::uint8_t nibble, const SegmentInfo&) {
+DecodeStatus DecodeAddAddr(ByteReader& r, std::uint8_t nibble, const SegmentInfo&, Decoded* out) {
   const std::size_t length = r.data().size();
   AddAddrShape shape{};
   if (!ShapeOf(length, &shape)) {
     return Fail(DecodeErrorCode::kAddAddrLength, RuleId::kA1, kOffLength,
                 "add_addr: length is not 8, 10, 16, 18, 20, 22, 28 or 30");
   }
-  AddAddr o;
+  AddAddr& o = out->option.emplace<AddAddr>();
   o.echo = nibble & 0x1;
   o.reserved = (nibble >> 1) & 0x7;
   o.ipv6 = shape.ipv6;
@@ -48,7 +48,7 @@ DecodeResult DecodeAddAddr(ByteReader& r, std::uint8_t nibble, const SegmentInfo
   const std::size_t hmac_offset = r.offset();
   if (shape.hmac) o.hmac.emplace(), r.ReadU64(&*o.hmac);
 
-  Decoded d{o, {}};
+  Decoded& d = *out;
   // A1/A5: an echo carries no HMAC; an announcement carries one.
   if (o.echo && o.hmac) {
     d.violations.Add({RuleId::kA5, static_cast<std::uint8_t>(hmac_offset),
@@ -60,7 +60,7 @@ DecodeResult DecodeAddAddr(ByteReader& r, std::uint8_t nibble, const SegmentInfo
   if (o.reserved != 0) {
     d.violations.Add({RuleId::kA1, kOffSubtype, "add_addr: reserved bits are set"});
   }
-  return d;
+  return std::nullopt;
 }
 
 std::size_t LengthOf(const AddAddr& o) {

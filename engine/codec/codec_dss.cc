@@ -17,7 +17,7 @@ std::size_t DssLengthWithoutChecksum(std::uint8_t flags) {
 
 }  // namespace
 
-DecodeResult DecodeDss(ByteReader& r, std::uint8_t nibble, const SegmentInfo& segment) {
+DecodeStatus DecodeDss(ByteReader& r, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out) {
   const std::size_t length = r.data().size();
   if (length < 4) {
     return Fail(DecodeErrorCode::kDssLength, RuleId::kD1, kOffLength,
@@ -25,7 +25,7 @@ DecodeResult DecodeDss(ByteReader& r, std::uint8_t nibble, const SegmentInfo& se
   }
   std::uint8_t byte3 = 0;
   r.ReadU8(&byte3);
-  Dss o;
+  Dss& o = out->option.emplace<Dss>();
   o.flags = byte3 & 0x1f;
   o.reserved = static_cast<std::uint8_t>((nibble << 3) | (byte3 >> 5));
   // D1: length from named parts; the checksum is there iff checksums were negotiated, which
@@ -62,7 +62,7 @@ DecodeResult DecodeDss(ByteReader& r, std::uint8_t nibble, const SegmentInfo& se
     if (with_checksum) o.checksum.emplace(), r.ReadU16(&*o.checksum);
   }
 
-  Decoded d{o, {}};
+  Decoded& d = *out;
   // D11: "m" and "a" mean nothing without "M" and "A".
   if (o.dsn_64() && !o.has_mapping()) {
     d.violations.Add({RuleId::kD11, kOffByte3, "dss: flag m is set without flag M"});
@@ -93,7 +93,7 @@ DecodeResult DecodeDss(ByteReader& r, std::uint8_t nibble, const SegmentInfo& se
                         "dss: data-level length 0 is an infinite mapping", Severity::kInfo});
     }
   }
-  return d;
+  return std::nullopt;
 }
 
 std::size_t LengthOf(const Dss& o) {

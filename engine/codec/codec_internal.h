@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -14,13 +15,14 @@
 
 namespace mpdrill::codec::internal {
 
-using DecodeResult = Result<Decoded, DecodeError>;
+// A decoder fills `*out` (already zeroed, in place inside the caller's Result: no copy of the
+// 300-byte Decoded on the hot path) and returns the error, if any.
+using DecodeStatus = std::optional<DecodeError>;
 using EncodeStatus = Status<EncodeError>;
 
-inline Unexpected<DecodeError> Fail(DecodeErrorCode code, RuleId rule, std::size_t offset,
-                                    std::string_view reason) {
-  return Unexpected<DecodeError>{
-      DecodeError{code, rule, static_cast<std::uint8_t>(offset > 255 ? 255 : offset), reason}};
+inline DecodeError Fail(DecodeErrorCode code, RuleId rule, std::size_t offset,
+                       std::string_view reason) {
+  return DecodeError{code, rule, static_cast<std::uint8_t>(offset > 255 ? 255 : offset), reason};
 }
 inline Unexpected<EncodeError> Inconsistent(std::string_view reason) {
   return Unexpected<EncodeError>{EncodeError{EncodeErrorCode::kInconsistentFields, reason}};
@@ -38,16 +40,16 @@ inline bool IsNonSyn(const SegmentInfo& s) { return s.syn.has_value() && !*s.syn
 
 // Decoders get the whole option, already checked: kind 30, 3 <= size <= 40, length byte == size.
 // `reader` is positioned after byte 2; `nibble` is byte 2's low nibble.
-DecodeResult DecodeMpCapable(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
-DecodeResult DecodeMpJoin(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
-DecodeResult DecodeDss(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
-DecodeResult DecodeAddAddr(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
-DecodeResult DecodeRemoveAddr(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
-DecodeResult DecodeMpPrio(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
-DecodeResult DecodeMpFail(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
-DecodeResult DecodeMpFastclose(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
-DecodeResult DecodeMpTcpRst(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment);
-DecodeResult DecodeOpaque(ByteReader& reader, std::uint8_t subtype, std::uint8_t nibble);
+DecodeStatus DecodeMpCapable(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
+DecodeStatus DecodeMpJoin(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
+DecodeStatus DecodeDss(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
+DecodeStatus DecodeAddAddr(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
+DecodeStatus DecodeRemoveAddr(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
+DecodeStatus DecodeMpPrio(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
+DecodeStatus DecodeMpFail(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
+DecodeStatus DecodeMpFastclose(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
+DecodeStatus DecodeMpTcpRst(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
+DecodeStatus DecodeOpaque(ByteReader& reader, std::uint8_t subtype, std::uint8_t nibble, Decoded* out);
 
 // Length of the whole option built from its named parts.
 std::size_t LengthOf(const MpCapable& o);

@@ -3,13 +3,13 @@
 
 namespace mpdrill::codec::internal {
 
-DecodeResult DecodeMpCapable(ByteReader& r, std::uint8_t nibble, const SegmentInfo& segment) {
+DecodeStatus DecodeMpCapable(ByteReader& r, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out) {
   const std::size_t length = r.data().size();
   if (length != 4 && length != 12 && length != 20 && length != 22 && length != 24) {
     return Fail(DecodeErrorCode::kMpCapableLength, RuleId::kC1, kOffLength,
                 "mp_capable: length is not 4, 12, 20, 22 or 24");
   }
-  MpCapable o;
+  MpCapable& o = out->option.emplace<MpCapable>();
   o.version = nibble;
   r.ReadU8(&o.flags);
   if (length >= 12) o.sender_key.emplace(), r.ReadU64(&*o.sender_key);
@@ -17,7 +17,7 @@ DecodeResult DecodeMpCapable(ByteReader& r, std::uint8_t nibble, const SegmentIn
   if (length >= 22) o.data_level_length.emplace(), r.ReadU16(&*o.data_level_length);
   if (length >= 24) o.checksum.emplace(), r.ReadU16(&*o.checksum);
 
-  Decoded d{o, {}};
+  Decoded& d = *out;
   // C1: the length must match the segment's role, when the segment says it.
   if (IsSyn(segment) && length != 4) {
     d.violations.Add({RuleId::kC1, kOffLength, "mp_capable: SYN form must be 4 bytes"});
@@ -46,7 +46,7 @@ DecodeResult DecodeMpCapable(ByteReader& r, std::uint8_t nibble, const SegmentIn
   if (o.flags & kMpcFlagsDtoG) {
     d.violations.Add({RuleId::kC3, kOffByte3, "mp_capable: unassigned flags D-G are set"});
   }
-  return d;
+  return std::nullopt;
 }
 
 std::size_t LengthOf(const MpCapable& o) {

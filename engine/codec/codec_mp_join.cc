@@ -3,9 +3,9 @@
 
 namespace mpdrill::codec::internal {
 
-DecodeResult DecodeMpJoin(ByteReader& r, std::uint8_t nibble, const SegmentInfo& segment) {
+DecodeStatus DecodeMpJoin(ByteReader& r, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out) {
   const std::size_t length = r.data().size();
-  MpJoin o;
+  MpJoin& o = out->option.emplace<MpJoin>();
   switch (length) {
     case 12: o.form = JoinForm::kSyn; break;
     case 16: o.form = JoinForm::kSynAck; break;
@@ -36,7 +36,7 @@ DecodeResult DecodeMpJoin(ByteReader& r, std::uint8_t nibble, const SegmentInfo&
       r.ReadArray(&o.hmac);
       break;
   }
-  Decoded d{o, {}};
+  Decoded& d = *out;
   // J1: the form must match the segment's role.
   if (IsSyn(segment) && o.form != JoinForm::kSyn) {
     d.violations.Add({RuleId::kJ1, kOffLength, "mp_join: SYN form must be 12 bytes"});
@@ -51,7 +51,7 @@ DecodeResult DecodeMpJoin(ByteReader& r, std::uint8_t nibble, const SegmentInfo&
   if (o.reserved != 0) {
     d.violations.Add({RuleId::kJ7, kOffSubtype, "mp_join: reserved bits are set"});
   }
-  return d;
+  return std::nullopt;
 }
 
 std::size_t LengthOf(const MpJoin& o) {

@@ -1,0 +1,171 @@
+// Located errors (exact line:col), recovery at the next event, and hostile input.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "parser/parser.h"
+#include "parser/test_util.h"
+
+namespace mpdrill::parser {
+namespace {
+
+using testing::ParseErrors;
+
+struct Case {
+  const char* text;
+  int line, col;
+  const char* message;  // substring
+};
+
+void ExpectOneError(const Case& c) {
+  const Diagnostics d = ParseErrors(c.text);
+  ASSERT_EQ(d.size(), 1u) << c.text << FormatDiagnostics(d);
+  EXPECT_EQ(d.items[0].line, c.line) << c.text << d.items[0].message;
+  EXPECT_EQ(d.items[0].col, c.col) << c.text << d.items[0].message;
+  EXPECT_NE(d.items[0].message.find(c.message), std::string::npos)
+      << c.text << " got: " << d.items[0].message;
+}
+
+TEST(ParserErrorsTest, TruncatedPacketLinesPointAtTheEndOfTheLine) {
+  const Case cases[] = {
+      {"+0 < S 0:0(0) ack\n+0 close(3) = 0\n", 1, 18, "expected ack number"},
+      {"+0 < S 0:0\n", 1, 11, "expected '('"},
+      {"+0 < S 0:0(0\n", 1, 13, "expected ')'"},
+      {"+0 <\n", 1, 5, "expected TCP flags"},
+      {"+0 < S 0:0(0) win 1 <mss 1460,\n", 1, 31, "expected TCP option"},
+      {"+0 < S 0:0(0) win 1 <mss 1460\n", 1, 30, "expected '>'"},
+      {"+0 > . 1:1(0) <dss dack8=\n", 1, 26, "expected sequence value"},
+      {"+0 close(3) =\n", 1, 14, "expected an expression"},
+      {"+0 write(3, ..., 10\n", 1, 20, "expected ',' or ')'"},
+  };
+  for (const Case& c : cases) ExpectOneError(c);
+}
+
+TEST(ParserErrorsTest, BadOptionsAndUnknownKeywords) {
+  const Case cases[] = {
+      {"+0 < S 0:0(0) win 1 <mss 1460, bogus 3>\n", 1, 32, "unknown TCP option 'bogus'"},
+      {"+0 < S 0:0(0) win 1 <TS 1 ecr 2>\n", 1, 25, "expected 'val'"},
+      {"+0 < S 0:0(0) win 1 <mss 1460 nop>\n", 1, 31, "missing ','"},
+      {"+0 < [bogus 1] S 0:0(0) win 1\n", 1, 7, "unknown IP info 'bogus'"},
+      {"+0 < XYZ 0:0(0) win 1\n", 1, 6, "invalid TCP flags 'XYZ'"},
+      {"+0 frobnicate\n", 1, 4, "expected a packet"},
+      {"foo(3) = 0\n", 1, 1, "expected event time"},
+      {"+0 < S 0:0(0) wn 1\n", 1, 15, "expected event time"},
+  };
+  for (const Case& c : cases) ExpectOneError(c);
+}
+
+TEST(ParserErrorsTest, UnbalancedBrackets) {
+  const Case cases[] = {
+      {"+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1, 4) = 0\n", 1, 49, "expected ',' or ']'"},
+      {"+0 poll([{fd=3, events=POLLIN], 1, 0) = 1\n", 1, 30, "expected ',' or '}'"},
+      {"+0 f(3)) = 0\n", 1, 8, "expected '='"},
+      {"+0 < . 1:1(0) win 1 <mpcapable v1 flags[flag_h key[a]>\n", 1, 48, "expected ']'"},
+  };
+  for (const Case& c : cases) ExpectOneError(c);
+}
+
+TEST(ParserErrorsTest, OutOfRangeNumbers) {
+  const Case cases[] = {
+      {"+0 < S 0:0(0) win 65536\n", 1, 19, "window out of range: 65536 (maximum 65535)"},
+      {"+0 < S 4294967296:4294967296(0) win 1\n", 1, 8, "start sequence number out of range"},
+      {"+0 < S 0:0(0) win 1 <wscale 256>\n", 1, 29, "window scale shift count out of range"},
+      {"+0 < . 1:1(0) ack 99999999999999999999999\n", 1, 19, "ack number out of range"},
+      {"+0 close(99999999999999999999) = 0\n", 1, 10, "integer out of range"},
+      {"+0 close(0x1ffffffffffffffff) = 0\n", 1, 10, "integer out of range"},
+      {"+99999999999 close(3) = 0\n", 1, 2, "event time out of range"},
+      {"+0 < [tos 0x100] S 0:0(0) win 1\n", 1, 11, "tos out of range"},
+      {"+0 < [flowlabel 0x100000] S 0:0(0) win 1\n", 1, 17, "flowlabel out of range"},
+  };
+  for (const Case& c : cases) ExpectOneError(c);
+}
+
+TEST(ParserErrorsTest, SemanticChecks) {
+  const Case cases[] = {
+      {"* < S 0:0(0) win 1\n", 1, 1, "'*' can only be used with outbound packets"},
+      {"+0.1~+0.2 close(3) = 0\n", 1, 1, "range can only be used with outbound packets"},
+      {"+0.2~+0.1 > S 0:0(0)\n", 1, 7, "time range is backwards"},
+      {"+0.1~0.2 > S 0:0(0)\n", 1, 6, "expected '+' after '~'"},
+      {"+0 < S 0:0(0) <...>\n", 1, 15, "<...> for TCP options can only be used with outbound"},
+      {"+0 < . 1:11(5) win 1\n", 1, 8, "inconsistent TCP sequence numbers and payload size: "
+                                      "expected: 6 actual: 11"},
+      {"+0 < [ect01] . 1:1(0) win 1\n", 1, 4, "[ect01] can only be used with outbound"},
+      {"+0 close(3) = 0\n--late_option=1\n", 2, 1, "after the first event"},
+      {"+0 close(3) = 0\n`no time`\n+0 close(4) = 0\n", 2, 1, "needs an event time"},
+  };
+  for (const Case& c : cases) ExpectOneError(c);
+}
+
+TEST(ParserErrorsTest, RecoveryReportsEveryBrokenEvent) {
+  const Diagnostics d = ParseErrors(
+      "--tolerance_usecs=1000\n"
+      "+0 socket(..., SOCK_STREAM, IPPROTO_MPTCP) = 3\n"
+      "+0 < S. 0:0(0) ack\n"                      // truncated
+      "+0 > . 1:1(0) ack 1 <mss 99999>\n"         // out of range
+      "+0 close(3) = 0\n"
+      "+0 frobnicate the socket\n"                // unknown action
+      "+0 close(4) = 0\n");
+  ASSERT_EQ(d.size(), 3u) << FormatDiagnostics(d);
+  EXPECT_EQ(d.items[0].line, 3);
+  EXPECT_EQ(d.items[1].line, 4);
+  EXPECT_EQ(d.items[2].line, 6);
+}
+
+TEST(ParserErrorsTest, BinaryGarbageIsALocatedError) {
+  const std::string garbage =
+      std::string("+0 close(3) = 0\n+0 ") + "\x01\x02\xff" + "\n+0 close(4) = 0\n";
+  const Diagnostics d = ParseErrors(garbage);
+  ASSERT_EQ(d.size(), 1u) << FormatDiagnostics(d);
+  EXPECT_EQ(d.items[0].line, 2);
+  EXPECT_EQ(d.items[0].col, 4);
+  EXPECT_EQ(d.items[0].message, "unexpected byte 0x01");
+  EXPECT_EQ(d.items[0].excerpt, "+0 ???");
+}
+
+TEST(ParserErrorsTest, UnterminatedLiterals) {
+  ExpectOneError({"+0 `never closed\n+0 close(3) = 0\n", 1, 4, "unterminated `shell command`"});
+  ExpectOneError({"+0 %{ never closed\n", 1, 4, "unterminated %{ code block"});
+  ExpectOneError({"+0 open(\"abc) = 3\n", 1, 9, "unterminated string"});
+  ExpectOneError({"+0 close(3) = 0 /* open\n", 1, 17, "unterminated /* comment"});
+}
+
+TEST(ParserErrorsTest, DeepNestingIsBoundedNotAStackOverflow) {
+  const std::string deep = "+0 f(" + std::string(100000, '[') + "1" + std::string(100000, ']') +
+                           ") = 0\n";
+  const Diagnostics d = ParseErrors(deep);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_NE(d.items[0].message.find("nested too deeply"), std::string::npos);
+  const std::string parens = "+0 f(" + std::string(100000, '(') + ") = 0\n";
+  EXPECT_EQ(ParseErrors(parens).size(), 1u);
+  // Within the limit is fine.
+  ParseOptions options;
+  const std::string ok = "+0 f(" + std::string(30, '[') + "1" + std::string(30, ']') + ") = 0\n";
+  EXPECT_TRUE(Parse(ok, "ok.pkt", options).ok());
+}
+
+TEST(ParserErrorsTest, ManyErrorsAreCappedAndEveryLineIsVisitedOnce) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "+0 bogus\n";
+  ParseOptions options;
+  options.max_errors = 10;
+  auto r = Parse(text, "many.pkt", options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().size(), 10u);
+}
+
+TEST(ParserErrorsTest, DiagnosticFormat) {
+  const Diagnostics d = ParseErrors("+0 close(3) = 0\n\t+0 < S 0:0(0) win 70000\n");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(FormatDiagnostic(d.items[0]),
+            "bad.pkt:2:20: error: window out of range: 70000 (maximum 65535)\n"
+            "\t+0 < S 0:0(0) win 70000\n"
+            "\t                  ^\n");
+}
+
+TEST(ParserErrorsTest, EmptyAndCommentOnlyScriptsParse) {
+  EXPECT_TRUE(Parse("", "empty.pkt").ok());
+  EXPECT_TRUE(Parse("// nothing\n/* at all */\n", "c.pkt").ok());
+}
+
+}  // namespace
+}  // namespace mpdrill::parser

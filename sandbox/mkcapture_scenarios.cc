@@ -124,11 +124,16 @@ SandboxStatus SetUpTopology(const NetNamespace& client, const NetNamespace& serv
       return s;
     }
   }
-  if (auto s = sandbox::Ip(client, {"mptcp", "endpoint", "add", t.client_ip[1], "dev", "c-eth1",
-                                    "id", std::to_string(kClientSubflowEndpointId), "subflow"});
-      !s) {
-    return s;
-  }
+  // The server's signal endpoint comes later (AnnounceServerAddress), once the client has
+  // sent its first data: an early ADD_ADDR would make the client fully established before
+  // its first data, which then never rides on the 22/24-byte MP_CAPABLE.
+  return sandbox::Ip(client, {"mptcp", "endpoint", "add", t.client_ip[1], "dev", "c-eth1", "id",
+                              std::to_string(kClientSubflowEndpointId), "subflow"});
+}
+
+// ADD_ADDR (RFC 8684 §3.4.1): a signal endpoint added while the connection is up is announced
+// to it at once.
+SandboxStatus AnnounceServerAddress(const NetNamespace& server, const Topology& t) {
   return sandbox::Ip(server, {"mptcp", "endpoint", "add", t.server_ip[1], "dev", "s-eth1", "id",
                               std::to_string(kServerSignalEndpointId), "signal"});
 }
@@ -217,16 +222,10 @@ SandboxResult<ScenarioReport> RunScenario(const Scenario& sc, const std::string&
   control_r.Reset();
   answer_w.Reset();
   ScenarioReport report;
-  char ready[2] = {};
-  if (auto r = sandbox::ReadWithDeadline(answer_r.get(), &ready[0], 1, kAnswerTimeout); !r) {
+  if (auto r = sandbox::ReadWithDeadline(answer_r.get(), &byte, 1, kAnswerTimeout); !r) {
     return Unexpected{SandboxError{r.error().code, "client connect: " + r.error().message}};
   }
-  if (auto r = sandbox::ReadWithDeadline(answer_r.get(), &ready[1], 1, kAnswerTimeout); !r) {
-    return Unexpected{r.error()};
-  }
-  report.extra_subflows = ready[1];
-  log(std::string(sc.name) + ": connected, " + std::to_string(report.extra_subflows) +
-      " extra subflows");
+  log(std::string(sc.name) + ": connected, first data sent");
 
   auto step = [&](const std::string& what, SandboxStatus s) -> SandboxStatus {
     if (!s) return Unexpected{SandboxError{s.error().code, what + ": " + s.error().message}};
@@ -236,6 +235,15 @@ SandboxResult<ScenarioReport> RunScenario(const Scenario& sc, const std::string&
   const int ctl = control_w.get();
   const int ans = answer_r.get();
   auto run = [&]() -> SandboxStatus {
+    if (auto s = step("endpoint add signal (ADD_ADDR)", AnnounceServerAddress(*server_ns, topo));
+        !s) {
+      return s;
+    }
+    if (auto s = Command(ctl, ans, kCmdWaitSubflows); !s) return s;
+    char count = 0;
+    if (auto s = sandbox::ReadWithDeadline(ans, &count, 1, kAnswerTimeout); !s) return s;
+    report.extra_subflows = count;
+    log(std::string(sc.name) + ": " + std::to_string(report.extra_subflows) + " extra subflows");
     if (auto s = step("data", Command(ctl, ans, kCmdData)); !s) return s;
     // MP_PRIO (RFC 8684 §3.3.8): mark the client's subflow endpoint backup while it is in use.
     if (auto s = step("endpoint change backup (MP_PRIO)",

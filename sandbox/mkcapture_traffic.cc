@@ -153,15 +153,7 @@ int RunClient(const TrafficConfig& config, int control_fd, int answer_fd) {
   int round = 0;
   if (!ExchangeChunk(fd, config, round++)) return Fail("client first exchange");
 
-  // The path managers add subflows (MP_JOIN) after the handshake: wait for them, bounded.
-  const auto deadline = Clock::now() + std::chrono::milliseconds(config.wait_subflows_ms);
-  int subflows = ExtraSubflows(fd);
-  while (subflows < config.want_subflows && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    subflows = ExtraSubflows(fd);
-  }
-  const char ready[2] = {kAnswerReady, static_cast<char>(subflows < 0 ? 0 : subflows)};
-  if (write(answer_fd, ready, 2) != 2) return Fail("client ready");
+  if (write(answer_fd, &kAnswerReady, 1) != 1) return Fail("client ready");
 
   for (int commands = 0; commands < 64; ++commands) {
     char cmd = 0;
@@ -170,6 +162,18 @@ int RunClient(const TrafficConfig& config, int control_fd, int answer_fd) {
       return 1;
     }
     switch (cmd) {
+      case kCmdWaitSubflows: {
+        // The path managers add subflows (MP_JOIN) asynchronously: wait for them, bounded.
+        const auto deadline = Clock::now() + std::chrono::milliseconds(config.wait_subflows_ms);
+        int subflows = ExtraSubflows(fd);
+        while (subflows < config.want_subflows && Clock::now() < deadline) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          subflows = ExtraSubflows(fd);
+        }
+        const char answer[2] = {kAnswerDone, static_cast<char>(subflows < 0 ? 0 : subflows)};
+        if (write(answer_fd, answer, 2) != 2) return Fail("client answer");
+        continue;
+      }
       case kCmdData:
         if (!ExchangeChunk(fd, config, round++)) return Fail("client exchange");
         break;

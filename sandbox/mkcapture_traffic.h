@@ -10,10 +10,11 @@ namespace mpdrill::mkcapture {
 
 // Control bytes from the orchestrator to the client, and the client's answers.
 inline constexpr char kCmdData = 'D';       // exchange one chunk (several writes) and its echo
+inline constexpr char kCmdWaitSubflows = 'W';  // wait (bounded) for the extra subflows
 inline constexpr char kCmdClose = 'C';      // shutdown(SHUT_WR), read to EOF, close: DATA_FIN
 inline constexpr char kCmdFastclose = 'F';  // SO_LINGER {1, 0} + close: MP_FASTCLOSE
-inline constexpr char kAnswerDone = 'K';
-inline constexpr char kAnswerReady = 'R';   // followed by one byte: subflows seen
+inline constexpr char kAnswerDone = 'K';    // after kCmdWaitSubflows: then one byte, the count
+inline constexpr char kAnswerReady = 'R';   // connected, first chunk echoed
 
 struct TrafficConfig {
   int family = 0;            // AF_INET / AF_INET6
@@ -30,9 +31,9 @@ struct TrafficConfig {
 // until EOF or reset. Exit code 0 on success.
 int RunServer(const TrafficConfig& config, int ready_fd);
 
-// Child body: connect, exchange a first chunk, wait for the extra subflows, write
-// kAnswerReady + count to `answer_fd`, then obey control bytes from `control_fd` until a
-// close command. Exit code 0 on success; diagnostics on stderr.
+// Child body: connect, exchange a first chunk (sent before the peer's first DSS, so it rides
+// on the 22/24-byte MP_CAPABLE), write kAnswerReady to `answer_fd`, then obey control bytes
+// from `control_fd` until a close command. Exit code 0 on success; diagnostics on stderr.
 int RunClient(const TrafficConfig& config, int control_fd, int answer_fd);
 
 }  // namespace mpdrill::mkcapture

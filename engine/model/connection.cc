@@ -203,7 +203,10 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
     if (sender != responder || js.syn_ack_seen) return;
     js.syn_ack_seen = true;
     sf.set_state(SubflowState::kSynReceived);
-    if (j == nullptr || j->form != codec::JoinForm::kSynAck) return;
+    if (j == nullptr || j->form != codec::JoinForm::kSynAck) {
+      js.syn_ack_without_join = true;
+      return;
+    }
     js.responder_nonce = j->nonce;
     js.responder_address_id = j->address_id;
     sf.set_address_id(responder, j->address_id);
@@ -227,8 +230,15 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
       r.Report(RuleId::kJ5, "MP_JOIN initiator went on after a bad SYN/ACK HMAC: " +
                                 ExpectedActual("RST", "ACK"));
     }
+    if (js.syn_ack_without_join) {
+      // RFC 8684 §3.2, rule J8: a joined subflow that loses MP_JOIN is reset, never falls back.
+      r.Report(RuleId::kJ8, "MP_JOIN initiator went on after a SYN/ACK without MP_JOIN: " +
+                                ExpectedActual("RST", "ACK"));
+    }
+    if (j == nullptr || j->form != codec::JoinForm::kAck) js.ack_without_join = true;
     sf.set_state(SubflowState::kPreEstablished);
-    if (j != nullptr && j->form == codec::JoinForm::kAck && ki && kr) {
+    if (j != nullptr && j->form == codec::JoinForm::kAck && ki && kr &&
+        !js.syn_ack_without_join) {  // without the SYN/ACK there is no responder nonce
       // RFC 8684 §3.2, rule J4 (K2): leftmost 160 bits of HMAC(K_A‖K_B, R_A‖R_B).
       const auto want = crypto::JoinAckHmac(*ki, *kr, js.initiator_nonce, js.responder_nonce);
       if (want != j->hmac) {
@@ -246,6 +256,11 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
     return;
   }
   if (sender == responder && sf.state() == SubflowState::kPreEstablished && seg.ack_flag()) {
+    if (js.ack_without_join) {
+      // Rules J8 and G3: MPTCP options stripped on a non-initial subflow ⇒ RST.
+      r.Report(RuleId::kJ8, "MP_JOIN responder accepted a third ACK without MP_JOIN: " +
+                                ExpectedActual("RST", "ACK"));
+    }
     if (js.ack_hmac_bad) {
       r.Report(RuleId::kJ5, "MP_JOIN responder accepted a bad third-ACK HMAC: " +
                                 ExpectedActual("RST", "ACK"));

@@ -262,6 +262,19 @@ TEST(ModelJoin, J5ResponderAcceptsBadHmac) {
   EXPECT_THAT(s.Rules(), ElementsAre("J4", "J5")) << s.Dump();
 }
 
+TEST(ModelJoin, J8StrippedMpJoinMeansReset) {
+  for (bool syn_ack : {true, false}) {
+    Scenario ok;
+    ok.Handshake();
+    ok.Join({.strip_syn_ack = syn_ack, .strip_ack = !syn_ack});  // the peer resets: fine
+    EXPECT_THAT(ok.Rules(), IsEmpty()) << ok.Dump();
+    Scenario bad;
+    bad.Handshake();
+    bad.Join({.strip_syn_ack = syn_ack, .strip_ack = !syn_ack, .reset_on_bad_hmac = false});
+    EXPECT_THAT(bad.Rules(), ElementsAre("J8")) << bad.Dump();
+  }
+}
+
 TEST(ModelJoin, J6DataBeforeFourthAck) {
   Scenario s;
   s.Handshake();

@@ -68,6 +68,8 @@ struct JoinState {
   bool syn_ack_seen = false;
   bool syn_ack_hmac_bad = false;  // J3 broken: the initiator must reset (J5)
   bool ack_hmac_bad = false;      // J4 broken: the responder must reset (J5)
+  bool syn_ack_without_join = false;  // the initiator must reset (J8)
+  bool ack_without_join = false;      // the responder must reset (J8, G3)
 };
 
 class Subflow {

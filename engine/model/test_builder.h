@@ -45,7 +45,9 @@ struct JoinParams {
   bool corrupt_ack_hmac = false;
   bool fourth_ack = true;  // the responder acknowledges the third ACK
   bool refuse = false;     // the responder answers the SYN with a RST
-  bool reset_on_bad_hmac = true;  // conforming (rule J5); false: carry on regardless
+  bool strip_syn_ack = false;  // the SYN/ACK loses its MP_JOIN (a middlebox)
+  bool strip_ack = false;      // the third ACK loses its MP_JOIN
+  bool reset_on_bad_hmac = true;  // conforming (rules J5, J8); false: carry on regardless
 };
 
 class Scenario {
@@ -241,9 +243,10 @@ class Scenario {
     synack.truncated_hmac =
         crypto::JoinSynAckHmac(key(res), key(ini), p.responder_nonce, p.initiator_nonce);
     if (p.corrupt_syn_ack_hmac) synack.truncated_hmac ^= 1;
-    Send(sf, res, kTcpSyn | kTcpAck, {}, {synack});
+    Send(sf, res, kTcpSyn | kTcpAck, {},
+         p.strip_syn_ack ? std::vector<codec::Option>{} : std::vector<codec::Option>{synack});
     if (p.token && *p.token != crypto::Token(key(res))) return sf;
-    if (p.corrupt_syn_ack_hmac && p.reset_on_bad_hmac) {  // rule J5
+    if ((p.corrupt_syn_ack_hmac || p.strip_syn_ack) && p.reset_on_bad_hmac) {  // J5, J8
       Send(sf, ini, kTcpRst, {}, {});
       return sf;
     }
@@ -251,8 +254,9 @@ class Scenario {
     ack.form = codec::JoinForm::kAck;
     ack.hmac = crypto::JoinAckHmac(key(ini), key(res), p.initiator_nonce, p.responder_nonce);
     if (p.corrupt_ack_hmac) ack.hmac[19] ^= 1;
-    Send(sf, ini, kTcpAck, {}, {ack});
-    if (p.corrupt_ack_hmac && p.reset_on_bad_hmac) {  // rule J5
+    Send(sf, ini, kTcpAck, {},
+         p.strip_ack ? std::vector<codec::Option>{} : std::vector<codec::Option>{ack});
+    if ((p.corrupt_ack_hmac || p.strip_ack) && p.reset_on_bad_hmac) {  // J5, J8
       Send(sf, res, kTcpRst, {}, {});
       return sf;
     }

@@ -15,13 +15,27 @@ namespace {
 bool IsSpaceOrTab(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 bool IsSpace(char c) { return IsSpaceOrTab(c) || c == '\n' || c == '\f' || c == '\v'; }
 
-// Raw text of a header option value: up to whitespace, keeping "..." and `...` intact.
-std::size_t ScanOptionValue(std::string_view src, std::size_t pos) {
+bool IsPrintable(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x20 && u < 0x7f;
+}
+
+// Raw text of a header option value: up to whitespace, keeping "..." and `...` (closed on the
+// same line) intact. Returns the end offset, or sets *bad to the offset of a bad byte.
+std::size_t ScanOptionValue(std::string_view src, std::size_t pos, std::size_t* bad) {
   while (pos < src.size() && !IsSpace(src[pos])) {
     const char c = src[pos];
+    if (!IsPrintable(c)) {
+      *bad = pos;
+      return pos;
+    }
     if (c == '"' || c == '`') {
-      const std::size_t close = src.find(c, pos + 1);
-      if (close == std::string_view::npos) return src.size();
+      std::size_t close = pos + 1;
+      while (close < src.size() && src[close] != c && IsPrintable(src[close])) ++close;
+      if (close >= src.size() || src[close] != c) {
+        *bad = pos;
+        return pos;
+      }
       pos = close + 1;
     } else {
       ++pos;
@@ -192,6 +206,14 @@ bool ScriptParser::ParseSeconds(std::string_view what, std::int64_t* usecs) {
 
 bool ScriptParser::ParseHeaderOption(HeaderOption* out) {
   const Token t = Take();
+  const auto BadValueByte = [this](std::size_t at) {
+    ResetTo(at);
+    const char c = lex_.source()[at];
+    if (c == '"' || c == '`') return Error(lex_.LocOf(at), "unterminated quote in option value");
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    return Error(lex_.LocOf(at), std::string("unexpected byte ") + hex + " in option value");
+  };
   out->loc = t.loc;
   const std::string_view src = lex_.source();
   std::size_t pos = t.end;
@@ -202,7 +224,9 @@ bool ScriptParser::ParseHeaderOption(HeaderOption* out) {
     if (p < src.size() && src[p] == '=') {
       ++p;
       while (p < src.size() && IsSpaceOrTab(src[p])) ++p;
-      const std::size_t end = ScanOptionValue(src, p);
+      std::size_t bad = std::string_view::npos;
+      const std::size_t end = ScanOptionValue(src, p, &bad);
+      if (bad != std::string_view::npos) return BadValueByte(bad);
       if (end == p) {
         ResetTo(p);
         return Error(lex_.LocOf(p), "missing value after '--" + out->name + "='");
@@ -214,7 +238,9 @@ bool ScriptParser::ParseHeaderOption(HeaderOption* out) {
     out->name = "-D";
     std::size_t p = t.end + 1;  // past "-D"
     while (p < src.size() && IsSpaceOrTab(src[p])) ++p;
-    const std::size_t end = ScanOptionValue(src, p);
+    std::size_t bad = std::string_view::npos;
+    const std::size_t end = ScanOptionValue(src, p, &bad);
+    if (bad != std::string_view::npos) return BadValueByte(bad);
     if (end == p || src.substr(p, end - p).find('=') == std::string_view::npos) {
       ResetTo(p);
       return Error(lex_.LocOf(p), "expected NAME=VALUE after -D");

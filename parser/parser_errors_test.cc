@@ -169,3 +169,20 @@ TEST(ParserErrorsTest, EmptyAndCommentOnlyScriptsParse) {
 
 }  // namespace
 }  // namespace mpdrill::parser
+
+namespace mpdrill::parser {
+namespace {
+
+// Fuzzer finding (corpus/parser_roundtrip_fuzzer/regression_option_value_backquote_spans_lines):
+// a back quote inside an option value swallowed the following lines, and binary bytes were kept
+// in the value; both are now located errors on the option's line.
+TEST(ParserErrorsTest, RegressionOptionValueQuoteAndBinaryBytes) {
+  ExpectOneError({"--tolerance_usecs=4`000\n`init`\n+0 close(3) = 0\n", 1, 20,
+                  "unterminated quote in option value"});
+  ExpectOneError({"--tolerance_usecs=\xff\n+0 close(3) = 0\n", 1, 19,
+                  "unexpected byte 0xff in option value"});
+  ExpectOneError({"+0 close(3) = -1 (bad \x01 note)\n", 1, 23, "unexpected byte in the note"});
+}
+
+}  // namespace
+}  // namespace mpdrill::parser

@@ -90,8 +90,8 @@ TEST(ParserMptcpTest, MpJoinForms) {
 }
 
 TEST(ParserMptcpTest, MpJoinCanonical) {
-  ExpectCanonical("mp_join_syn backup=0 address_id=3 token=0x1a2b3c4d rand=16909060");
-  ExpectCanonical("mp_join_syn_ack backup=1 address_id=3 sender_hmac=0x1122334455667788 rand=7");
+  ExpectCanonical("mp_join_syn backup=0 address_id=3 token=0x1a2b3c4d rand=0x01020304");
+  ExpectCanonical("mp_join_syn_ack backup=1 address_id=3 sender_hmac=0x1122334455667788 rand=0x00000007");
   const auto ack =
       Spec<MpJoinSpec>("mp_join_ack sender_hmac=0x00112233445566778899aabbccddeeff00112233");
   EXPECT_EQ(ack.sender_hmac->hex, "00112233445566778899aabbccddeeff00112233");

@@ -33,6 +33,10 @@ bool ScriptParser::ParseSyscall(Syscall* out) {
     bool space = false;
     while (pos < src.size() && src[pos] != '\n') {
       const char c = src[pos];
+      const auto u = static_cast<unsigned char>(c);
+      if ((u < 0x20 && c != '\t' && c != '\r') || u >= 0x7f) {
+        return Error(lex_.LocOf(pos), "unexpected byte in the note after the result");
+      }
       if (c == '(') ++nesting;
       if (c == ')' && --nesting == 0) break;
       if (c == ' ' || c == '\t' || c == '\r') {

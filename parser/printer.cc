@@ -197,7 +197,11 @@ std::string PrintSpec(const MpJoinSpec& s) {
   if (s.address_id) out += PrintAddressId(*s.address_id);
   if (s.token) out += " token=" + PrintToken(*s.token);
   if (s.sender_hmac) out += " sender_hmac=" + PrintHmac(*s.sender_hmac);
-  if (s.rand) out += " rand=" + Dec(*s.rand);
+  if (s.rand) {  // nonces read as hex, as `mpdrill decode` prints them
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08" PRIx32, *s.rand);
+    out += std::string(" rand=") + buf;
+  }
   return out;
 }
 

@@ -18,7 +18,8 @@ struct RealCaptures {
 // The scenarios mpdrill-mkcapture offers (its --list, minus "all").
 std::vector<std::string> ScenarioNames();
 
-// Made on first use (about 10 s), then shared by every test of the binary.
+// Made on first use (about 10 s), then shared by every test of the binary; under ctest
+// (MPDRILL_CAPTURE_CACHE set) shared by every test process of the run.
 const RealCaptures& GetRealCaptures();
 
 }  // namespace mpdrill::tests

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Bounded fuzzing run (docs/fuzzing.md).
+#
+#   ci/fuzz.sh [--jobs N] [--update-corpus] [--keep] SECONDS [FUZZER...]
+#
+# Builds the `fuzz` preset (clang 14, libFuzzer + ASan + UBSan) for the named fuzzers (default:
+# every mpdrill_add_fuzzer in fuzz/*.cmake: codec, parser, model), then runs each for SECONDS
+# on a scratch copy of corpus/<fuzzer>/ with its dictionary (fuzz/<name>.dict, or the dict of
+# its first word: parser_roundtrip_fuzzer -> fuzz/parser.dict). Artifacts (crash-, leak-,
+# timeout-, oom- files) go to a temporary directory, never into the repo; the repo's corpus is
+# only changed with --update-corpus (libFuzzer -merge=1 of what the run found).
+#
+#   --jobs N         run N fuzzers at once (default 1; the machine has 2 cores)
+#   --update-corpus  merge new coverage into corpus/<fuzzer>/ (named by SHA-1, as libFuzzer does)
+#   --keep           keep the scratch directory even when nothing was found
+#
+# Prints one line per fuzzer (executions, coverage, features, corpus size). Exit codes: 0 no
+# finding, 1 a finding (its reproducer path and replay command are printed), 2 usage, 3 a build
+# or environment failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+jobs=1
+update=0
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --jobs) jobs=${2:-}; shift 2 ;;
+    --update-corpus) update=1; shift ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
+if [ $# -lt 1 ] || ! [[ "$1" =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ] || ! [[ "$jobs" =~ ^[1-9][0-9]*$ ]]; then
+  echo "usage: ci/fuzz.sh [--jobs N] [--update-corpus] [--keep] SECONDS [FUZZER...]" >&2
+  exit 2
+fi
+seconds=$1
+shift
+
+if [ $# -gt 0 ]; then
+  fuzzers=("$@")
+else
+  mapfile -t fuzzers < <(sed -n 's/^mpdrill_add_fuzzer(\([A-Za-z0-9_]*\).*/\1/p' fuzz/*.cmake | sort -u)
+fi
+if [ ${#fuzzers[@]} -eq 0 ]; then
+  echo "fuzz.sh: no fuzzers found in fuzz/*.cmake" >&2
+  exit 2
+fi
+for f in "${fuzzers[@]}"; do
+  if ! grep -qs "^mpdrill_add_fuzzer($f[ )]" fuzz/*.cmake; then
+    echo "fuzz.sh: unknown fuzzer $f (not declared in fuzz/*.cmake)" >&2
+    exit 2
+  fi
+done
+
+command -v clang++-14 >/dev/null || { echo "fuzz.sh: clang++-14 missing (ci/setup.sh)" >&2; exit 3; }
+echo "fuzz.sh: building ${fuzzers[*]} (preset fuzz)"
+if ! cmake --preset fuzz >/tmp/mpdrill-fuzz-configure.log 2>&1; then
+  cat /tmp/mpdrill-fuzz-configure.log >&2
+  echo "fuzz.sh: configure failed" >&2
+  exit 3
+fi
+if ! cmake --build --preset fuzz -j "${MPDRILL_BUILD_JOBS:-2}" --target "${fuzzers[@]}"; then
+  echo "fuzz.sh: build failed" >&2
+  exit 3
+fi
+
+bin_dir=$root/build/fuzz/fuzz
+scratch=$(mktemp -d /tmp/mpdrill-fuzz.XXXXXX)
+echo "fuzz.sh: ${seconds}s per fuzzer, scratch $scratch"
+
+dict_for() {
+  local name=${1%_fuzzer}
+  if [ -f "fuzz/$name.dict" ]; then echo "$root/fuzz/$name.dict"
+  elif [ -f "fuzz/${name%%_*}.dict" ]; then echo "$root/fuzz/${name%%_*}.dict"
+  fi
+}
+
+run_one() {
+  local f=$1 work=$scratch/$1
+  mkdir -p "$work/corpus" "$work/artifacts"
+  if [ -d "corpus/$f" ]; then cp -r "corpus/$f/." "$work/corpus/"; fi
+  local dict args=()
+  dict=$(dict_for "$f")
+  [ -n "$dict" ] && args+=("-dict=$dict")
+  # The outer timeout bounds a fuzzer that ignores -max_total_time (a hang in a single input is
+  # caught by -timeout=10 and written as a timeout- artifact).
+  timeout --kill-after=30 $((seconds + 120)) "$bin_dir/$f" -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${args[@]}" \
+    "$work/corpus" >"$work/log" 2>&1
+  echo $? >"$work/rc"
+}
+
+i=0
+for f in "${fuzzers[@]}"; do
+  if [ ! -x "$bin_dir/$f" ]; then
+    echo "fuzz.sh: $bin_dir/$f was not built" >&2
+    exit 3
+  fi
+  run_one "$f" &
+  i=$((i + 1))
+  if [ $((i % jobs)) -eq 0 ]; then wait; fi
+done
+wait
+
+status=0
+for f in "${fuzzers[@]}"; do
+  work=$scratch/$f
+  rc=$(cat "$work/rc" 2>/dev/null || echo 99)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
+  corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$done_line")
+  printf '%-28s rc=%-3s execs=%-10s cov=%-6s ft=%-6s corpus=%s\n' "$f" "$rc" "${execs:-?}" \
+    "${cov:-?}" "${ft:-?}" "${corp:-?}"
+  findings=$(find "$work/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+    -o -name 'oom-*' \) 2>/dev/null)
+  if [ -n "$findings" ] || [ "$rc" != 0 ]; then
+    status=1
+    echo "fuzz.sh: FINDING in $f (exit $rc); log: $work/log" >&2
+    grep -E '^(==[0-9]+==ERROR|SUMMARY|codec contract|  expected)' "$work/log" | head -5 >&2
+    for r in $findings; do
+      echo "  reproducer: $r" >&2
+      echo "  replay:     $bin_dir/$f $r" >&2
+    done
+  elif [ "$update" -eq 1 ]; then
+    mkdir -p "corpus/$f"
+    "$bin_dir/$f" -merge=1 -timeout=10 -rss_limit_mb=2048 "corpus/$f" "$work/corpus" \
+      >>"$work/merge.log" 2>&1 || { echo "fuzz.sh: merge into corpus/$f failed" >&2; status=1; }
+  fi
+done
+
+if [ "$status" -eq 0 ] && [ "$keep" -eq 0 ]; then
+  rm -rf "$scratch"
+else
+  echo "fuzz.sh: logs and artifacts kept in $scratch"
+fi
+exit "$status"

@@ -22,6 +22,7 @@ struct CommandIo {
 // `args` excludes the program and subcommand names.
 int RunDecode(const std::vector<std::string>& args, CommandIo io);
 int RunLint(const std::vector<std::string>& args, CommandIo io);
+int RunCheck(const std::vector<std::string>& args, CommandIo io);
 
 }  // namespace mpdrill::cli
 

@@ -18,6 +18,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"decode", "print every MPTCP option of a pcap/pcapng capture (text or JSON Lines)", RunDecode},
+    {"check", "check captures against the reference MPTCP state machine (rule IDs)", RunCheck},
     {"lint", "parse packetdrill scripts and report syntax errors with file:line:col", RunLint},
 };
 

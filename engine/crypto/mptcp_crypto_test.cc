@@ -165,5 +165,49 @@ TEST(DssChecksum, LargePayloadDoesNotOverflow) {
   EXPECT_EQ(c.Finish(), 0x0000);
 }
 
+// Values a Linux 6.18 kernel put on the wire, read with `mpdrill decode` from captures of MPTCP
+// connections (net.mptcp.checksum_enabled=1, one signalled address, a join) made on loopback in
+// a private network namespace. Payload bytes were known: message i was 1500 bytes of value i, the
+// echo 100 bytes of the same value.
+TEST(LinuxKernelCapture, TokenIdsnAddAddrAndDssChecksums) {
+  constexpr std::uint64_t kClientKey = 0x2e8654342ac46d31ULL;  // MP_CAPABLE ckey
+  constexpr std::uint64_t kServerKey = 0x622035243b912f7eULL;  // MP_CAPABLE skey
+  // The first DSN of each direction is IDSN + 1 (K1).
+  EXPECT_EQ(Idsn(kClientKey) + 1, 13163554518601276579ULL);
+  EXPECT_EQ(Idsn(kServerKey) + 1, 16746827742045114386ULL);
+  // MP_JOIN SYNs towards each side carried the token of that side's key.
+  EXPECT_EQ(Token(kServerKey), 0x11511b4cu);
+  EXPECT_EQ(Token(kClientKey), 0x6515347cu);
+  // ADD_ADDR id 1, 198.51.100.2, no port, from the server, then from the client.
+  const std::uint8_t addr[] = {198, 51, 100, 2};
+  EXPECT_EQ(AddAddrHmac(kServerKey, kClientKey, 1, addr, std::nullopt), 0x0b983dbbd504b173ULL);
+  EXPECT_EQ(AddAddrHmac(kClientKey, kServerKey, 1, addr, std::nullopt), 0x14e431d1c0634037ULL);
+  auto checksum = [](std::uint64_t dsn, std::uint32_t ssn, std::uint16_t dll, std::uint8_t fill) {
+    const std::vector<std::uint8_t> payload(dll, fill);
+    DssChecksum c(dsn, ssn, dll);
+    c.Add(payload);
+    return c.Finish();
+  };
+  // MP_CAPABLE with data (mpcdatalen 1500 cksum=0xf901): DSN = client IDSN + 1, SSN 1.
+  EXPECT_EQ(checksum(Idsn(kClientKey) + 1, 1, 1500, 0), 0xf901);
+  EXPECT_EQ(checksum(16746827742045114386ULL, 1, 100, 0), 0x80c3);
+  EXPECT_EQ(checksum(16746827742045114386ULL, 101, 100, 0), 0x805f);
+  EXPECT_EQ(checksum(13163554518601278079ULL, 1501, 1500, 1), 0xfc58);
+  // DATA_FIN-only mapping: SSN 0, length 1, no payload.
+  EXPECT_EQ(DssChecksum(13163554518601306579ULL, 0, 1).Finish(), 0x89ad);
+}
+
+// A successful join in the same kind of capture: A (client) joins B (server).
+TEST(LinuxKernelCapture, JoinHmacs) {
+  constexpr std::uint64_t kKeyA = 0x2fad9d2974bb6b64ULL;
+  constexpr std::uint64_t kKeyB = 0xb73b22e45e33b7e0ULL;
+  constexpr std::uint32_t kNonceA = 0x5f85b248;  // mp_join_syn rand
+  constexpr std::uint32_t kNonceB = 0x0199206e;  // mp_join_syn_ack rand
+  EXPECT_EQ(Token(kKeyB), 0x47af29aau);
+  EXPECT_EQ(JoinSynAckHmac(kKeyB, kKeyA, kNonceB, kNonceA), 0x22277cac8e8458a0ULL);
+  EXPECT_EQ(JoinAckHmac(kKeyA, kKeyB, kNonceA, kNonceB),
+            FromHex<20>("41c4aa32162aaf666fdab4a285920eaef141e727"));
+}
+
 }  // namespace
 }  // namespace mpdrill::crypto

@@ -42,7 +42,7 @@ constexpr std::string_view kUsage =
     "Output formats:\n"
     "  text  one line per TCP segment that carries MPTCP options, in packetdrill script\n"
     "        syntax, each violation on an indented line below it:\n"
-    "          12 198.51.100.1:43210 > 198.51.100.2:8080 S <mpcapable v1 flags[flag_h] nokey>\n"
+    "          12 198.51.100.1:43210 > 198.51.100.2:8080 S <mpcapable v0 flags[flag_h] nokey>\n"
     "            violation C2 @2: mp_capable: version is not 1\n"
     "        (@N is the byte offset from the start of the TCP option area)\n"
     "  json  JSON Lines, one object per MPTCP option (keys in docs/json.md)\n"

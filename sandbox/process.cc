@@ -97,7 +97,11 @@ SandboxResult<ChildProcess> SpawnInNamespace(const NetNamespace& ns, std::functi
   if (pid == 0) {
     if (!EnterFromChild(parent, ns_fd, target, outer)) _exit(kExitCannotEnter);
     const int code = fn();
-    std::fflush(nullptr);
+    // Only our own output: fflush(nullptr) would also write out stdio buffers the child
+    // inherited from other threads of the parent (a live capture's pcap dumper), so the same
+    // packets would land twice in the parent's file.
+    std::fflush(stdout);
+    std::fflush(stderr);
     _exit(code);
   }
   return ChildProcess(pid);

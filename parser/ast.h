@@ -205,6 +205,8 @@ struct TcpSegment {
   std::optional<std::uint16_t> urg;
   OptionsForm options_form = OptionsForm::kAbsent;
   std::vector<TcpOption> options;
+  // packetdrill's packet-mutation block `{rep tcp win_size 0x10}`, kept as single-spaced text.
+  std::optional<std::string> mutation;
   friend bool operator==(const TcpSegment&, const TcpSegment&) = default;
 };
 

@@ -74,6 +74,8 @@ class ScriptParser {
   bool ParseTuple(std::optional<Tuple>* out);
   bool ParseEndpoint(Endpoint* out);
   bool ParseTcpSegment(Direction dir, TcpSegment* out);
+  bool ParseTcpOptions(Direction dir, TcpSegment* out);
+  bool ParseTokenText(char stop, std::string* out);
   bool ParseFlags(std::string* out);
   bool ParseTcpOption(TcpOption* out);
   bool ParseIcmp(IcmpMessage* out);

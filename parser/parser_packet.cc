@@ -104,26 +104,38 @@ bool ScriptParser::ParseEncap(Encap* out) {
     return Expect(':');
   }
   out->kind = kw.IsWord("mpls") ? EncapKind::kMpls : EncapKind::kGre;
-  // GRE and MPLS headers: keep their tokens, single-spaced, up to the ':' at nesting level 0.
+  if (!ParseTokenText(':', &out->spec)) return false;
+  return Expect(':');
+}
+
+bool ScriptParser::ParseTokenText(char stop, std::string* out) {
+  // Keeps the tokens up to `stop` (at nesting level 0) as text: single-spaced where the source
+  // had whitespace between them, so printing and re-parsing gives the same text.
   int nesting = 0;
   std::size_t count = 0;
   while (true) {
     const Token& t = Peek();
-    if (t.kind == TokenKind::kEof || t.kind == TokenKind::kError) return Expected("':'");
-    if (nesting == 0 && t.Is(':')) break;
+    if (t.kind == TokenKind::kEof || t.kind == TokenKind::kError) {
+      return Expected(std::string("'") + stop + "'");
+    }
+    if (nesting == 0 && t.Is(stop)) return true;
     if (t.Is('(') || t.Is('[') || t.Is('{')) ++nesting;
-    if ((t.Is(')') || t.Is(']') || t.Is('}')) && --nesting < 0) return Expected("':'");
-    if (++count > 64) return Error(t.loc, "encapsulation header too long");
-    // Single-space the tokens where the source had whitespace between them.
-    if (!out->spec.empty() && t.offset > prev_end_) out->spec.push_back(' ');
+    if ((t.Is(')') || t.Is(']') || t.Is('}')) && --nesting < 0) {
+      return Expected(std::string("'") + stop + "'");
+    }
+    if (++count > 64) return Error(t.loc, "header specification too long");
+    if (!out->empty() && t.offset > prev_end_) out->push_back(' ');
     const Token tok = Take();
     if (tok.kind == TokenKind::kString) {
-      out->spec += "\"" + std::string(tok.text) + "\"";
+      *out += "\"" + std::string(tok.text) + "\"";
+    } else if (tok.kind == TokenKind::kBackquote || tok.kind == TokenKind::kCode) {
+      return Error(tok.loc, "unexpected " + Describe(tok));
+    } else if (tok.kind == TokenKind::kOption) {
+      *out += "--" + std::string(tok.text);
     } else {
-      out->spec += std::string(tok.text);
+      *out += std::string(tok.text);
     }
   }
-  return Expect(':');
 }
 
 bool ScriptParser::ParseIpv6Raw(std::string* out, bool strip_colon) {
@@ -299,7 +311,20 @@ bool ScriptParser::ParseTcpSegment(Direction dir, TcpSegment* out) {
       break;
     }
   }
-  if (!Peek().Is('<')) return true;
+  if (Peek().Is('<')) {
+    if (!ParseTcpOptions(dir, out)) return false;
+  }
+  // Packet mutation block of packetdrill's fuzzing syntax, kept as text: {rep tcp win_size 0x10}
+  if (TakeIf('{')) {
+    std::string text;
+    if (!ParseTokenText('}', &text)) return false;
+    out->mutation = std::move(text);
+    return Expect('}');
+  }
+  return true;
+}
+
+bool ScriptParser::ParseTcpOptions(Direction dir, TcpSegment* out) {
   const Token open = Take();
   if (Peek().kind == TokenKind::kEllipsis) {
     Take();

@@ -324,6 +324,7 @@ std::string PrintTcp(const TcpSegment& s) {
       out += ">";
       break;
   }
+  if (s.mutation) out += " {" + *s.mutation + "}";
   return out;
 }
 

@@ -1,0 +1,125 @@
+#include "sandbox/tun.h"
+
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "sandbox/netns.h"
+
+namespace mpdrill::sandbox {
+namespace {
+
+constexpr std::size_t kMaxPacket = 65536;
+
+// ifreq-based ioctl on a throwaway datagram socket of the current namespace.
+SandboxStatus IfIoctl(unsigned long request, ifreq* ifr, const char* what) {
+  const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return MakeUnexpected(ErrnoError("socket for interface ioctl", errno));
+  const int rc = ioctl(s, request, ifr);
+  const int err = errno;
+  close(s);
+  if (rc < 0) return MakeUnexpected(ErrnoError(what, err));
+  return Ok{};
+}
+
+}  // namespace
+
+bool TunAvailable() {
+  const int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
+SandboxResult<TunDevice> TunDevice::Open(const std::string& name, int mtu,
+                                         ino_t forbidden_netns) {
+  if (name.empty() || name.size() >= IFNAMSIZ) {
+    return MakeUnexpected(SandboxError{SandboxErrorCode::kInvalidArgument, "bad TUN name '" + name + "'"});
+  }
+  auto here = CurrentNetnsInode();
+  if (!here) return MakeUnexpected(here.error());
+  if (*here == forbidden_netns) {
+    return MakeUnexpected(SandboxError{SandboxErrorCode::kHostNamespace,
+                                 "refusing to create " + name + " in the starting network namespace"});
+  }
+  const int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return MakeUnexpected(ErrnoError("open /dev/net/tun", errno));
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  std::memcpy(ifr.ifr_name, name.data(), name.size());
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    const int err = errno;
+    close(fd);
+    return MakeUnexpected(ErrnoError("TUNSETIFF " + name, err));
+  }
+  TunDevice dev(fd, name, 0);
+  ifreq q{};
+  std::memcpy(q.ifr_name, name.data(), name.size());
+  q.ifr_mtu = mtu;
+  if (auto s = IfIoctl(SIOCSIFMTU, &q, "SIOCSIFMTU"); !s) return MakeUnexpected(s.error());
+  if (auto s = IfIoctl(SIOCGIFFLAGS, &q, "SIOCGIFFLAGS"); !s) return MakeUnexpected(s.error());
+  q.ifr_flags = static_cast<short>(q.ifr_flags | IFF_UP | IFF_RUNNING);
+  if (auto s = IfIoctl(SIOCSIFFLAGS, &q, "SIOCSIFFLAGS up"); !s) return MakeUnexpected(s.error());
+  if (auto s = IfIoctl(SIOCGIFINDEX, &q, "SIOCGIFINDEX"); !s) return MakeUnexpected(s.error());
+  dev.ifindex_ = q.ifr_ifindex;
+  return dev;
+}
+
+TunDevice::TunDevice(TunDevice&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), name_(std::move(other.name_)), ifindex_(other.ifindex_) {}
+
+TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    name_ = std::move(other.name_);
+    ifindex_ = other.ifindex_;
+  }
+  return *this;
+}
+
+TunDevice::~TunDevice() {
+  if (fd_ >= 0) close(fd_);
+}
+
+SandboxStatus TunDevice::Write(std::span<const std::uint8_t> packet) {
+  const ssize_t n = write(fd_, packet.data(), packet.size());
+  if (n < 0) return MakeUnexpected(ErrnoError("write to " + name_, errno));
+  if (static_cast<std::size_t>(n) != packet.size()) {
+    return MakeUnexpected(SandboxError{SandboxErrorCode::kSyscall, "short write to " + name_});
+  }
+  return Ok{};
+}
+
+SandboxResult<std::optional<std::vector<std::uint8_t>>> TunDevice::Read(
+    std::chrono::microseconds timeout) {
+  std::vector<std::uint8_t> buf(kMaxPacket);
+  const ssize_t n0 = read(fd_, buf.data(), buf.size());
+  if (n0 >= 0) {
+    buf.resize(static_cast<std::size_t>(n0));
+    return std::optional<std::vector<std::uint8_t>>(std::move(buf));
+  }
+  if (errno != EAGAIN && errno != EINTR) return MakeUnexpected(ErrnoError("read from " + name_, errno));
+  pollfd p{fd_, POLLIN, 0};
+  const long long ms = (timeout.count() + 999) / 1000;
+  const int rc = poll(&p, 1, static_cast<int>(ms > 60000 ? 60000 : ms));
+  if (rc < 0 && errno != EINTR) return MakeUnexpected(ErrnoError("poll " + name_, errno));
+  if (rc <= 0) return std::optional<std::vector<std::uint8_t>>();
+  const ssize_t n = read(fd_, buf.data(), buf.size());
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return std::optional<std::vector<std::uint8_t>>();
+    return MakeUnexpected(ErrnoError("read from " + name_, errno));
+  }
+  buf.resize(static_cast<std::size_t>(n));
+  return std::optional<std::vector<std::uint8_t>>(std::move(buf));
+}
+
+}  // namespace mpdrill::sandbox

@@ -1,12 +1,607 @@
+// `mpdrill check FILE...`: offline RFC 8684 conformance of pcap/pcapng captures. Every frame's
+// TCP segment, with its decoded MPTCP options and per-packet codec violations, goes through the
+// reference model (engine/model, docs/model.md); violations stream out as they are found, then
+// one summary per connection (docs/check.md).
+#include <boost/program_options.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
 #include <ostream>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
 
 #include "cli/commands.h"
+#include "engine/capture/dissect.h"
+#include "engine/capture/mptcp_scan.h"
+#include "engine/capture/pcap_reader.h"
+#include "engine/codec/json_util.h"
+#include "engine/codec/rules.h"
+#include "engine/model/address_manager.h"
+#include "engine/model/observer.h"
 
 namespace mpdrill::cli {
+namespace {
 
-int RunCheck(const std::vector<std::string>&, CommandIo io) {
-  io.err << "mpdrill check: not built yet\n";
-  return kExitEnvironment;
+namespace po = boost::program_options;
+
+constexpr std::size_t kFlushBytes = 1 << 20;
+constexpr std::uint64_t kMaxMalformedReports = 10;
+// Summaries kept for the end of a file; beyond, only counted (memory stays bounded).
+constexpr std::size_t kMaxSummaries = 10000;
+
+enum class Format : std::uint8_t { kText, kJson };
+
+constexpr std::string_view kUsage =
+    "usage: mpdrill check [options] FILE...\n"
+    "\n"
+    "Offline conformance check of pcap/pcapng captures against RFC 8684 (Multipath TCP).\n"
+    "Subflows are grouped into connections by token; both directions are checked by the\n"
+    "reference model (docs/model.md), per-packet option rules by the codec (docs/rules.md).\n"
+    "Payloads cut by the snap length make DSS checksums unverifiable (counted), never\n"
+    "violations. FILE may be '-' for standard input.\n"
+    "\n"
+    "Output formats:\n"
+    "  text  one line per violation, then one summary per connection:\n"
+    "          FILE:FRAME: RULE (RFC 8684 §x.y) conn N subflow M client: what, expected: X actual: Y\n"
+    "  json  JSON Lines: one object per violation (file, frame, rule, section, connection,\n"
+    "        subflow, sender, message, expected, actual), then one {\"type\":\"summary\"}\n"
+    "        object per file (docs/check.md)\n"
+    "\n"
+    "Exit codes: 0 no violation; 1 violations found; 2 unreadable input or bad usage.\n"
+    "\n"
+    "Options:\n";
+
+struct Options {
+  std::vector<std::string> files;
+  Format format = Format::kText;
+  std::set<codec::RuleId> rules_off;
+  model::ObserverOptions observer;
+};
+
+void AppendUint(std::uint64_t v, std::string* out) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+std::string EndpointText(const model::Endpoint& e) {
+  std::string out = e.ip_version == 6 ? "[" : "";
+  out += model::AddressText(e.ip_version == 6, e.address, std::nullopt);
+  if (e.ip_version == 6) out += "]";
+  out += ":" + std::to_string(e.port);
+  return out;
+}
+
+model::Endpoint EndpointOf(const capture::IpAddress& a, std::uint16_t port) {
+  model::Endpoint e;
+  e.ip_version = a.version;
+  e.address = a.bytes;
+  e.port = port;
+  return e;
+}
+
+// One finding, from the model or the codec.
+struct Finding {
+  std::uint64_t frame = 0;
+  codec::RuleId rule;
+  std::optional<model::FlowLocation> where;
+  std::string_view explanation;
+};
+
+// "what: expected: X actual: Y" -> what, X, Y (expected/actual empty when absent).
+struct SplitMessage {
+  std::string_view message, expected, actual;
+};
+SplitMessage Split(std::string_view text) {
+  SplitMessage s{text, {}, {}};
+  const std::size_t e = text.find("expected: ");
+  if (e == std::string_view::npos) return s;
+  const std::size_t a = text.find(" actual: ", e);
+  if (a == std::string_view::npos) return s;
+  std::string_view message = text.substr(0, e);
+  while (!message.empty() && (message.back() == ' ' || message.back() == ':' ||
+                              message.back() == ',')) {
+    message.remove_suffix(1);
+  }
+  s.message = message;
+  s.expected = text.substr(e + 10, a - e - 10);
+  s.actual = text.substr(a + 9);
+  return s;
+}
+
+void AppendJsonStringOrNull(std::string_view s, std::string* out) {
+  if (s.empty()) {
+    out->append("null");
+  } else {
+    codec::AppendJsonString(s, out);
+  }
+}
+
+void AppendFinding(Format format, std::string_view file, const Finding& f, std::string* out) {
+  const std::string_view rule = codec::RuleName(f.rule);
+  const std::string_view section = model::Section(f.rule);
+  switch (format) {
+    case Format::kText:
+      out->append(file);
+      out->push_back(':');
+      AppendUint(f.frame, out);
+      out->append(": ");
+      out->append(rule);
+      out->append(" (");
+      out->append(section);
+      out->push_back(')');
+      if (f.where) {
+        out->append(" conn ");
+        AppendUint(f.where->connection, out);
+        out->append(" subflow ");
+        AppendUint(f.where->subflow, out);
+        out->push_back(' ');
+        out->append(model::SideName(f.where->sender));
+      }
+      out->append(": ");
+      out->append(f.explanation);
+      out->push_back('\n');
+      return;
+    case Format::kJson: {
+      const SplitMessage m = Split(f.explanation);
+      out->append("{\"type\":\"violation\",\"file\":");
+      codec::AppendJsonString(file, out);
+      out->append(",\"frame\":");
+      AppendUint(f.frame, out);
+      out->append(",\"rule\":\"");
+      out->append(rule);
+      out->append("\",\"section\":");
+      codec::AppendJsonString(section, out);
+      if (f.where) {
+        out->append(",\"connection\":");
+        AppendUint(f.where->connection, out);
+        out->append(",\"subflow\":");
+        AppendUint(f.where->subflow, out);
+        out->append(",\"sender\":\"");
+        out->append(model::SideName(f.where->sender));
+        out->push_back('"');
+      } else {
+        out->append(",\"connection\":null,\"subflow\":null,\"sender\":null");
+      }
+      out->append(",\"message\":");
+      codec::AppendJsonString(m.message, out);
+      out->append(",\"expected\":");
+      AppendJsonStringOrNull(m.expected, out);
+      out->append(",\"actual\":");
+      AppendJsonStringOrNull(m.actual, out);
+      out->append("}\n");
+      return;
+    }
+  }
+}
+
+void AppendDirections(const std::array<std::uint64_t, 2>& bytes, std::string* out) {
+  out->append("{\"client_to_server\":");
+  AppendUint(bytes[0], out);
+  out->append(",\"server_to_client\":");
+  AppendUint(bytes[1], out);
+  out->push_back('}');
+}
+
+void AppendJsonSummary(const model::ConnectionSummary& s, std::uint64_t violations,
+                       std::string* out) {
+  out->append("{\"id\":");
+  AppendUint(s.id, out);
+  out->append(",\"client\":");
+  codec::AppendJsonString(EndpointText(s.client), out);
+  out->append(",\"server\":");
+  codec::AppendJsonString(EndpointText(s.server), out);
+  out->append(",\"mode\":\"");
+  out->append(model::ModeName(s.mode));
+  out->append(s.checksums ? "\",\"checksums\":true" : "\",\"checksums\":false");
+  out->append(s.fallback ? ",\"fallback\":true" : ",\"fallback\":false");
+  out->append(",\"fallback_reason\":");
+  AppendJsonStringOrNull(s.fallback_reason, out);
+  out->append(",\"fallback_rule\":");
+  if (s.fallback_rule) {
+    out->push_back('"');
+    out->append(codec::RuleName(*s.fallback_rule));
+    out->push_back('"');
+  } else {
+    out->append("null");
+  }
+  out->append(",\"close\":\"");
+  out->append(model::CloseKindName(s.close));
+  out->append(s.evicted ? "\",\"evicted\":true" : "\",\"evicted\":false");
+  out->append(",\"data_bytes\":");
+  AppendDirections(s.data_bytes, out);
+  out->append(",\"violations\":");
+  AppendUint(violations, out);
+  out->append(",\"checksums_verified\":");
+  AppendUint(s.checksum_stats.verified, out);
+  out->append(",\"checksums_failed\":");
+  AppendUint(s.checksum_stats.failed, out);
+  out->append(",\"checksums_unverifiable\":");
+  AppendUint(s.checksum_stats.unverifiable, out);
+  out->append(",\"first_frame\":");
+  AppendUint(s.first_packet, out);
+  out->append(",\"last_frame\":");
+  AppendUint(s.last_packet, out);
+  out->append(",\"subflows\":[");
+  bool first = true;
+  for (const model::SubflowSummary& f : s.subflows) {
+    if (!first) out->push_back(',');
+    first = false;
+    out->append("{\"id\":");
+    AppendUint(f.id, out);
+    out->append(f.joined ? ",\"joined\":true" : ",\"joined\":false");
+    out->append(",\"initiator\":\"");
+    out->append(model::SideName(f.initiator));
+    out->append("\",\"from\":");
+    codec::AppendJsonString(EndpointText(f.initiator_endpoint), out);
+    out->append(",\"to\":");
+    codec::AppendJsonString(EndpointText(f.responder_endpoint), out);
+    out->append(",\"state\":\"");
+    out->append(model::SubflowStateName(f.state));
+    out->append(f.backup ? "\",\"backup\":true" : "\",\"backup\":false");
+    out->append(",\"tcp_bytes\":");
+    AppendDirections(f.tcp_bytes, out);
+    out->append(",\"retransmitted_bytes\":");
+    AppendDirections(f.retransmitted_bytes, out);
+    out->append(",\"reset_reason\":");
+    if (f.reset_reason) {
+      AppendUint(*f.reset_reason, out);
+    } else {
+      out->append("null");
+    }
+    out->push_back('}');
+  }
+  out->append("]}");
+}
+
+void AppendTextSummary(const model::ConnectionSummary& s, std::uint64_t violations,
+                       std::string* out) {
+  model::ConnectionSummary copy = s;
+  copy.violations = violations;
+  out->append(model::Describe(copy));
+  if (s.checksums) {
+    out->append("  checksums verified " + std::to_string(s.checksum_stats.verified) +
+                " failed " + std::to_string(s.checksum_stats.failed) + " unverifiable " +
+                std::to_string(s.checksum_stats.unverifiable) + "\n");
+  }
+}
+
+// Checks one file; appends to `out` and flushes it to io.out as it grows.
+class FileChecker {
+ public:
+  FileChecker(const Options& opts, std::string file, CommandIo io)
+      : opts_(opts), file_(std::move(file)), io_(io), observer_(opts.observer) {
+    out_.reserve(kFlushBytes + 64 * 1024);
+  }
+
+  // Returns the exit code for this file.
+  int Run() {
+    auto reader = capture::PcapReader::Open(file_);
+    if (!reader) {
+      io_.err << "mpdrill check: " << reader.error().message << "\n";
+      return kExitBadInput;
+    }
+    if (!capture::IsSupportedLinkType(reader->linktype())) {
+      io_.err << "mpdrill check: " << file_ << ": unsupported link-layer type "
+              << reader->linktype() << "\n";
+      return kExitBadInput;
+    }
+    int exit_code = kExitOk;
+    capture::Frame frame;
+    for (;;) {
+      auto more = reader->Next(&frame);
+      if (!more) {
+        Flush();
+        io_.err << "mpdrill check: " << more.error().message << "\n";
+        exit_code = kExitBadInput;
+        break;
+      }
+      if (!*more) break;
+      ++frames_;
+      OnFrame(frame);
+      if (out_.size() >= kFlushBytes) Flush();
+    }
+    observer_.Finish(&sink_);
+    Drain();
+    AppendFileSummary();
+    Flush();
+    io_.out.flush();
+    if (malformed_ > kMaxMalformedReports) {
+      io_.err << "mpdrill check: " << file_ << ": " << malformed_ - kMaxMalformedReports
+              << " more frames could not be dissected\n";
+    }
+    if (exit_code == kExitOk && violations_ > 0) exit_code = kExitFailure;
+    return exit_code;
+  }
+
+ private:
+  void OnFrame(const capture::Frame& frame) {
+    auto dissected = capture::Dissect(frame.linktype, frame.data);
+    if (!dissected) {
+      // Headers that cannot be dissected hide any option: reported, not a rule violation.
+      if (++malformed_ <= kMaxMalformedReports) {
+        io_.err << "mpdrill check: " << file_ << ": frame " << frame.number << ": "
+                << dissected.error().reason << " (offset " << dissected.error().offset << ")\n";
+      }
+      return;
+    }
+    const auto* tcp = std::get_if<capture::TcpSegment>(&*dissected);
+    if (tcp == nullptr) return;
+    ++tcp_segments_;
+    capture::ScanMptcpOptions(*tcp, &scan_);
+    options_.clear();
+    codec_violations_.clear();
+    for (const capture::MptcpOptionEntry& e : scan_.view()) {
+      if (e.decoded) {
+        options_.push_back(e.decoded->option);
+        for (const codec::Violation& v : e.decoded->violations.view()) {
+          codec_violations_.push_back(v);
+        }
+      } else if (e.error) {
+        codec_violations_.push_back({e.error->rule, e.error->offset, e.error->reason});
+      }
+    }
+    for (const codec::Violation& v : scan_.segment_violations.view()) {
+      codec_violations_.push_back(v);
+    }
+    if (scan_.stop && scan_.stop_on_mptcp) {
+      codec_violations_.push_back({codec::RuleId::kG5, scan_.stop->offset, scan_.stop->reason});
+    }
+
+    model::Segment seg;
+    seg.index = frame.number;
+    seg.timestamp_us = static_cast<std::uint64_t>(frame.timestamp.seconds) * 1000000u +
+                       frame.timestamp.nanoseconds / 1000u;
+    seg.src = EndpointOf(tcp->src, tcp->sport);
+    seg.dst = EndpointOf(tcp->dst, tcp->dport);
+    seg.seq = tcp->seq;
+    seg.ack = tcp->ack;
+    seg.flags = static_cast<std::uint8_t>(tcp->flags & 0xff);
+    seg.window = tcp->window;
+    if (tcp->syn()) seg.window_scale = WindowScale(*tcp);
+    seg.payload_length = tcp->payload_length;
+    seg.payload = tcp->payload;
+    seg.options = options_;
+    seg.codec_violations = codec_violations_;
+
+    std::optional<model::FlowLocation> before;
+    const bool codec_findings = HasCodecViolations();
+    if (codec_findings) before = observer_.Locate(seg);
+    observer_.Observe(seg, &sink_);
+    if (codec_findings) {
+      std::optional<model::FlowLocation> where = observer_.Locate(seg);
+      if (!where) where = before;
+      for (const codec::Violation& v : codec_violations_) {
+        if (v.severity != codec::Severity::kViolation) continue;
+        Emit(Finding{frame.number, v.rule, where, v.reason});
+      }
+    }
+    Drain();
+  }
+
+  bool HasCodecViolations() const {
+    for (const codec::Violation& v : codec_violations_) {
+      if (v.severity == codec::Severity::kViolation) return true;
+    }
+    return false;
+  }
+
+  static std::optional<std::uint8_t> WindowScale(const capture::TcpSegment& tcp) {
+    // TCP option kind 3 (RFC 7323 §2.2), length 3.
+    const Bytes o = tcp.options;
+    for (std::size_t i = 0; i < o.size();) {
+      const std::uint8_t kind = o[i];
+      if (kind == 0) break;
+      if (kind == 1) {
+        ++i;
+        continue;
+      }
+      if (i + 1 >= o.size() || o[i + 1] < 2) break;
+      if (kind == 3 && o[i + 1] == 3 && i + 2 < o.size()) return o[i + 2];
+      i += o[i + 1];
+    }
+    return std::nullopt;
+  }
+
+  void Emit(const Finding& f) {
+    if (opts_.rules_off.count(f.rule)) return;
+    ++violations_;
+    if (f.where) ++per_connection_[f.where->connection];
+    AppendFinding(opts_.format, file_, f, &out_);
+  }
+
+  // Model violations found so far, then the summaries of retired connections.
+  void Drain() {
+    for (const model::Violation& v : sink_) {
+      std::optional<model::FlowLocation> where;
+      if (v.connection != 0) where = model::FlowLocation{v.connection, v.subflow, v.sender};
+      Emit(Finding{v.packet, v.rule, where, v.explanation});
+    }
+    sink_.clear();
+    for (model::ConnectionSummary& s : observer_.TakeFinished()) {
+      std::uint64_t count = 0;
+      if (auto it = per_connection_.find(s.id); it != per_connection_.end()) {
+        count = it->second;
+        per_connection_.erase(it);
+      }
+      ++connections_;
+      checksums_.verified += s.checksum_stats.verified;
+      checksums_.failed += s.checksum_stats.failed;
+      checksums_.unverifiable += s.checksum_stats.unverifiable;
+      if (summaries_.size() >= kMaxSummaries) {
+        ++summaries_omitted_;
+        continue;
+      }
+      std::string text;
+      switch (opts_.format) {
+        case Format::kText:
+          AppendTextSummary(s, count, &text);
+          break;
+        case Format::kJson:
+          AppendJsonSummary(s, count, &text);
+          break;
+      }
+      summaries_.push_back(std::move(text));
+    }
+  }
+
+  void AppendFileSummary() {
+    const model::ObserverStats& st = observer_.stats();
+    switch (opts_.format) {
+      case Format::kText:
+        out_.append(file_ + ": " + std::to_string(frames_) + " frames, " +
+                    std::to_string(tcp_segments_) + " TCP segments (" +
+                    std::to_string(st.ignored) + " outside any connection seen from its SYN), " +
+                    std::to_string(connections_) + " connections, " +
+                    std::to_string(violations_) + " violations, checksums verified " +
+                    std::to_string(checksums_.verified) + " failed " +
+                    std::to_string(checksums_.failed) + " unverifiable " +
+                    std::to_string(checksums_.unverifiable) + "\n");
+        for (const std::string& s : summaries_) out_.append(s);
+        if (summaries_omitted_) {
+          out_.append("  (" + std::to_string(summaries_omitted_) + " more connections)\n");
+        }
+        return;
+      case Format::kJson:
+        out_.append("{\"type\":\"summary\",\"file\":");
+        codec::AppendJsonString(file_, &out_);
+        out_.append(",\"frames\":");
+        AppendUint(frames_, &out_);
+        out_.append(",\"tcp_segments\":");
+        AppendUint(tcp_segments_, &out_);
+        out_.append(",\"ignored_segments\":");
+        AppendUint(st.ignored, &out_);
+        out_.append(",\"malformed_frames\":");
+        AppendUint(malformed_, &out_);
+        out_.append(",\"violations\":");
+        AppendUint(violations_, &out_);
+        out_.append(",\"checksums_verified\":");
+        AppendUint(checksums_.verified, &out_);
+        out_.append(",\"checksums_failed\":");
+        AppendUint(checksums_.failed, &out_);
+        out_.append(",\"checksums_unverifiable\":");
+        AppendUint(checksums_.unverifiable, &out_);
+        out_.append(",\"connection_count\":");
+        AppendUint(connections_, &out_);
+        out_.append(",\"connections_omitted\":");
+        AppendUint(summaries_omitted_, &out_);
+        out_.append(",\"connections\":[");
+        for (std::size_t i = 0; i < summaries_.size(); ++i) {
+          if (i) out_.push_back(',');
+          out_.append(summaries_[i]);
+        }
+        out_.append("]}\n");
+        return;
+    }
+  }
+
+  void Flush() {
+    io_.out.write(out_.data(), static_cast<std::streamsize>(out_.size()));
+    out_.clear();
+  }
+
+  const Options& opts_;
+  std::string file_;
+  CommandIo io_;
+  model::Observer observer_;
+  model::ViolationSink sink_;
+  capture::MptcpScan scan_;
+  std::vector<codec::Option> options_;
+  std::vector<codec::Violation> codec_violations_;
+  std::unordered_map<std::uint64_t, std::uint64_t> per_connection_;  // live connections only
+  std::vector<std::string> summaries_;
+  std::uint64_t summaries_omitted_ = 0;
+  std::string out_;
+  std::uint64_t frames_ = 0;
+  std::uint64_t tcp_segments_ = 0;
+  std::uint64_t malformed_ = 0;
+  std::uint64_t violations_ = 0;
+  std::uint64_t connections_ = 0;
+  model::ChecksumStats checksums_;
+};
+
+std::optional<int> ParseArgs(const std::vector<std::string>& args, CommandIo io, Options* opts) {
+  po::options_description desc;
+  std::string format = "text";
+  std::vector<std::string> rules_off;
+  double idle_timeout_s = 600;
+  std::size_t max_connections = opts->observer.max_connections;
+  desc.add_options()("help,h", "print this help and exit")(
+      "format,f", po::value<std::string>(&format)->value_name("text|json"),
+      "output format (default: text)")(
+      "rule-off", po::value<std::vector<std::string>>(&rules_off)->value_name("ID"),
+      "do not report rule ID (e.g. D3); repeatable")(
+      "allow-midstream",
+      "the capture may start after connections did: an MP_JOIN for a token never seen is not "
+      "a violation (rule J2)")(
+      "idle-timeout", po::value<double>(&idle_timeout_s)->value_name("SECONDS"),
+      "retire connections silent this long in capture time (default: 600)")(
+      "max-connections", po::value<std::size_t>(&max_connections)->value_name("N"),
+      "live connections tracked at once; beyond, the least recently active is retired "
+      "(default: 65536)");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value<std::vector<std::string>>(&opts->files));
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    io.err << "mpdrill check: " << e.what() << "\nTry 'mpdrill check --help'.\n";
+    return kExitBadInput;
+  }
+  if (vm.count("help")) {
+    io.out << kUsage << desc;
+    return kExitOk;
+  }
+  auto usage_error = [&io](const std::string& message) {
+    io.err << "mpdrill check: " << message << "\nTry 'mpdrill check --help'.\n";
+    return kExitBadInput;
+  };
+  if (format == "text") {
+    opts->format = Format::kText;
+  } else if (format == "json") {
+    opts->format = Format::kJson;
+  } else {
+    return usage_error("--format must be 'text' or 'json', not '" + format + "'");
+  }
+  for (const std::string& r : rules_off) {
+    const auto id = codec::ParseRuleName(r);
+    if (!id) return usage_error("--rule-off: unknown rule '" + r + "'");
+    opts->rules_off.insert(*id);
+  }
+  if (!(idle_timeout_s > 0) || idle_timeout_s > 1e9) {
+    return usage_error("--idle-timeout must be a positive number of seconds");
+  }
+  if (max_connections == 0) return usage_error("--max-connections must be at least 1");
+  opts->observer.idle_timeout_us = static_cast<std::uint64_t>(idle_timeout_s * 1e6);
+  opts->observer.max_connections = max_connections;
+  opts->observer.unknown_token_is_violation = vm.count("allow-midstream") == 0;
+  if (opts->files.empty()) return usage_error("missing FILE");
+  return std::nullopt;
+}
+
+}  // namespace
+
+int RunCheck(const std::vector<std::string>& args, CommandIo io) {
+  Options opts;
+  if (auto exit = ParseArgs(args, io, &opts)) return *exit;
+  int exit_code = kExitOk;
+  for (const std::string& file : opts.files) {
+    FileChecker checker(opts, file, io);
+    const int rc = checker.Run();
+    // Unreadable input outranks violations.
+    if (rc == kExitBadInput || (rc == kExitFailure && exit_code == kExitOk)) exit_code = rc;
+  }
+  return exit_code;
 }
 
 }  // namespace mpdrill::cli

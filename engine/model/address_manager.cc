@@ -16,8 +16,25 @@ std::string AddressText(bool ipv6, const std::array<std::uint8_t, 16>& a,
     std::snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
     out = buf;
   } else {
-    for (int i = 0; i < 16; i += 2) {
-      std::snprintf(buf, sizeof(buf), "%s%x", i ? ":" : "", (a[i] << 8) | a[i + 1]);
+    // RFC 5952 §4.2: the longest run of two or more zero groups (the first on a tie) is "::".
+    int best = -1, best_len = 1;
+    for (int g = 0; g < 8;) {
+      int len = 0;
+      while (g + len < 8 && a[2 * (g + len)] == 0 && a[2 * (g + len) + 1] == 0) ++len;
+      if (len > best_len) {
+        best = g;
+        best_len = len;
+      }
+      g += len ? len : 1;
+    }
+    for (int g = 0; g < 8; ++g) {
+      if (g == best) {
+        out += "::";
+        g += best_len - 1;
+        continue;
+      }
+      std::snprintf(buf, sizeof(buf), "%s%x", (g && g != best + best_len) ? ":" : "",
+                    (a[2 * g] << 8) | a[2 * g + 1]);
       out += buf;
     }
   }

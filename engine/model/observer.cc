@@ -193,6 +193,17 @@ std::vector<ConnectionSummary> Observer::TakeFinished() {
   return out;
 }
 
+std::optional<FlowLocation> Observer::Locate(const Segment& seg) const {
+  auto f = flows_.find(KeyOf(seg));
+  if (f == flows_.end()) return std::nullopt;
+  auto c = connections_.find(f->second.connection);
+  if (c == connections_.end() || f->second.subflow >= c->second->subflow_count()) {
+    return std::nullopt;
+  }
+  return FlowLocation{f->second.connection, f->second.subflow,
+                      c->second->subflow(f->second.subflow).SenderOf(seg)};
+}
+
 std::vector<ConnectionSummary> Observer::LiveSummaries() const {
   std::vector<ConnectionSummary> out;
   for (const auto& [id, c] : connections_) out.push_back(c->Summary());

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -44,6 +45,13 @@ struct ObserverStats {
   std::uint64_t evicted = 0;
 };
 
+// Where a segment belongs, for a caller that reports something about it (codec violations).
+struct FlowLocation {
+  std::uint64_t connection = 0;
+  std::uint32_t subflow = 0;
+  Side sender = Side::kClient;
+};
+
 class Observer {
  public:
   explicit Observer(ObserverOptions options = {});
@@ -55,6 +63,8 @@ class Observer {
   // Summaries of retired connections (closed, evicted or finished), oldest first; drains them.
   std::vector<ConnectionSummary> TakeFinished();
   std::vector<ConnectionSummary> LiveSummaries() const;
+  // The live connection and subflow the segment's 4-tuple belongs to, and who sent it.
+  std::optional<FlowLocation> Locate(const Segment& seg) const;
   std::size_t live_connections() const { return connections_.size(); }
   std::size_t pending_joins() const { return orphans_.size(); }
   std::size_t tracked_flows() const { return flows_.size(); }

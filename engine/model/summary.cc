@@ -36,7 +36,9 @@ std::string_view CloseKindName(CloseKind c) {
 }
 
 static std::string EndpointText(const Endpoint& e) {
-  return AddressText(e.ip_version == 6, e.address, std::nullopt) + ":" + std::to_string(e.port);
+  const std::string address = AddressText(e.ip_version == 6, e.address, std::nullopt);
+  if (e.ip_version == 6) return "[" + address + "]:" + std::to_string(e.port);
+  return address + ":" + std::to_string(e.port);
 }
 
 std::string Describe(const ConnectionSummary& s) {

@@ -1,22 +1,360 @@
 #include "engine/syscalls/executor.h"
 
-#include <mutex>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "engine/syscalls/executor_internal.h"
+#include "engine/syscalls/symbols.h"
 
 namespace mpdrill::syscalls {
+namespace internal {
+namespace {
 
-struct Executor::State {
-  explicit State(Context c) : ctx(std::move(c)) {}
-  Context ctx;
-  mutable std::mutex mu;
-  std::map<int, int> fds;  // script fd -> real fd
+using parser::Expr;
+using parser::ExprKind;
+
+constexpr int kFirstScriptFd = 3;  // what a fresh packetdrill process gets first
+
+struct HandlerEntry {
+  const char* name;
+  Handler handler;
 };
+
+constexpr HandlerEntry kHandlers[] = {
+    {"socket", DoSocket},       {"bind", DoBind},
+    {"listen", DoListen},       {"accept", DoAccept},
+    {"connect", DoConnect},     {"close", DoClose},
+    {"shutdown", DoShutdown},   {"getsockopt", DoGetsockopt},
+    {"setsockopt", DoSetsockopt},
+    {"read", DoRead},           {"readv", DoReadv},
+    {"recv", DoRecv},           {"recvfrom", DoRecvfrom},
+    {"recvmsg", DoRecvmsg},     {"write", DoWrite},
+    {"writev", DoWritev},       {"send", DoSend},
+    {"sendto", DoSendto},       {"sendmsg", DoSendmsg},
+    {"splice", DoSplice},       {"sendfile", DoSendfile},
+    {"pipe", DoPipe},           {"open", DoOpen},
+    {"fcntl", DoFcntl},         {"ioctl", DoIoctl},
+    {"poll", DoPoll},           {"epoll_create", DoEpollCreate},
+    {"epoll_create1", DoEpollCreate1},
+    {"epoll_ctl", DoEpollCtl},  {"epoll_wait", DoEpollWait},
+};
+
+Handler FindHandler(const std::string& name) {
+  for (const HandlerEntry& e : kHandlers) {
+    if (name == e.name) return e.handler;
+  }
+  return nullptr;
+}
+
+// The family of an address text: AF_INET6 if it has a ':'.
+int FamilyOf(const std::string& ip) {
+  return ip.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+}
+
+}  // namespace
+
+std::string ResultText(std::int64_t result, int err) {
+  std::string s = std::to_string(result);
+  if (result < 0) s += " (" + ErrnoName(err) + ")";
+  return s;
+}
+
+Call::SigpipeBlock::SigpipeBlock() {
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &block, &old_);
+}
+
+Call::SigpipeBlock::~SigpipeBlock() {
+  // Consume a SIGPIPE the call raised (it is pending on this thread while blocked), unless the
+  // thread already had it blocked before: then it was not ours to take.
+  if (!sigismember(&old_, SIGPIPE)) {
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    const timespec zero{};
+    while (sigtimedwait(&pipe_only, nullptr, &zero) == SIGPIPE) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+}
+
+Call::Call(Executor::State& state, const parser::Syscall& syscall, parser::SourceLoc loc)
+    : state_(state), syscall_(syscall), loc_(loc), eval_(&state.ctx.defines, loc) {}
+
+SyscallError Call::Error(std::string message) const {
+  return SyscallError{loc_, name() + ": " + std::move(message)};
+}
+
+SyscallError Call::ErrorAt(const Expr& e, std::string message) const {
+  return SyscallError{e.loc.line > 0 ? e.loc : loc_, name() + ": " + std::move(message)};
+}
+
+SyscallStatus Call::Prepare() {
+  if (syscall_.result.kind != ExprKind::kEllipsis) {
+    auto v = eval_.Int(syscall_.result);
+    if (!v.ok()) return MakeUnexpected(ErrorAt(syscall_.result, "result: " + v.error().message));
+    expected_ = *v;
+  }
+  if (syscall_.errno_name) {
+    expected_errno_ = ErrnoFromName(*syscall_.errno_name);
+    if (!expected_errno_) return MakeUnexpected(Error("unknown errno name: " + *syscall_.errno_name));
+  }
+  return Ok{};
+}
+
+SyscallStatus Call::ExpectArgs(std::size_t n) const { return ExpectArgs(n, n); }
+
+SyscallStatus Call::ExpectArgs(std::size_t min, std::size_t max) const {
+  const std::size_t n = arg_count();
+  if (n >= min && n <= max) return Ok{};
+  std::string want = std::to_string(min);
+  if (max != min) want += "-" + std::to_string(max);
+  return MakeUnexpected(Error("expected " + want + " arguments, got " + std::to_string(n)));
+}
+
+bool Call::IsEllipsis(std::size_t i) const { return arg(i).kind == ExprKind::kEllipsis; }
+
+Result<std::int64_t, SyscallError> Call::Int(std::size_t i) const {
+  auto v = eval_.Int(arg(i));
+  if (!v.ok()) return MakeUnexpected(ErrorAt(arg(i), v.error().message));
+  return v;
+}
+
+Result<std::int64_t, SyscallError> Call::BracketedExpr(const Expr& e) const {
+  if (e.kind != ExprKind::kList || e.children.size() != 1) {
+    return MakeUnexpected(ErrorAt(e, "expected [<integer>], got " + Describe(e)));
+  }
+  auto v = eval_.Int(e.children[0]);
+  if (!v.ok()) return MakeUnexpected(ErrorAt(e.children[0], v.error().message));
+  return v;
+}
+
+Result<std::int64_t, SyscallError> Call::Bracketed(std::size_t i) const {
+  return BracketedExpr(arg(i));
+}
+
+Result<int, SyscallError> Call::FdOf(const Expr& e) const {
+  auto v = eval_.Int(e);
+  if (!v.ok()) return MakeUnexpected(ErrorAt(e, "fd: " + v.error().message));
+  std::lock_guard<std::mutex> lock(state_.mu);
+  auto it = state_.fds.find(static_cast<int>(*v));
+  if (*v < 0 || *v > 0x7fffffff || it == state_.fds.end()) {
+    return MakeUnexpected(ErrorAt(e, "fd " + std::to_string(*v) + " is not open in the script"));
+  }
+  return it->second;
+}
+
+Result<int, SyscallError> Call::Fd(std::size_t i) const { return FdOf(arg(i)); }
+
+Result<bool, SyscallError> Call::BufferIsNull(std::size_t i) const {
+  const Expr& e = arg(i);
+  if (e.kind == ExprKind::kEllipsis) return false;
+  auto v = eval_.Int(e);
+  if (v.ok() && *v == 0) return true;
+  return MakeUnexpected(ErrorAt(e, "expected ... or NULL for a buffer, got " + Describe(e)));
+}
+
+int Call::SocketFamily() const {
+  if (ctx().ipv4_mapped) return AF_INET6;
+  if (ctx().family != 0) return ctx().family;
+  return FamilyOf(ctx().local_ip);
+}
+
+namespace {
+
+// Fills `out` with ip:port in `family` (ipv4-mapped when an IPv4 text goes to AF_INET6).
+bool FillAddress(int family, const std::string& ip, std::uint16_t port, SockAddr* out) {
+  out->storage = {};
+  if (family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out->storage);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    const std::string text = ip.find(':') == std::string::npos ? "::ffff:" + ip : ip;
+    if (inet_pton(AF_INET6, text.c_str(), &sin6->sin6_addr) != 1) return false;
+    out->len = sizeof(sockaddr_in6);
+    return true;
+  }
+  auto* sin = reinterpret_cast<sockaddr_in*>(&out->storage);
+  sin->sin_family = AF_INET;
+  sin->sin_port = htons(port);
+  if (inet_pton(AF_INET, ip.c_str(), &sin->sin_addr) != 1) return false;
+  out->len = sizeof(sockaddr_in);
+  return true;
+}
+
+}  // namespace
+
+Result<SockAddr, SyscallError> Call::AddressOf(const Expr& e, AddrRole role) const {
+  SockAddr out;
+  if (e.kind == ExprKind::kEllipsis) {
+    const bool bind = role == AddrRole::kBind;
+    const std::string& ip = bind ? ctx().local_ip : ctx().remote_ip;
+    const std::uint16_t port = bind ? ctx().bind_port : ctx().connect_port;
+    if (!FillAddress(SocketFamily(), ip, port, &out)) {
+      return MakeUnexpected(ErrorAt(e, "the run's address is not an IP address: '" + ip + "'"));
+    }
+    return out;
+  }
+  if (e.kind == ExprKind::kBraces) {
+    std::int64_t family = -1, port = 0, flowinfo = 0, scope = 0;
+    std::optional<std::int64_t> addr4;
+    std::optional<std::string> addr6;
+    for (const Expr& field : e.children) {
+      if (field.kind != ExprKind::kAssign || field.children.size() != 2 ||
+          field.children[0].kind != ExprKind::kWord) {
+        return MakeUnexpected(ErrorAt(field, "expected field=value in a sockaddr"));
+      }
+      const std::string& key = field.children[0].text;
+      const Expr& value = field.children[1];
+      if (key == "sin6_addr") {
+        if (value.kind != ExprKind::kCall || value.text != "inet6_addr" ||
+            value.children.size() != 1) {
+          return MakeUnexpected(ErrorAt(value, "sin6_addr wants inet6_addr(\"...\")"));
+        }
+        MPD_ASSIGN(std::string text, eval_.Bytes(value.children[0]));
+        addr6 = text;
+        continue;
+      }
+      MPD_ASSIGN(std::int64_t v, eval_.Int(value));
+      if (key == "sa_family" || key == "sin_family" || key == "sin6_family") {
+        family = v;
+      } else if (key == "sin_port" || key == "sin6_port") {
+        port = v;  // as written: htons(8080) is already in network order
+      } else if (key == "sin_addr") {
+        addr4 = v;
+      } else if (key == "sin6_flowinfo") {
+        flowinfo = v;
+      } else if (key == "sin6_scope_id") {
+        scope = v;
+      } else {
+        return MakeUnexpected(ErrorAt(field, "unknown sockaddr field: " + key));
+      }
+    }
+    if (family == AF_INET6 || addr6) {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+      sin6->sin6_family = static_cast<sa_family_t>(family < 0 ? AF_INET6 : family);
+      sin6->sin6_port = static_cast<in_port_t>(port);
+      sin6->sin6_flowinfo = htonl(static_cast<std::uint32_t>(flowinfo));
+      sin6->sin6_scope_id = static_cast<std::uint32_t>(scope);
+      if (addr6 && inet_pton(AF_INET6, addr6->c_str(), &sin6->sin6_addr) != 1) {
+        return MakeUnexpected(ErrorAt(e, "inet6_addr: not an IPv6 address: " + *addr6));
+      }
+      out.len = sizeof(sockaddr_in6);
+      return out;
+    }
+    auto* sin = reinterpret_cast<sockaddr_in*>(&out.storage);
+    sin->sin_family = static_cast<sa_family_t>(family < 0 ? AF_INET : family);
+    sin->sin_port = static_cast<in_port_t>(port);
+    sin->sin_addr.s_addr = static_cast<in_addr_t>(addr4.value_or(0));
+    out.len = sizeof(sockaddr_in);
+    return out;
+  }
+  // An address family alone (packetdrill: connect(fd, AF_UNSPEC, ...) disconnects).
+  auto family = eval_.Int(e);
+  if (!family.ok()) {
+    return MakeUnexpected(ErrorAt(e, "expected ..., an address family or a sockaddr, got " +
+                                         Describe(e)));
+  }
+  out.storage.ss_family = static_cast<sa_family_t>(*family);
+  out.len = sizeof(out.storage);
+  return out;
+}
+
+bool Call::Finish(Check check) {
+  outcome_.result = result_;
+  outcome_.err = err_;
+  if (expected_) {
+    const bool fd_ok = check == Check::kFd && *expected_ >= 0 && result_ >= 0;
+    if (!fd_ok && result_ != *expected_) {
+      mismatches_.push_back(name() + ": result: expected: " + std::to_string(*expected_) +
+                            " actual: " + ResultText(result_, err_));
+      return false;
+    }
+  }
+  if (expected_errno_) {
+    if (result_ >= 0) {
+      mismatches_.push_back(name() + ": errno: expected: " + ErrnoName(*expected_errno_) +
+                            " actual: none (result " + std::to_string(result_) + ")");
+      return false;
+    }
+    if (err_ != *expected_errno_) {
+      mismatches_.push_back(name() + ": errno: expected: " + ErrnoName(*expected_errno_) +
+                            " actual: " + ErrnoName(err_));
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<int, SyscallError> Call::ScriptFdForResult() const {
+  if (expected_) {
+    if (*expected_ < 0 || *expected_ > 0x7fffffff) {
+      return MakeUnexpected(ErrorAt(syscall_.result, "not a descriptor: " +
+                                                         std::to_string(*expected_)));
+    }
+    return static_cast<int>(*expected_);
+  }
+  std::lock_guard<std::mutex> lock(state_.mu);
+  int fd = kFirstScriptFd;
+  while (state_.fds.count(fd) != 0) ++fd;
+  return fd;
+}
+
+void Call::AddMismatch(const std::string& what, const std::string& expected,
+                       const std::string& actual) {
+  mismatches_.push_back(name() + ": " + what + ": expected: " + expected + " actual: " + actual);
+}
+
+SyscallStatus Call::AddFd(int script_fd, int live_fd, const Expr& where) {
+  std::lock_guard<std::mutex> lock(state_.mu);
+  if (!state_.fds.emplace(script_fd, live_fd).second) {
+    close(live_fd);
+    return MakeUnexpected(ErrorAt(where, "fd " + std::to_string(script_fd) +
+                                             " is already open in the script"));
+  }
+  outcome_.opened_fds.push_back(script_fd);
+  return Ok{};
+}
+
+void Call::RemoveFd(int script_fd) {
+  std::lock_guard<std::mutex> lock(state_.mu);
+  state_.fds.erase(script_fd);
+  outcome_.closed_fds.push_back(script_fd);
+}
+
+Outcome Call::TakeOutcome() {
+  if (!mismatches_.empty()) {
+    std::string joined;
+    for (const std::string& m : mismatches_) {
+      if (!joined.empty()) joined += "; ";
+      joined += m;
+    }
+    outcome_.mismatch = std::move(joined);
+  }
+  return std::move(outcome_);
+}
+
+}  // namespace internal
 
 Executor::Executor(Context ctx) : state_(std::make_unique<State>(std::move(ctx))) {}
 Executor::~Executor() { CloseAll(); }
 
 Result<Outcome, SyscallError> Executor::Run(const parser::Syscall& call,
                                             const parser::SourceLoc& loc) {
-  return MakeUnexpected(SyscallError{loc, "syscall not implemented yet: " + call.name});
+  internal::Handler handler = internal::FindHandler(call.name);
+  if (handler == nullptr) return MakeUnexpected(SyscallError{loc, "unknown syscall: " + call.name});
+  internal::Call c(*state_, call, loc);
+  MPD_TRY(c.Prepare());
+  MPD_TRY(handler(c));
+  return c.TakeOutcome();
 }
 
 std::optional<int> Executor::RealFd(int script_fd) const {
@@ -26,8 +364,15 @@ std::optional<int> Executor::RealFd(int script_fd) const {
   return it->second;
 }
 
-void Executor::CloseAll() {}
+void Executor::CloseAll() {
+  std::map<int, int> fds;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    fds.swap(state_->fds);
+  }
+  for (const auto& [script_fd, live_fd] : fds) close(live_fd);
+}
 
-bool Executor::Supports(const std::string&) { return false; }
+bool Executor::Supports(const std::string& name) { return internal::FindHandler(name) != nullptr; }
 
 }  // namespace mpdrill::syscalls

@@ -51,6 +51,10 @@ struct Outcome {
   // "connect: result: expected: 0 actual: -1 (ECONNREFUSED)" when the kernel's answer differs
   // from the script's; nullopt when it matches.
   std::optional<std::string> mismatch;
+  // Script fds this call opened (socket, accept, pipe, open, epoll_create) and closed (close),
+  // so the runner can follow which socket the script is talking about.
+  std::vector<int> opened_fds;
+  std::vector<int> closed_fds;
 };
 
 class Executor {

@@ -1,0 +1,401 @@
+// Real calls inside a private network namespace: TCP and MPTCP over loopback, socket options,
+// pipes, poll, epoll, fcntl, mismatch messages and script errors with their locations.
+#include "engine/syscalls/executor.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <optional>
+#include <thread>
+
+#include "engine/syscalls/test_util.h"
+#include "gtest/gtest.h"
+#include "sandbox/netns.h"
+#include "sandbox/sandbox_test_util.h"
+#include "sandbox/topology.h"
+
+namespace mpdrill::syscalls {
+namespace {
+
+using test_util::ParseCalls;
+using test_util::RunAll;
+using test_util::RunMatching;
+
+// 192.0.2.1 on the namespace's loopback: the run talks to itself.
+Context LoopbackContext() {
+  Context ctx;
+  ctx.local_ip = "192.0.2.1";
+  ctx.remote_ip = "192.0.2.1";
+  ctx.bind_port = 8080;
+  ctx.connect_port = 8080;
+  return ctx;
+}
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ns = sandbox::NetNamespace::Create();
+    if (!ns.ok()) {
+      if (ns.error().code == sandbox::SandboxErrorCode::kPermission) {
+        GTEST_SKIP() << "needs root (CAP_SYS_ADMIN) to create a network namespace: "
+                     << ns.error().message;
+      }
+      FAIL() << ns.error().message;
+    }
+    ns_.emplace(std::move(ns).value());
+    ASSERT_TRUE(sandbox::LoopbackUp(*ns_).ok());
+    auto added = sandbox::AddAddress(*ns_, "lo", "192.0.2.1/32");
+    ASSERT_TRUE(added.ok()) << added.error().message;
+    auto entered = sandbox::ScopedNetnsEnter::Enter(*ns_);
+    ASSERT_TRUE(entered.ok()) << entered.error().message;
+    enter_.emplace(std::move(entered).value());
+  }
+  void TearDown() override {
+    enter_.reset();  // back to the test's own namespace first
+    ns_.reset();
+  }
+
+  // True iff this kernel lets the namespace open MPTCP sockets.
+  static bool MptcpAvailable() {
+    const int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+  }
+
+  std::optional<sandbox::NetNamespace> ns_;
+  std::optional<sandbox::ScopedNetnsEnter> enter_;
+};
+
+TEST_F(ExecutorTest, TcpOverLoopback) {
+  Executor ex(LoopbackContext());
+  RunMatching(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 connect(4, ..., ...) = 0
++0 accept(3, ..., ...) = 5
++0 write(4, ..., 1000) = 1000
++0 send(4, ..., 500, 0) = 500
++0 writev(4, [{..., 10}, {..., 20}], 2) = 30
++0 read(5, ..., 1000) = 1000
++0 recv(5, ..., 500, 0) = 500
++0 readv(5, [{..., 5}, {..., 100}], 2) = 30
++0 recv(5, ..., 10, MSG_DONTWAIT) = -1 EAGAIN (Resource temporarily unavailable)
++0 shutdown(4, SHUT_WR) = 0
++0 read(5, ..., 10) = 0
++0 close(5) = 0
++0 close(4) = 0
++0 close(3) = 0
+)");
+  EXPECT_EQ(ex.RealFd(3), std::nullopt);
+}
+
+TEST_F(ExecutorTest, ScriptFdsAreMappedAndReported) {
+  Executor ex(LoopbackContext());
+  // A script fd number far from the real one still works, and the outcome says what opened.
+  auto outcomes = RunAll(ex, "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 17\n"
+                             "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = ...\n"
+                             "+0 close(17) = 0\n");
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0].opened_fds, std::vector<int>{17});
+  EXPECT_EQ(outcomes[1].opened_fds, std::vector<int>{3});  // `...`: the lowest free from 3
+  EXPECT_EQ(outcomes[2].closed_fds, std::vector<int>{17});
+  const std::optional<int> live = ex.RealFd(3);
+  ASSERT_TRUE(live.has_value());
+  EXPECT_GE(fcntl(*live, F_GETFD), 0);
+  ex.CloseAll();
+  EXPECT_EQ(ex.RealFd(3), std::nullopt);
+  EXPECT_EQ(fcntl(*live, F_GETFD), -1);  // closed
+}
+
+TEST_F(ExecutorTest, MptcpOverLoopback) {
+  if (!MptcpAvailable()) GTEST_SKIP() << "this kernel has no IPPROTO_MPTCP sockets";
+  Executor ex(LoopbackContext());
+  RunMatching(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_MPTCP) = 3
++0 getsockopt(3, SOL_TCP, TCP_IS_MPTCP, [1], [4]) = 0
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_MPTCP) = 4
++0 connect(4, ..., ...) = 0
++0 accept(3, ..., ...) = 5
++0 getsockopt(4, SOL_TCP, TCP_IS_MPTCP, [1], [4]) = 0
++0 getsockopt(5, SOL_TCP, TCP_IS_MPTCP, [1], [4]) = 0
++0 getsockopt(4, SOL_MPTCP, MPTCP_INFO, ..., ...) = 0
++0 write(4, ..., 2000) = 2000
++0 read(5, ..., 2000) = 2000
++0 close(4) = 0
++0 close(5) = 0
++0 close(3) = 0
+)");
+}
+
+TEST_F(ExecutorTest, PlainTcpSocketIsNotMptcp) {
+  if (!MptcpAvailable()) GTEST_SKIP() << "this kernel has no IPPROTO_MPTCP sockets";
+  Executor ex(LoopbackContext());
+  RunMatching(ex, "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                  "+0 getsockopt(3, SOL_TCP, TCP_IS_MPTCP, [0], [4]) = 0\n");
+}
+
+TEST_F(ExecutorTest, SocketOptionRoundTrips) {
+  Executor ex(LoopbackContext());
+  RunMatching(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 getsockopt(3, SOL_TCP, TCP_NODELAY, [0], [4]) = 0
++0 setsockopt(3, SOL_TCP, TCP_NODELAY, [1], 4) = 0
++0 getsockopt(3, SOL_TCP, TCP_NODELAY, [1], [4]) = 0
++0 setsockopt(3, SOL_IP, IP_TTL, [2], 4) = 0
++0 getsockopt(3, SOL_IP, IP_TTL, [2], [4]) = 0
++0 setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0
++0 getsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, [8]) = 0
++0 setsockopt(3, SOL_SOCKET, SO_RCVTIMEO, {tv_sec=2, tv_usec=0}, 16) = 0
++0 getsockopt(3, SOL_SOCKET, SO_RCVTIMEO, {tv_sec=2, tv_usec=0}, [16]) = 0
++0 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
++0 getsockopt(3, SOL_SOCKET, SO_TYPE, [SOCK_STREAM], [4]) = 0
++0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "reno", 4) = 0
++0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "reno\0\0\0\0\0\0\0\0\0\0\0\0", [16]) = 0
++0 setsockopt(3, SOL_TCP, TCP_FASTOPEN_CONNECT, [1], 4) = 0
++0 getsockopt(3, SOL_TCP, TCP_FASTOPEN_CONNECT, [1], [4]) = 0
++0 setsockopt(3, SOL_TCP, 9999, [1], 4) = -1 ENOPROTOOPT (Protocol not available)
++0 setsockopt(3, SOL_TCP, TCP_MAXSEG, [1], 4) = -1 (Invalid argument)
+)");
+}
+
+TEST_F(ExecutorTest, PollAndEpollOnAPipe) {
+  Executor ex(LoopbackContext());
+  RunMatching(ex, R"(
++0 pipe([3, 4]) = 0
++0 poll([{fd=3, events=POLLIN}], 1, 0) = 0
++0 poll([{fd=4, events=POLLOUT, revents=POLLOUT}], 1, 0) = 1
++0 write(4, ..., 10) = 10
++0 poll([{fd=3, events=POLLIN, revents=POLLIN}, {fd=4, events=POLLOUT, revents=POLLOUT}], 2, 0) = 2
++0 epoll_create1(0) = 5
++0 epoll_ctl(5, EPOLL_CTL_ADD, 3, {events=EPOLLIN, fd=3}) = 0
++0 epoll_wait(5, [{events=EPOLLIN, fd=3}], 8, 0) = 1
++0 ioctl(3, FIONREAD, [10]) = 0
++0 read(3, ..., 100) = 10
++0 epoll_wait(5, ..., 8, 0) = 0
++0 epoll_ctl(5, EPOLL_CTL_DEL, 3, NULL) = 0
++0 epoll_create(1) = 6
++0 close(4) = 0
++0 poll([{fd=3, events=POLLIN, revents=POLLHUP}], 1, 0) = 1
++0 close(3) = 0
++0 close(5) = 0
++0 close(6) = 0
+)");
+}
+
+TEST_F(ExecutorTest, SpliceBetweenSocketAndPipe) {
+  Executor ex(LoopbackContext());
+  RunMatching(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 connect(4, ..., ...) = 0
++0 accept(3, ..., ...) = 5
++0 pipe([6, 7]) = 0
++0 write(4, ..., 100) = 100
++0 poll([{fd=5, events=POLLIN, revents=POLLIN}], 1, 1000) = 1
++0 splice(5, NULL, 7, NULL, 100, 0) = 100
++0 read(6, ..., 200) = 100
+)");
+}
+
+TEST_F(ExecutorTest, WriteToAClosedPipeIsEpipeNotSigpipe) {
+  Executor ex(LoopbackContext());
+  RunMatching(ex, "+0 pipe([3, 4]) = 0\n"
+                  "+0 close(3) = 0\n"
+                  "+0 write(4, ..., 1) = -1 EPIPE (Broken pipe)\n"
+                  "+0 write(4, ..., 1) = -1 (Broken pipe)\n");
+}
+
+TEST_F(ExecutorTest, FcntlFlagsAndNonBlockingCalls) {
+  Executor ex(LoopbackContext());
+  RunMatching(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 fcntl(3, F_GETFL) = O_RDWR|O_NONBLOCK
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 accept(3, ..., ...) = -1 EAGAIN (Resource temporarily unavailable)
++0 socket(..., SOCK_STREAM|SOCK_NONBLOCK, IPPROTO_TCP) = 4
++0 connect(4, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0 poll([{fd=4, events=POLLOUT, revents=POLLOUT}], 1, 1000) = 1
++0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
++0 accept(3, ..., ...) = 5
++0 fcntl(5, F_GETFD) = 0
++0 fcntl(5, F_SETFD, FD_CLOEXEC) = 0
++0 fcntl(5, F_GETFD) = FD_CLOEXEC
+)");
+}
+
+TEST_F(ExecutorTest, BlockingAcceptOnAnotherThread) {
+  Executor ex(LoopbackContext());
+  RunMatching(ex, "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                  "+0 bind(3, ..., ...) = 0\n"
+                  "+0 listen(3, 1) = 0\n");
+  // The runner's shape: a blocking call on a syscall thread while the main thread goes on.
+  std::optional<Outcome> accepted;
+  std::thread syscall_thread([&] {
+    auto calls = ParseCalls("+0 accept(3, ..., ...) = 4\n");
+    auto r = ex.Run(calls.at(0).call, calls.at(0).loc);
+    if (r.ok()) accepted = std::move(r).value();
+  });
+  RunMatching(ex, "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 5\n"
+                  "+0 connect(5, ..., ...) = 0\n");
+  syscall_thread.join();
+  ASSERT_TRUE(accepted.has_value());
+  EXPECT_FALSE(accepted->mismatch.has_value()) << *accepted->mismatch;
+  EXPECT_TRUE(ex.RealFd(4).has_value());
+}
+
+TEST_F(ExecutorTest, Ipv4MappedSocketsAreInet6) {
+  Context ctx = LoopbackContext();
+  ctx.ipv4_mapped = true;
+  Executor ex(ctx);
+  RunMatching(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 getsockopt(3, SOL_SOCKET, SO_DOMAIN, [AF_INET6], [4]) = 0
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 connect(4, ..., ...) = 0
++0 accept(3, ..., ...) = 5
+)");
+}
+
+TEST_F(ExecutorTest, ExplicitSockaddrsAndFamilies) {
+  Executor ex(LoopbackContext());
+  RunMatching(ex, R"(
++0 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, {sa_family=AF_INET, sin_port=htons(9090), sin_addr=inet_addr("192.0.2.1")}, 16) = 0
++0 listen(3, 1) = 0
++0 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 4
++0 connect(4, AF_PACKET, ...) = -1 EAFNOSUPPORT (Address family not supported by protocol)
++0 connect(4, {sa_family=AF_INET, sin_port=htons(9090), sin_addr=inet_addr("192.0.2.1")}, ...) = 0
++0 accept(3, ..., ...) = 5
++0 socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) = 6
++0 bind(6, ..., ...) = 0
++0 sendto(6, ..., 20, 0, ..., ...) = 20
++0 recvfrom(6, ..., 100, 0, ..., ...) = 20
++0 sendmsg(6, {msg_name(...)=..., msg_iov(1)=[{..., 7}], msg_flags=0}, 0) = 7
++0 recvmsg(6, {msg_name(...)=..., msg_iov(1)=[{..., 100}], msg_flags=0}, 0) = 7
++0 sendto(6, ..., 200, 0, ..., ...) = 200
++0 recvmsg(6, {msg_name(...)=..., msg_iov(1)=[{..., 100}], msg_flags=MSG_TRUNC}, 0) = 100
+)");
+}
+
+TEST_F(ExecutorTest, MismatchMessagesNameTheCallAndBothValues) {
+  Executor ex(LoopbackContext());
+  auto outcomes = RunAll(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 connect(3, ..., ...) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 connect(4, ..., ...) = -1 ETIMEDOUT (Connection timed out)
++0 getsockopt(4, SOL_TCP, TCP_NODELAY, [1], [4]) = 0
++0 socket(..., SOCK_STREAM, 9999) = 5
++0 pipe([6, 7]) = 0
++0 poll([{fd=6, events=POLLIN}], 1, 0) = 0
++0 poll([{fd=7, events=POLLOUT}], 1, 0) = 1
+)");
+  ASSERT_EQ(outcomes.size(), 9u);
+  EXPECT_FALSE(outcomes[0].mismatch);
+  ASSERT_TRUE(outcomes[1].mismatch);
+  EXPECT_EQ(*outcomes[1].mismatch, "connect: result: expected: 0 actual: -1 (ECONNREFUSED)");
+  EXPECT_EQ(outcomes[1].result, -1);
+  EXPECT_EQ(outcomes[1].err, ECONNREFUSED);
+  ASSERT_TRUE(outcomes[3].mismatch);
+  EXPECT_EQ(*outcomes[3].mismatch, "connect: errno: expected: ETIMEDOUT actual: ECONNREFUSED");
+  ASSERT_TRUE(outcomes[4].mismatch);
+  EXPECT_EQ(*outcomes[4].mismatch, "getsockopt: optval: expected: 1 actual: 0");
+  ASSERT_TRUE(outcomes[5].mismatch);
+  EXPECT_EQ(*outcomes[5].mismatch,
+            "socket: result: expected: 5 actual: -1 (EINVAL)");
+  EXPECT_EQ(ex.RealFd(5), std::nullopt);
+  EXPECT_FALSE(outcomes[6].mismatch);
+  EXPECT_FALSE(outcomes[7].mismatch);
+  ASSERT_TRUE(outcomes[8].mismatch);
+  EXPECT_EQ(*outcomes[8].mismatch,
+            "poll: pollfd[0].revents: expected: 0 actual: POLLOUT");
+}
+
+TEST_F(ExecutorTest, UnexpectedDescriptorIsClosedNotAdopted) {
+  Executor ex(LoopbackContext());
+  auto outcomes = RunAll(ex, "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = -1 EMFILE (Too many)\n");
+  ASSERT_EQ(outcomes.size(), 1u);
+  ASSERT_TRUE(outcomes[0].mismatch);
+  EXPECT_EQ(outcomes[0].mismatch->rfind("socket: result: expected: -1 actual: ", 0), 0u)
+      << *outcomes[0].mismatch;
+  EXPECT_TRUE(outcomes[0].opened_fds.empty());
+}
+
+// Errors in the script itself come back as SyscallError with the location of the culprit.
+TEST_F(ExecutorTest, ScriptErrorsAreLocated) {
+  Executor ex(LoopbackContext());
+  auto calls = ParseCalls(R"(+0 socket(..., SOCK_STREEM, IPPROTO_TCP) = 3
++0 frobnicate(3) = 0
++0 close(9) = 0
++0 listen(3) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 read(3, ..., 10) = -1 EBOGUS (No such errno)
++0 getsockopt(3, SOL_TCP, TCP_NODELAY, [1], 4) = 0
++0 write(3, "data", 4) = 4
+)");
+  ASSERT_EQ(calls.size(), 9u);
+  struct Want {
+    int line, col;
+    const char* message;
+  };
+  const Want want[] = {
+      {1, 16, "socket: unknown symbol: SOCK_STREEM"},
+      {2, 1, "unknown syscall: frobnicate"},
+      {3, 10, "close: fd 9 is not open in the script"},
+      {4, 1, "listen: expected 2 arguments, got 1"},
+      {0, 0, nullptr},  // a good call
+      {6, 44, "socket: fd 3 is already open in the script"},
+      {7, 1, "read: unknown errno name: EBOGUS"},
+      {8, 45, "getsockopt: expected [<integer>], got 4"},
+      {9, 13, "write: expected ... or NULL for a buffer, got a string"},
+  };
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    auto r = ex.Run(calls[i].call, calls[i].loc);
+    if (want[i].message == nullptr) {
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      continue;
+    }
+    ASSERT_FALSE(r.ok()) << "call " << i;
+    EXPECT_EQ(r.error().message, want[i].message);
+    EXPECT_EQ(r.error().loc.line, want[i].line) << want[i].message;
+    EXPECT_EQ(r.error().loc.col, want[i].col) << want[i].message;
+  }
+}
+
+TEST_F(ExecutorTest, DefinesActAsSymbols) {
+  Context ctx = LoopbackContext();
+  ctx.defines = {{"MY_PROTO", "IPPROTO_TCP"}, {"LEVEL", "SOL_TCP"}, {"ONE", "1"}};
+  Executor ex(ctx);
+  RunMatching(ex, "+0 socket(..., SOCK_STREAM, MY_PROTO) = 3\n"
+                  "+0 setsockopt(3, LEVEL, TCP_NODELAY, [ONE], 4) = 0\n"
+                  "+0 getsockopt(3, LEVEL, TCP_NODELAY, [ONE], [4]) = 0\n");
+}
+
+TEST(ExecutorStaticTest, SupportsTheDocumentedCalls) {
+  for (const char* name :
+       {"socket", "bind", "listen", "accept", "connect", "read", "readv", "recv", "recvfrom",
+        "recvmsg", "write", "writev", "send", "sendto", "sendmsg", "fcntl", "ioctl", "close",
+        "shutdown", "getsockopt", "setsockopt", "poll", "epoll_create", "epoll_create1",
+        "epoll_ctl", "epoll_wait", "pipe", "splice", "sendfile", "open"}) {
+    EXPECT_TRUE(Executor::Supports(name)) << name;
+  }
+  EXPECT_FALSE(Executor::Supports("frobnicate"));
+}
+
+}  // namespace
+}  // namespace mpdrill::syscalls

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,8 @@ class Scenario {
   }
 
   Observer& observer() { return observer_; }
+  // Sees every segment before the observer does (tests that write the sequence to a pcap).
+  std::function<void(const Segment&)> tap;
   // The next Send() acknowledges this many bytes less than the peer sent (an older ACK).
   std::uint32_t ack_lag = 0;
   const ViolationSink& violations() const { return violations_; }
@@ -112,6 +115,7 @@ class Scenario {
     if (cut_payload_to) seg.payload = seg.payload.first(*cut_payload_to);
     seg.options = options;
     f.next[i] += seg.payload_length + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
+    if (tap) tap(seg);
     observer_.Observe(seg, &violations_);
     return seg.index;
   }

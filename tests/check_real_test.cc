@@ -1,0 +1,123 @@
+// `mpdrill check` over real Linux MPTCP traffic made in private network namespaces: every
+// mpdrill-mkcapture scenario (IPv4/IPv6, checksums, fast close) and the checker's own
+// (fallback to TCP, loss with retransmissions) must check with zero violations, and the
+// per-connection summary must say what the traffic did.
+#include <string>
+
+#include "engine/capture/test_frames.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/check_pcap.h"
+#include "tests/check_scenarios.h"
+#include "tests/real_captures.h"
+
+namespace mpdrill::tests {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr std::uint64_t kWriteSize = 700;  // mkcapture's TrafficConfig::write_size
+
+std::uint64_t Number(const std::string& text) {
+  return text.empty() ? ~0ull : std::stoull(text);
+}
+
+class CheckRealTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const RealCaptures& c = GetRealCaptures();
+    if (!c.skip_reason.empty()) GTEST_SKIP() << c.skip_reason;
+    ASSERT_TRUE(c.failure.empty()) << c.failure;
+    path_ = c.PathOf(GetParam());
+  }
+  std::string path_;
+};
+
+TEST_P(CheckRealTest, ZeroViolationsAndASaneSummary) {
+  const std::string& name = GetParam();
+  const CheckRun run = RunCheckJson(path_);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_THAT(run.rules, IsEmpty()) << run.out;
+  const std::string& s = run.summary;
+  ASSERT_FALSE(s.empty()) << run.out;
+  EXPECT_EQ(JsonField(s, "connection_count"), "1") << s;
+  EXPECT_EQ(JsonField(s, "ignored_segments"), "0") << s;
+  EXPECT_EQ(JsonField(s, "mode"), "\"mptcp\"") << s;
+  EXPECT_EQ(JsonField(s, "fallback"), "false") << s;
+  EXPECT_GE(JsonCount(s, "\"joined\":true"), 1u) << "at least two subflows: " << s;
+  // The client's writes are echoed: the same data-level byte count each way.
+  const std::string data = JsonField(s, "data_bytes");
+  const std::uint64_t up = Number(JsonField(data, "client_to_server"));
+  const std::uint64_t down = Number(JsonField(data, "server_to_client"));
+  EXPECT_GT(up, 0u) << s;
+  EXPECT_EQ(up, down) << s;
+  EXPECT_EQ(up % kWriteSize, 0u) << s;
+  EXPECT_EQ(JsonField(s, "close"), name.starts_with("fastclose") ? "\"fastclose\"" : "\"data-fin\"")
+      << s;
+  const bool checksums = name.starts_with("checksum");
+  EXPECT_EQ(JsonField(s, "checksums"), checksums ? "true" : "false") << s;
+  if (checksums) {
+    EXPECT_GT(Number(JsonField(s, "checksums_verified")), 0u) << s;
+    EXPECT_EQ(JsonField(s, "checksums_failed"), "0") << s;
+  }
+  // Text output agrees.
+  const CheckRun text = RunCheckArgs({path_});
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_THAT(text.out, HasSubstr(" 0 violations"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Mkcapture, CheckRealTest, ::testing::ValuesIn(ScenarioNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string n = info.param;
+                           for (char& ch : n) {
+                             if (ch == '-') ch = '_';
+                           }
+                           return n;
+                         });
+
+// Runs one of the checker's own scenarios; the capture goes to a fresh temp dir.
+CheckRun RunScenario(CheckScenario scenario, ScenarioResult* result) {
+  const std::string path = capture::testing::MakeTempDir() + "/scenario.pcap";
+  *result = MakeCheckScenario(scenario, path);
+  if (!result->skip_reason.empty() || !result->failure.empty()) return {};
+  return RunCheckJson(path);
+}
+
+TEST(CheckRealScenario, FallbackToTcpIsCleanAndReported) {
+  ScenarioResult r;
+  const CheckRun run = RunScenario(CheckScenario::kFallbackToTcp, &r);
+  if (!r.skip_reason.empty()) GTEST_SKIP() << r.skip_reason;
+  ASSERT_THAT(r.failure, IsEmpty());
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_THAT(run.rules, IsEmpty()) << run.out;
+  const std::string& s = run.summary;
+  EXPECT_EQ(JsonField(s, "connection_count"), "1") << s;
+  EXPECT_EQ(JsonField(s, "mode"), "\"fallback\"") << s;
+  EXPECT_EQ(JsonField(s, "fallback"), "true") << s;
+  EXPECT_EQ(JsonField(s, "fallback_reason"), "\"SYN/ACK without MP_CAPABLE\"") << s;
+  EXPECT_EQ(JsonField(s, "fallback_rule"), "\"C11\"") << s;
+  EXPECT_EQ(JsonField(s, "close"), "\"tcp\"") << s;
+  const std::string tcp = JsonField(s, "tcp_bytes");
+  EXPECT_EQ(Number(JsonField(tcp, "client_to_server")), r.bytes_each_way) << s;
+  EXPECT_EQ(Number(JsonField(tcp, "server_to_client")), r.bytes_each_way) << s;
+}
+
+TEST(CheckRealScenario, RetransmissionsUnderLossAreClean) {
+  ScenarioResult r;
+  const CheckRun run = RunScenario(CheckScenario::kLoss, &r);
+  if (!r.skip_reason.empty()) GTEST_SKIP() << r.skip_reason;
+  ASSERT_THAT(r.failure, IsEmpty());
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_THAT(run.rules, IsEmpty()) << run.out;
+  const std::string& s = run.summary;
+  EXPECT_EQ(JsonField(s, "connection_count"), "1") << s;
+  EXPECT_EQ(JsonField(s, "mode"), "\"mptcp\"") << s;
+  EXPECT_EQ(JsonField(s, "close"), "\"data-fin\"") << s;
+  const std::string data = JsonField(s, "data_bytes");
+  EXPECT_EQ(Number(JsonField(data, "client_to_server")), r.bytes_each_way) << s;
+  EXPECT_EQ(Number(JsonField(data, "server_to_client")), r.bytes_each_way) << s;
+}
+
+}  // namespace
+}  // namespace mpdrill::tests

@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"decode", "print every MPTCP option of a pcap/pcapng capture (text or JSON Lines)", RunDecode},
     {"check", "check captures against the reference MPTCP state machine (rule IDs)", RunCheck},
     {"lint", "parse packetdrill scripts and report syntax errors with file:line:col", RunLint},
+    {"run", "run packetdrill scripts against the kernel, each in a private namespace", RunRun},
 };
 
 void PrintUsage(std::ostream& os) {
@@ -43,6 +44,12 @@ void PrintUsage(std::ostream& os) {
 
 int main(int argc, char** argv) {
   using namespace mpdrill::cli;
+  // Invoked as `packetdrill` (a symlink): behave as packetdrill (docs/run.md).
+  if (argc > 0 && std::string_view(argv[0]).substr(std::string_view(argv[0]).rfind('/') + 1) ==
+                      "packetdrill") {
+    return RunPacketdrill(std::vector<std::string>(argv + 1, argv + argc),
+                          CommandIo{std::cout, std::cerr});
+  }
   if (argc < 2) {
     PrintUsage(std::cerr);
     return kExitBadInput;

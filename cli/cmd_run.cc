@@ -1,0 +1,326 @@
+// `mpdrill run FILE|DIR...`: runs packetdrill scripts against the running kernel, each script
+// in each IP variant its name implies, every run in its own private network and PID namespace
+// with a TUN device tun0 (engine/run). Invoked as `packetdrill`, it behaves as packetdrill:
+// one script, exactly the given flags. docs/run.md describes both.
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/commands.h"
+#include "engine/run/run_config.h"
+#include "engine/run/runner.h"
+#include "engine/run/supervisor.h"
+#include "parser/parser.h"
+
+namespace mpdrill::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using run::IpVersion;
+using run::RunConfig;
+using run::Verdict;
+
+constexpr std::string_view kUsage =
+    "usage: mpdrill run [flags] FILE|DIR...\n"
+    "\n"
+    "Runs packetdrill scripts (with the MPTCP extensions) against the running kernel. Each\n"
+    "script runs once per IP variant its name implies (*v4.pkt: ipv4, ipv4-mapped-ipv6;\n"
+    "*v6.pkt: ipv6; others: all three), each run in a fresh private network namespace with a\n"
+    "TUN device tun0. A DIR is searched recursively for *.pkt files. Needs root.\n"
+    "\n"
+    "packetdrill's flags (same names and meanings; --name=value or --name value):\n"
+    "  --ip_version=ipv4|ipv4-mapped-ipv6|ipv6   only this variant\n"
+    "  --local_ip --remote_ip --gateway_ip --netmask_ip --bind_port --connect_port\n"
+    "  --mss --mtu --tolerance_usecs (4000) --tolerance_percent (12.5)\n"
+    "  --tcp_ts_tick_usecs --strict_segments --non_fatal=packet,syscall --dry_run\n"
+    "  -D NAME=VALUE (--define)   -v (--verbose)\n"
+    "mpdrill's own:\n"
+    "  --pcap DIR    write each run's packets (both directions) to DIR/<script>.<variant>.pcap\n"
+    "  --seed N      seed for mpdrill-generated MPTCP keys and nonces\n"
+    "\n"
+    "Output: one line per run (PASS|FAIL|ERROR|ENV file (variant) seconds: first error), then a\n"
+    "summary. Exit codes: 0 all passed, 1 a test failed, 2 bad script or usage,\n"
+    "3 environment (no privilege, no TUN).\n";
+
+// Flags that take a value (packetdrill's getopt table).
+bool TakesValue(std::string_view name) {
+  static constexpr std::string_view kValued[] = {
+      "ip_version", "bind_port", "code_command", "code_format", "code_sockopt", "connect_port",
+      "remote_ip", "local_ip", "gateway_ip", "netmask_ip", "speed", "mss", "mtu",
+      "init_scripts", "tolerance_usecs", "tolerance_percent", "tcp_ts_tick_usecs", "non_fatal",
+      "define", "D", "pcap", "seed", "so_filename", "so_flags"};
+  return std::find(std::begin(kValued), std::end(kValued), name) != std::end(kValued);
+}
+
+struct Flag {
+  std::string name;
+  std::optional<std::string> value;
+};
+
+struct Cli {
+  std::vector<Flag> flags;  // applied over script header options
+  std::vector<std::string> inputs;
+  std::string pcap_dir;
+  bool help = false;
+};
+
+std::optional<std::string> ParseArgs(const std::vector<std::string>& args, Cli* cli) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      cli->help = true;
+      continue;
+    }
+    if (a == "-v" || a == "--verbose") {
+      cli->flags.push_back({"verbose", std::nullopt});
+      continue;
+    }
+    std::string name;
+    std::optional<std::string> value;
+    if (a.rfind("--", 0) == 0) {
+      const auto eq = a.find('=');
+      name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      if (eq != std::string::npos) value = a.substr(eq + 1);
+    } else if (a.rfind("-D", 0) == 0) {
+      name = "D";
+      if (a.size() > 2) value = a.substr(2);
+    } else if (!a.empty() && a[0] == '-' && a != "-") {
+      return "unknown option '" + a + "'";
+    } else {
+      cli->inputs.push_back(a);
+      continue;
+    }
+    if (!value && TakesValue(name)) {
+      if (i + 1 >= args.size()) return "option '" + a + "' needs a value";
+      value = args[++i];
+    }
+    if (name == "pcap") {
+      cli->pcap_dir = value.value_or("");
+      continue;
+    }
+    cli->flags.push_back({name, value});
+  }
+  return std::nullopt;
+}
+
+bool ReadFile(const fs::path& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  *out = s.str();
+  return !in.bad();
+}
+
+// The flags upstream's MPTCP runner passes per variant (shared/upstream/README.md), as
+// defaults under the script's and the command line's own.
+void UpstreamVariantDefaults(IpVersion v, RunConfig* c) {
+  switch (v) {
+    case IpVersion::kIpv4:
+      c->defines = {{"TFO_COOKIE", "de4f234f0f433a55"}, {"CMSG_LEVEL_IP", "SOL_IP"},
+                    {"CMSG_TYPE_RECVERR", "IP_RECVERR"}};
+      break;
+    case IpVersion::kIpv4MappedIpv6:
+      c->defines = {{"TFO_COOKIE", "de4f234f0f433a55"}, {"CMSG_LEVEL_IP", "SOL_IPV6"},
+                    {"CMSG_TYPE_RECVERR", "IPV6_RECVERR"}};
+      break;
+    case IpVersion::kIpv6:
+      c->mtu = 1520;
+      c->defines = {{"TFO_COOKIE", "6aa6ae70c288023b"}, {"CMSG_LEVEL_IP", "SOL_IPV6"},
+                    {"CMSG_TYPE_RECVERR", "IPV6_RECVERR"}};
+      break;
+  }
+}
+
+std::string VariantLabel(IpVersion v) {
+  // verdicts.tsv spells the mapped variant "ipv4-mapped-v6".
+  return v == IpVersion::kIpv4MappedIpv6 ? "ipv4-mapped-v6" : std::string(run::IpVersionName(v));
+}
+
+struct Tally {
+  int runs = 0, passed = 0, failed = 0, script_errors = 0, env_errors = 0;
+  int ExitCode() const {
+    if (env_errors) return kExitEnvironment;
+    if (script_errors) return kExitBadInput;
+    if (failed) return kExitFailure;
+    return kExitOk;
+  }
+};
+
+int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_mode) {
+  const char* prog = packetdrill_mode ? "packetdrill" : "mpdrill run";
+  Cli cli;
+  if (auto err = ParseArgs(args, &cli)) {
+    io.err << prog << ": " << *err << "\n\n" << kUsage;
+    return kExitBadInput;
+  }
+  if (cli.help) {
+    io.out << kUsage;
+    return kExitOk;
+  }
+  if (cli.inputs.empty()) {
+    io.err << prog << ": no script given\n\n" << kUsage;
+    return kExitBadInput;
+  }
+  // Validate the command-line flags once.
+  {
+    RunConfig probe;
+    for (const Flag& f : cli.flags) {
+      if (auto s = probe.Apply(f.name, f.value); !s) {
+        io.err << prog << ": " << s.error() << "\n";
+        return kExitBadInput;
+      }
+    }
+  }
+  std::optional<IpVersion> forced;
+  for (const Flag& f : cli.flags) {
+    if (f.name == "ip_version" && f.value) forced = run::ParseIpVersion(*f.value);
+  }
+  std::vector<fs::path> files;
+  Tally tally;
+  for (const std::string& arg : cli.inputs) {
+    std::error_code ec;
+    const fs::path path(arg);
+    if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && it->path().extension() == ".pkt") found.push_back(*it);
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(path, ec)) {
+      files.push_back(path);
+    } else {
+      io.err << arg << ": error: no such file or directory\n";
+      ++tally.script_errors;
+    }
+  }
+  if (!cli.pcap_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(cli.pcap_dir, ec);
+  }
+  // SIGINT / SIGTERM arrive on a signalfd: the supervisor kills the running child's group.
+  sigset_t sigs, old;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigprocmask(SIG_BLOCK, &sigs, &old);
+  const int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+  bool interrupted = false;
+  for (const fs::path& path : files) {
+    if (interrupted) break;
+    std::string text;
+    if (!ReadFile(path, &text)) {
+      io.err << path.string() << ": error: cannot read file\n";
+      ++tally.script_errors;
+      continue;
+    }
+    auto parsed = parser::Parse(text, path.string());
+    if (!parsed.ok()) {
+      ++tally.runs;
+      ++tally.script_errors;
+      io.out << "ERROR " << path.string() << ": syntax error\n";
+      io.err << parser::FormatDiagnostics(parsed.error());
+      continue;
+    }
+    std::vector<IpVersion> variants;
+    if (forced) {
+      variants = {*forced};
+    } else if (packetdrill_mode) {
+      variants = {IpVersion::kIpv4};
+    } else {
+      variants = run::VariantsForFile(path.string());
+    }
+    for (IpVersion v : variants) {
+      if (interrupted) break;
+      RunConfig config;
+      if (!packetdrill_mode) UpstreamVariantDefaults(v, &config);
+      config.ip_version = v;
+      std::optional<std::string> bad;
+      for (const auto& h : parsed->options) {
+        if (auto s = config.Apply(h.name == "-D" ? "D" : h.name, h.value); !s) {
+          bad = path.string() + ":" + std::to_string(h.loc.line) + ": " + s.error();
+        }
+      }
+      for (const Flag& f : cli.flags) (void)config.Apply(f.name, f.value);
+      if (!forced) config.ip_version = v;
+      if (!bad) {
+        if (auto s = config.Finalize(); !s) bad = path.string() + ": " + s.error();
+      }
+      const std::string label = path.string() + " (" + VariantLabel(config.version) + ")";
+      ++tally.runs;
+      if (bad) {
+        ++tally.script_errors;
+        io.out << "ERROR " << label << ": " << *bad << "\n";
+        continue;
+      }
+      if (config.dry_run) {
+        ++tally.passed;
+        io.out << "DRY " << label << ": parsed, " << parsed->events.size() << " event(s)\n";
+        continue;
+      }
+      run::IsolatedRun req;
+      req.script_path = path.string();
+      req.script = &*parsed;
+      req.config = config;
+      const std::int64_t span_ms = run::ScriptSpanUsecs(*parsed) / 1000;
+      req.deadline = std::chrono::milliseconds(std::min<std::int64_t>(span_ms + 20000, 120000));
+      req.signal_fd = sfd;
+      if (!cli.pcap_dir.empty()) {
+        std::string flat = path.string();
+        std::replace(flat.begin(), flat.end(), '/', '_');
+        req.pcap_path = (fs::path(cli.pcap_dir) / (flat + "." + VariantLabel(config.version) + ".pcap")).string();
+      }
+      const run::IsolatedResult r = run::RunIsolated(req);
+      interrupted = r.interrupted;
+      char secs[32];
+      std::snprintf(secs, sizeof(secs), "%.3f", r.seconds);
+      io.out << run::VerdictName(r.report.verdict) << " " << label << " " << secs << "s";
+      if (!r.report.first_error.empty()) io.out << ": " << r.report.first_error;
+      io.out << "\n";
+      if (!r.report.details.empty() && (r.report.verdict != Verdict::kPass || config.verbose)) {
+        std::istringstream lines(r.report.details);
+        std::string line;
+        while (std::getline(lines, line)) io.out << "    " << line << "\n";
+      }
+      io.out.flush();
+      switch (r.report.verdict) {
+        case Verdict::kPass: ++tally.passed; break;
+        case Verdict::kFail: ++tally.failed; break;
+        case Verdict::kScriptError: ++tally.script_errors; break;
+        case Verdict::kEnvironment: ++tally.env_errors; break;
+      }
+    }
+  }
+  if (sfd >= 0) close(sfd);
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  io.out << prog << ": " << tally.runs << " run(s), " << tally.passed << " passed, "
+         << tally.failed << " failed, " << tally.script_errors << " script error(s), "
+         << tally.env_errors << " environment error(s)" << (interrupted ? ", interrupted" : "")
+         << "\n";
+  if (interrupted) return kExitFailure;
+  return tally.ExitCode();
+}
+
+}  // namespace
+
+int RunRun(const std::vector<std::string>& args, CommandIo io) { return RunAll(args, io, false); }
+
+int RunPacketdrill(const std::vector<std::string>& args, CommandIo io) {
+  return RunAll(args, io, true);
+}
+
+}  // namespace mpdrill::cli

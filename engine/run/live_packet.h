@@ -1,0 +1,95 @@
+// The TCP side of a run: sniffed packets as the runner sees them, and the flow table that
+// maps between the script's numbers and the kernel's (packetdrill's rules: inbound sequence
+// numbers are the script's own; the kernel's sequence space is offset by the ISN it chose,
+// learned from its SYN or SYN-ACK; inbound TS ecr values are mapped to the kernel's TS val
+// that the script value stood for).
+#ifndef MPDRILL_ENGINE_RUN_LIVE_PACKET_H_
+#define MPDRILL_ENGINE_RUN_LIVE_PACKET_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/capture/dissect.h"
+#include "engine/run/run_config.h"
+#include "parser/ast.h"
+
+namespace mpdrill::run {
+
+struct LivePacket {
+  capture::IpAddress src, dst;
+  std::uint16_t sport = 0, dport = 0;
+  std::uint32_t seq = 0, ack = 0;
+  std::uint16_t flags = 0;
+  std::uint16_t window = 0;
+  std::uint16_t urgent = 0;
+  std::uint8_t tos = 0;  // IPv4 TOS / IPv6 traffic class (ECN in the low 2 bits)
+  std::uint8_t ttl = 0;
+  std::vector<std::uint8_t> options;
+  std::vector<std::uint8_t> payload;
+  std::uint32_t payload_length = 0;
+  std::int64_t time = 0;  // usecs since the run's time 0
+};
+
+// A sniffed IP packet carrying TCP, or nullopt (not TCP, malformed, later fragment).
+std::optional<LivePacket> ParseLive(std::span<const std::uint8_t> ip_packet, std::int64_t time);
+
+// Several sniffed segments as one (packetdrill's coalescing): the first's header, every
+// payload, PSH/FIN of the last.
+LivePacket Coalesce(const std::vector<LivePacket>& segments);
+
+struct PacketError {
+  bool script_error = false;  // the script asks for something impossible (exit 2)
+  std::string message;
+};
+
+struct Flow {
+  std::uint16_t local_port = 0;   // kernel side
+  std::uint16_t remote_port = 0;  // script (TUN) side
+  bool kernel_client = false;
+  std::optional<std::uint32_t> remote_isn;
+  bool local_isn_known = false;
+  std::uint32_t script_local_isn = 0;
+  std::uint32_t live_local_isn = 0;
+  // Added to a script value of the kernel's sequence space to get the live one.
+  std::uint32_t local_offset() const { return live_local_isn - script_local_isn; }
+};
+
+class FlowTable {
+ public:
+  FlowTable(const RunConfig& config, std::uint16_t first_remote_port);
+
+  // The bytes of an inbound script packet, picking (or creating, for a SYN) its flow.
+  Result<std::vector<std::uint8_t>, PacketError> BuildInbound(const parser::Packet& packet);
+  // Mismatches of the sniffed packet against the script's, each
+  // "<field>: expected: X actual: Y"; empty if it matches. Learns ISNs and TS values.
+  Result<std::vector<std::string>, PacketError> MatchOutbound(const parser::Packet& packet,
+                                                              const LivePacket& live);
+  // Coalescing: whether more sniffed segments are needed to make up the script packet, and
+  // whether `next` continues `segments` (same flow, contiguous, no SYN/RST).
+  bool WantsMore(const parser::Packet& packet, const std::vector<LivePacket>& segments) const;
+  bool Continues(const std::vector<LivePacket>& segments, const LivePacket& next) const;
+  // The sniffed packet in script syntax, in script sequence space.
+  std::string FormatLive(const LivePacket& live) const;
+
+ private:
+  Flow* FindByPorts(std::uint16_t local_port, std::uint16_t remote_port);
+  const Flow* FindByPorts(std::uint16_t local_port, std::uint16_t remote_port) const;
+  std::optional<std::uint32_t> MapEcr(std::uint32_t script_ecr) const;
+
+  const RunConfig& config_;
+  capture::IpAddress local_, remote_;  // kernel side, script side
+  std::vector<Flow> flows_;
+  std::size_t current_ = 0;  // index into flows_ (valid when non-empty)
+  std::uint16_t next_remote_port_;
+  std::map<std::uint32_t, std::uint32_t> ts_val_map_;  // script TS val -> live TS val
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> first_ts_;  // script, live
+};
+
+}  // namespace mpdrill::run
+
+#endif  // MPDRILL_ENGINE_RUN_LIVE_PACKET_H_

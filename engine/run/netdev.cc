@@ -1,0 +1,212 @@
+#include "engine/run/netdev.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sandbox/netns.h"
+
+namespace mpdrill::run {
+namespace {
+
+constexpr std::size_t kMaxOutput = 1 << 20;
+
+std::int64_t NowMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+Status<SetupError> Ip(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"ip"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ExecResult r = Exec(argv, {}, "/", std::chrono::milliseconds(5000));
+  if (r.exit_code != 0) {
+    std::string line;
+    for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
+    return MakeUnexpected(SetupError{SetupErrorKind::kEnvironment,
+                                     "'" + line + "' failed (exit " +
+                                         std::to_string(r.exit_code) + "): " + r.output});
+  }
+  return Ok{};
+}
+
+// "192.0.2.1", 24 -> "192.0.2.0/24": `ip route` wants the network address.
+std::string NetworkPrefix(const std::string& address, int len, bool v6) {
+  unsigned char buf[16] = {};
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), buf) != 1) return address;
+  const int bytes = v6 ? 16 : 4;
+  for (int i = 0; i < bytes; ++i) {
+    const int keep = len - i * 8;
+    if (keep <= 0) {
+      buf[i] = 0;
+    } else if (keep < 8) {
+      buf[i] = static_cast<unsigned char>(buf[i] & (0xff << (8 - keep)));
+    }
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(v6 ? AF_INET6 : AF_INET, buf, text, sizeof(text));
+  return std::string(text) + "/" + std::to_string(len);
+}
+
+}  // namespace
+
+Status<SetupError> EnterPrivateNamespaces(ino_t starting_netns) {
+  if (unshare(CLONE_NEWNET | CLONE_NEWPID) != 0) {
+    const int err = errno;
+    return MakeUnexpected(SetupError{SetupErrorKind::kEnvironment,
+                                     std::string("unshare(CLONE_NEWNET|CLONE_NEWPID): ") +
+                                         std::strerror(err) + (err == EPERM ? " (needs root)" : "")});
+  }
+  auto here = sandbox::CurrentNetnsInode();
+  if (!here || *here == starting_netns) {
+    return MakeUnexpected(SetupError{SetupErrorKind::kEnvironment,
+                                     "still in the starting network namespace: refusing to run"});
+  }
+  return Ok{};
+}
+
+Result<sandbox::TunDevice, SetupError> SetUpNetwork(const RunConfig& config,
+                                                   ino_t starting_netns) {
+  auto here = sandbox::CurrentNetnsInode();
+  if (!here || *here == starting_netns) {
+    return MakeUnexpected(SetupError{SetupErrorKind::kEnvironment,
+                                     "refusing to configure the starting network namespace"});
+  }
+  if (auto s = Ip({"link", "set", "lo", "up"}); !s) return MakeUnexpected(s.error());
+  auto tun = sandbox::TunDevice::Open("tun0", config.mtu, starting_netns);
+  if (!tun) {
+    const bool env = tun.error().code == sandbox::SandboxErrorCode::kPermission ||
+                     tun.error().code == sandbox::SandboxErrorCode::kSyscall;
+    return MakeUnexpected(SetupError{env ? SetupErrorKind::kEnvironment : SetupErrorKind::kFailed,
+                                     "TUN: " + tun.error().message});
+  }
+  const std::string remote_prefix =
+      NetworkPrefix(config.remote_ip, config.remote_prefix_len, config.wire_ipv6());
+  if (config.wire_ipv6()) {
+    if (auto s = Ip({"-6", "addr", "add",
+                     config.local_ip + "/" + std::to_string(config.local_prefix_len), "dev",
+                     "tun0", "nodad"});
+        !s) {
+      return MakeUnexpected(s.error());
+    }
+    if (auto s = Ip({"-6", "route", "add", remote_prefix, "via", config.gateway_ip, "dev", "tun0"});
+        !s) {
+      return MakeUnexpected(s.error());
+    }
+  } else {
+    if (auto s = Ip({"addr", "add", config.local_ip + "/" + std::to_string(config.local_prefix_len),
+                     "dev", "tun0"});
+        !s) {
+      return MakeUnexpected(s.error());
+    }
+    // With a /32 remote (--remote_ip=A) the route still goes via the gateway.
+    if (auto s = Ip({"route", "add", remote_prefix, "via", config.gateway_ip, "dev", "tun0"}); !s) {
+      return MakeUnexpected(s.error());
+    }
+  }
+  return std::move(tun.value());
+}
+
+ExecResult Exec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                const std::string& cwd, std::chrono::milliseconds timeout) {
+  ExecResult result;
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    result.output = std::string("pipe: ") + std::strerror(errno);
+    return result;
+  }
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  std::vector<char*> cenv;
+  for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    result.output = std::string("fork: ") + std::strerror(errno);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return result;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    dup2(pipefd[1], 1);
+    dup2(pipefd[1], 2);
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    if (chdir(cwd.c_str()) != 0) _exit(126);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (env.empty()) {
+      execvp(cargv[0], cargv.data());
+    } else {
+      execvpe(cargv[0], cargv.data(), cenv.data());
+    }
+    _exit(127);
+  }
+  close(pipefd[1]);
+  const std::int64_t deadline = NowMs() + timeout.count();
+  char buf[4096];
+  bool eof = false;
+  int status = 0;
+  bool reaped = false;
+  while (true) {
+    const std::int64_t left = deadline - NowMs();
+    if (left <= 0) {
+      kill(pid, SIGKILL);
+      result.timed_out = true;
+      break;
+    }
+    if (!eof) {
+      pollfd p{pipefd[0], POLLIN, 0};
+      const int rc = poll(&p, 1, static_cast<int>(left < 50 ? left : 50));
+      if (rc > 0) {
+        const ssize_t n = read(pipefd[0], buf, sizeof(buf));
+        if (n > 0) {
+          if (result.output.size() < kMaxOutput) result.output.append(buf, static_cast<std::size_t>(n));
+        } else if (n == 0) {
+          eof = true;
+        }
+      }
+    } else {
+      struct timespec ts{0, 10 * 1000 * 1000};
+      nanosleep(&ts, nullptr);
+    }
+    const pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) {
+      reaped = true;
+      // Drain what is already there; a background child may keep the pipe open.
+      pollfd p{pipefd[0], POLLIN, 0};
+      while (poll(&p, 1, 0) > 0) {
+        const ssize_t n = read(pipefd[0], buf, sizeof(buf));
+        if (n <= 0) break;
+        if (result.output.size() < kMaxOutput) result.output.append(buf, static_cast<std::size_t>(n));
+      }
+      break;
+    }
+  }
+  close(pipefd[0]);
+  if (!reaped) {
+    waitpid(pid, &status, 0);
+    result.exit_code = -1;
+    return result;
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
+  return result;
+}
+
+}  // namespace mpdrill::run

@@ -1,0 +1,66 @@
+#include "engine/run/run_config.h"
+
+#include "gtest/gtest.h"
+
+namespace mpdrill::run {
+namespace {
+
+TEST(RunConfigTest, VariantsFollowTheFileName) {
+  EXPECT_EQ(VariantsForFile("a/ip_ttl_v4.pkt"),
+            (std::vector<IpVersion>{IpVersion::kIpv4, IpVersion::kIpv4MappedIpv6}));
+  EXPECT_EQ(VariantsForFile("x_v6.pkt"), std::vector<IpVersion>{IpVersion::kIpv6});
+  EXPECT_EQ(VariantsForFile("plain.pkt").size(), 3u);
+}
+
+TEST(RunConfigTest, PacketdrillDefaultsPerVariant) {
+  RunConfig v4;
+  ASSERT_TRUE(v4.Finalize().ok());
+  EXPECT_EQ(v4.remote_ip, "192.0.2.1");
+  EXPECT_EQ(v4.remote_prefix_len, 24);
+  EXPECT_EQ(v4.gateway_ip, "192.168.0.1");
+  EXPECT_EQ(v4.local_prefix_len, 16);
+  EXPECT_EQ(v4.tolerance_usecs, 4000);
+  EXPECT_DOUBLE_EQ(v4.tolerance_percent, 12.5);
+  RunConfig v6;
+  ASSERT_TRUE(v6.Apply("ip_version", "ipv6").ok());
+  ASSERT_TRUE(v6.Finalize().ok());
+  EXPECT_EQ(v6.remote_ip, "2001:DB8::1");
+  EXPECT_EQ(v6.remote_prefix_len, 32);
+  EXPECT_TRUE(v6.wire_ipv6());
+}
+
+TEST(RunConfigTest, FlagsParseAndRejectBadValues) {
+  RunConfig c;
+  EXPECT_TRUE(c.Apply("tolerance_usecs", "100000").ok());
+  EXPECT_EQ(c.tolerance_usecs, 100000);
+  EXPECT_TRUE(c.Apply("D", "TFO_COOKIE=abc").ok());
+  EXPECT_TRUE(c.Apply("non_fatal", "packet,syscall").ok());
+  EXPECT_TRUE(c.non_fatal_packet && c.non_fatal_syscall);
+  EXPECT_FALSE(c.Apply("bind_port", "70000").ok());
+  EXPECT_FALSE(c.Apply("ip_version", "ipv5").ok());
+  EXPECT_FALSE(c.Apply("no_such_flag", "1").ok());
+  EXPECT_EQ(c.DefineMap().at("TFO_COOKIE"), "abc");
+  ASSERT_TRUE(c.Apply("local_ip", "not-an-ip").ok());
+  EXPECT_FALSE(c.Finalize().ok());
+}
+
+TEST(RunConfigTest, ShellEnvironmentCarriesOptAndDefines) {
+  RunConfig c;
+  ASSERT_TRUE(c.Apply("D", "FOO=bar").ok());
+  ASSERT_TRUE(c.Finalize().ok());
+  const auto env = c.ShellEnvironment();
+  auto get = [&](const std::string& k) {
+    for (const auto& [n, v] : env) {
+      if (n == k) return v;
+    }
+    return std::string("<missing>");
+  };
+  EXPECT_EQ(get("OPT_LOCAL_DEV"), "tun0");
+  EXPECT_EQ(get("OPT_IP_VERSION"), "ipv4");
+  EXPECT_EQ(get("OPT_REMOTE_IP"), "192.0.2.1");
+  EXPECT_EQ(get("OPT_BIND_PORT"), "8080");
+  EXPECT_EQ(get("FOO"), "bar");
+}
+
+}  // namespace
+}  // namespace mpdrill::run

@@ -1,0 +1,353 @@
+#include "engine/run/runner.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <variant>
+
+#include "engine/run/live_packet.h"
+#include "engine/run/netdev.h"
+#include "engine/run/wire.h"
+#include "engine/syscalls/executor.h"
+#include "parser/printer.h"
+
+namespace mpdrill::run {
+namespace {
+
+constexpr std::int64_t kCommandTimeoutMs = 30000;
+constexpr std::int64_t kNonBlockingSyscallWaitUsecs = 2000000;
+constexpr std::int64_t kAnyTimeWaitUsecs = 10000000;
+constexpr std::uint16_t kFirstRemotePort = 48000;
+
+// One syscall in flight on its own thread (packetdrill runs blocking calls beside the event
+// loop the same way).
+struct CallState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::optional<Result<syscalls::Outcome, syscalls::SyscallError>> result;
+  std::int64_t end_time = 0;
+};
+
+struct PendingCall {
+  std::shared_ptr<CallState> state;
+  const parser::Event* event = nullptr;
+  Schedule schedule;
+};
+
+class ScriptRunner {
+ public:
+  ScriptRunner(const parser::Script& script, const RunConfig& config, const RunnerContext& ctx)
+      : script_(script), config_(config), ctx_(ctx), timeline_(config.tolerance_usecs,
+                                                               config.tolerance_percent),
+        executor_(MakeContext(config)), flows_(config, kFirstRemotePort) {}
+
+  ~ScriptRunner() {
+    // A call still blocked in the kernel cannot be joined: the run's process exits soon.
+    for (auto& t : threads_) {
+      if (t.joinable()) t.detach();
+    }
+  }
+
+  RunReport Run();
+
+ private:
+  static syscalls::Context MakeContext(const RunConfig& c) {
+    syscalls::Context ctx;
+    ctx.family = c.version == IpVersion::kIpv4 ? AF_INET : AF_INET6;
+    ctx.ipv4_mapped = c.version == IpVersion::kIpv4MappedIpv6;
+    ctx.local_ip = c.local_ip;
+    ctx.remote_ip = c.remote_ip;
+    ctx.bind_port = c.bind_port;
+    ctx.connect_port = c.connect_port;
+    ctx.defines = c.DefineMap();
+    return ctx;
+  }
+
+  std::string Where(const parser::SourceLoc& loc) const {
+    return ctx_.script_path + ":" + std::to_string(loc.line) + ": ";
+  }
+  void Fail(Verdict v, const parser::SourceLoc& loc, const std::string& what,
+            const std::string& details = "") {
+    if (report_.verdict != Verdict::kPass) return;
+    report_.verdict = v;
+    report_.first_error = Where(loc) + what;
+    report_.details = details;
+  }
+  bool failed() const { return report_.verdict != Verdict::kPass; }
+  std::int64_t Now() { return ctx_.clock->NowUsecs() - t0_; }
+
+  bool RunShell(const parser::Command& cmd, const parser::SourceLoc& loc);
+  void DoSyscall(const parser::Event& ev, const parser::Syscall& call, const Schedule& s);
+  void FinishPending(std::int64_t wait_until);
+  void CheckOutcome(const parser::Event& ev, const CallState& st, const Schedule& s);
+  void DoInbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
+  void DoOutbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
+  bool CheckOnTime(const parser::Event& ev, const Schedule& s, std::int64_t actual,
+                   const std::string& what);
+
+  const parser::Script& script_;
+  const RunConfig& config_;
+  const RunnerContext& ctx_;
+  Timeline timeline_;
+  syscalls::Executor executor_;
+  FlowTable flows_;
+  std::int64_t t0_ = 0;
+  std::optional<PendingCall> pending_;
+  std::vector<std::thread> threads_;
+  RunReport report_;
+};
+
+bool ScriptRunner::RunShell(const parser::Command& cmd, const parser::SourceLoc& loc) {
+  std::vector<std::string> env = ctx_.base_env;
+  for (const auto& [k, v] : config_.ShellEnvironment()) env.push_back(k + "=" + v);
+  ExecResult r = Exec({"/bin/sh", "-c", cmd.text}, env, ctx_.script_dir,
+                      std::chrono::milliseconds(kCommandTimeoutMs));
+  if (r.timed_out) {
+    Fail(Verdict::kFail, loc,
+         "shell command timed out after " + std::to_string(kCommandTimeoutMs / 1000) + " s: `" +
+             cmd.text + "`",
+         r.output);
+    return false;
+  }
+  if (r.exit_code != 0) {
+    Fail(Verdict::kFail, loc,
+         "shell command failed: expected: exit 0 actual: exit " + std::to_string(r.exit_code) +
+             ": `" + cmd.text + "`",
+         r.output.empty() ? "" : "command output:\n" + r.output);
+    return false;
+  }
+  return true;
+}
+
+bool ScriptRunner::CheckOnTime(const parser::Event& ev, const Schedule& s, std::int64_t actual,
+                               const std::string& what) {
+  if (auto err = CheckTiming(s, actual)) {
+    Fail(Verdict::kFail, ev.loc, what + ": " + *err, parser::PrintEvent(ev));
+    return false;
+  }
+  return true;
+}
+
+void ScriptRunner::CheckOutcome(const parser::Event& ev, const CallState& st, const Schedule& s) {
+  const auto& r = *st.result;
+  if (!r.ok()) {
+    const parser::SourceLoc loc = r.error().loc.line > 0 ? r.error().loc : ev.loc;
+    Fail(Verdict::kScriptError, loc, r.error().message);
+    return;
+  }
+  if (r->mismatch) {
+    if (!config_.non_fatal_syscall) Fail(Verdict::kFail, ev.loc, *r->mismatch, parser::PrintEvent(ev));
+    return;
+  }
+  if (s.syscall_end) {
+    Schedule end = s;
+    end.start = end.end = *s.syscall_end;
+    end.any = false;
+    CheckOnTime(ev, end, st.end_time, "blocking system call return");
+  }
+}
+
+void ScriptRunner::FinishPending(std::int64_t wait_until) {
+  if (!pending_) return;
+  PendingCall p = std::move(*pending_);
+  pending_.reset();
+  std::unique_lock<std::mutex> lock(p.state->mu);
+  while (!p.state->done) {
+    const std::int64_t left = wait_until - Now();
+    if (left <= 0) break;
+    p.state->cv.wait_for(lock, std::chrono::microseconds(left < 10000 ? left : 10000));
+  }
+  if (!p.state->done) {
+    Fail(Verdict::kFail, p.event->loc,
+         "blocking system call did not return: expected: return by " +
+             Seconds(p.schedule.syscall_end.value_or(p.schedule.start)) + " sec actual: still blocked at " +
+             Seconds(Now()) + " sec",
+         parser::PrintEvent(*p.event));
+    return;
+  }
+  CheckOutcome(*p.event, *p.state, p.schedule);
+}
+
+void ScriptRunner::DoSyscall(const parser::Event& ev, const parser::Syscall& call,
+                             const Schedule& s) {
+  // One call at a time: an earlier blocking call must have returned by now.
+  FinishPending(Now() + kNonBlockingSyscallWaitUsecs);
+  if (failed()) return;
+  auto st = std::make_shared<CallState>();
+  Clock* clock = ctx_.clock;
+  const std::int64_t t0 = t0_;
+  syscalls::Executor* ex = &executor_;
+  const parser::Syscall* c = &call;
+  const parser::SourceLoc loc = ev.loc;
+  threads_.emplace_back([st, clock, t0, ex, c, loc] {
+    auto r = ex->Run(*c, loc);
+    std::lock_guard<std::mutex> lock(st->mu);
+    st->result.emplace(std::move(r));
+    st->end_time = clock->NowUsecs() - t0;
+    st->done = true;
+    st->cv.notify_all();
+  });
+  pending_ = PendingCall{st, &ev, s};
+  if (!call.end_usecs) {
+    // Not marked blocking: it must return promptly.
+    FinishPending(Now() + kNonBlockingSyscallWaitUsecs);
+  }
+}
+
+void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s) {
+  auto bytes = flows_.BuildInbound(p);
+  if (!bytes) {
+    Fail(bytes.error().script_error ? Verdict::kScriptError : Verdict::kFail, ev.loc,
+         "inbound packet: " + bytes.error().message, parser::PrintPacket(p));
+    return;
+  }
+  if (auto st = ctx_.io->Send(*bytes); !st) {
+    Fail(Verdict::kEnvironment, ev.loc, "writing inbound packet to tun0: " + st.error());
+    return;
+  }
+  CheckOnTime(ev, s, Now(), "inbound packet");
+}
+
+void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
+                              const Schedule& s) {
+  const std::int64_t deadline =
+      s.any ? Now() + kAnyTimeWaitUsecs : s.end + s.tolerance;
+  std::vector<LivePacket> segments;
+  while (true) {
+    auto got = ctx_.io->Receive(deadline + t0_);
+    if (!got) {
+      Fail(Verdict::kEnvironment, ev.loc, "reading tun0: " + got.error());
+      return;
+    }
+    if (!*got) {
+      if (!segments.empty()) break;  // coalescing ran out: compare what came
+      Fail(Verdict::kFail, ev.loc,
+           "error handling packet: Timed out waiting for packet: expected: " +
+               parser::PrintPacket(p) + " by " + Seconds(deadline) + " sec actual: none",
+           "script packet: " + parser::PrintPacket(p));
+      return;
+    }
+    auto live = ParseLive((*got)->bytes, (*got)->time - t0_);
+    if (!live) continue;  // not a TCP packet of the run (IPv6 ND, MLD, ...)
+    if (segments.empty()) {
+      segments.push_back(std::move(*live));
+      if (config_.strict_segments || !flows_.WantsMore(p, segments)) break;
+    } else if (flows_.Continues(segments, *live)) {
+      segments.push_back(std::move(*live));
+      if (!flows_.WantsMore(p, segments)) break;
+    } else {
+      ctx_.io->Unread(std::move(**got));
+      break;
+    }
+  }
+  const LivePacket merged = Coalesce(segments);
+  auto result = flows_.MatchOutbound(p, merged);
+  if (!result.ok()) {
+    Fail(result.error().script_error ? Verdict::kScriptError : Verdict::kFail, ev.loc,
+         "outbound packet: " + result.error().message, parser::PrintPacket(p));
+    return;
+  }
+  if (!result->empty()) {
+    if (config_.non_fatal_packet) return;
+    std::string details = "script packet: " + parser::PrintPacket(p) +
+                          "\nactual packet: " + flows_.FormatLive(merged);
+    for (std::size_t i = 1; i < result->size(); ++i) details += "\nalso: " + (*result)[i];
+    Fail(Verdict::kFail, ev.loc, (*result)[0], details);
+    return;
+  }
+  timeline_.Happened(s, merged.time);
+  CheckOnTime(ev, s, merged.time, "outbound packet");
+}
+
+RunReport ScriptRunner::Run() {
+  if (script_.init_command && !RunShell(*script_.init_command, script_.init_command->loc)) {
+    return report_;
+  }
+  t0_ = ctx_.clock->NowUsecs();
+  for (const parser::Event& ev : script_.events) {
+    const parser::Syscall* call = std::get_if<parser::Syscall>(&ev.action);
+    const Schedule s = timeline_.Next(ev.time, call ? call->end_usecs : std::nullopt);
+    const auto* packet = std::get_if<parser::Packet>(&ev.action);
+    const bool outbound = packet && packet->direction == parser::Direction::kOutbound;
+    if (!outbound && !s.any) {
+      ctx_.clock->SleepUntilUsecs(t0_ + s.start);
+      if (!std::holds_alternative<parser::Packet>(ev.action)) {
+        CheckOnTime(ev, s, Now(), "event");
+      }
+    }
+    if (failed()) break;
+    if (call) {
+      DoSyscall(ev, *call, s);
+    } else if (packet) {
+      if (!std::holds_alternative<parser::TcpSegment>(packet->body)) {
+        Fail(Verdict::kScriptError, ev.loc, "UDP and ICMP packets are not supported yet");
+      } else if (outbound) {
+        DoOutbound(ev, *packet, s);
+      } else {
+        DoInbound(ev, *packet, s);
+      }
+    } else if (const auto* cmd = std::get_if<parser::Command>(&ev.action)) {
+      RunShell(*cmd, ev.loc);
+    } else if (std::holds_alternative<parser::Code>(ev.action)) {
+      // %{ }% blocks: skipped with a warning (docs/run.md).
+      report_.details += Where(ev.loc) + "warning: %{ }% code block skipped\n";
+    }
+    if (failed()) break;
+  }
+  if (!failed()) FinishPending(Now() + kNonBlockingSyscallWaitUsecs);
+  if (!failed() && script_.cleanup_command) {
+    RunShell(*script_.cleanup_command, script_.cleanup_command->loc);
+  }
+  executor_.CloseAll();
+  return report_;
+}
+
+}  // namespace
+
+int ExitCodeOf(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return 0;
+    case Verdict::kFail: return 1;
+    case Verdict::kScriptError: return 2;
+    case Verdict::kEnvironment: return 3;
+  }
+  return 1;
+}
+
+std::string_view VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "PASS";
+    case Verdict::kFail: return "FAIL";
+    case Verdict::kScriptError: return "ERROR";
+    case Verdict::kEnvironment: return "ENV";
+  }
+  return "?";
+}
+
+std::int64_t ScriptSpanUsecs(const parser::Script& script) {
+  Timeline t(0, 0);
+  std::int64_t span = 0;
+  for (const parser::Event& ev : script.events) {
+    const auto* call = std::get_if<parser::Syscall>(&ev.action);
+    const Schedule s = t.Next(ev.time, call ? call->end_usecs : std::nullopt);
+    span = std::max<std::int64_t>({span, s.end, s.syscall_end.value_or(0)});
+  }
+  return span;
+}
+
+RunReport RunScript(const parser::Script& script, const RunConfig& config,
+                    const RunnerContext& context) {
+  ScriptRunner runner(script, config, context);
+  return runner.Run();
+}
+
+}  // namespace mpdrill::run

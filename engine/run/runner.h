@@ -1,0 +1,53 @@
+// The engine core of `mpdrill run`: executes one parsed script against the kernel, in the
+// calling process's (already private) network namespace, with packetdrill's semantics:
+// events in order at their script times, shell commands through /bin/sh, syscalls through
+// engine/syscalls, inbound packets built and written, outbound packets sniffed and matched
+// field by field. Clock and packet I/O are injected.
+#ifndef MPDRILL_ENGINE_RUN_RUNNER_H_
+#define MPDRILL_ENGINE_RUN_RUNNER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/run/packet_io.h"
+#include "engine/run/run_config.h"
+#include "engine/run/timing.h"
+#include "parser/ast.h"
+
+namespace mpdrill::run {
+
+enum class Verdict : std::uint8_t {
+  kPass,
+  kFail,         // the kernel did not do what the script says (exit 1)
+  kScriptError,  // the script cannot be run as written (exit 2)
+  kEnvironment,  // no privilege / TUN / namespace (exit 3)
+};
+int ExitCodeOf(Verdict v);
+std::string_view VerdictName(Verdict v);
+
+struct RunReport {
+  Verdict verdict = Verdict::kPass;
+  std::string first_error;  // "file:line: what: expected: X actual: Y"
+  std::string details;      // further lines: script and live packets, command output, ...
+};
+
+struct RunnerContext {
+  std::string script_path;  // for messages (file:line)
+  std::string script_dir;   // cwd of shell commands
+  Clock* clock = nullptr;
+  PacketIo* io = nullptr;
+  // Extra environment for shell commands besides the inherited one and config's OPT_*.
+  std::vector<std::string> base_env;
+};
+
+RunReport RunScript(const parser::Script& script, const RunConfig& config,
+                    const RunnerContext& context);
+
+// Longest time the script's events span (last event time, blocking ends included), for
+// deadlines: a run is given this plus a margin.
+std::int64_t ScriptSpanUsecs(const parser::Script& script);
+
+}  // namespace mpdrill::run
+
+#endif  // MPDRILL_ENGINE_RUN_RUNNER_H_

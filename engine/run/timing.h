@@ -1,0 +1,70 @@
+// Event timing with packetdrill's semantics: time 0 is the start of the run, `+t` is relative
+// to the previous event, `t` absolute, `*` any time, ranges `a~b`; an event is on time when it
+// happens within max(--tolerance_usecs, --tolerance_percent x the script's delta since the
+// previous event) of its script time. The clock is injected.
+#ifndef MPDRILL_ENGINE_RUN_TIMING_H_
+#define MPDRILL_ENGINE_RUN_TIMING_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "parser/ast.h"
+
+namespace mpdrill::run {
+
+// Monotonic microseconds. Injected so that tests and replays control time.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::int64_t NowUsecs() = 0;
+  virtual void SleepUntilUsecs(std::int64_t t) = 0;
+};
+
+// CLOCK_MONOTONIC.
+class MonotonicClock final : public Clock {
+ public:
+  std::int64_t NowUsecs() override;
+  void SleepUntilUsecs(std::int64_t t) override;
+};
+
+// When an event should happen, on the run's timeline (usecs since time 0).
+struct Schedule {
+  std::int64_t start = 0;      // expected time (range start)
+  std::int64_t end = 0;        // range end (== start unless a range)
+  bool any = false;            // `*`: no timing check
+  std::int64_t tolerance = 0;  // allowed deviation on each side
+  std::optional<std::int64_t> syscall_end;  // `...t` blocking syscall end
+};
+
+class Timeline {
+ public:
+  Timeline(std::int64_t tolerance_usecs, double tolerance_percent)
+      : tolerance_usecs_(tolerance_usecs), tolerance_percent_(tolerance_percent) {}
+
+  // The schedule of the next event. `syscall_end_usecs` is a Syscall's `...t` (relative
+  // events count it from the same base as their start).
+  Schedule Next(const parser::EventTime& time, std::optional<std::int64_t> syscall_end_usecs);
+  // Tells the timeline when the event Next() scheduled really happened: after `*` and ranges,
+  // later relative times count from there (packetdrill re-anchors them the same way).
+  void Happened(const Schedule& s, std::int64_t actual);
+
+  std::int64_t Tolerance(std::int64_t delta) const;
+
+ private:
+  std::int64_t tolerance_usecs_;
+  double tolerance_percent_;
+  std::int64_t last_script_ = 0;  // script time of the previous event
+  std::int64_t shift_ = 0;        // actual - script after a re-anchoring event
+};
+
+// Nullopt if `actual` lies in [start - tol, end + tol]; else the packetdrill-style sentence
+// "expected: 0.100 sec (tolerance 0.004) actual: 0.250 sec".
+std::optional<std::string> CheckTiming(const Schedule& s, std::int64_t actual);
+
+// 0.1 -> "0.100000": seconds with six decimals, as diagnostics print them.
+std::string Seconds(std::int64_t usecs);
+
+}  // namespace mpdrill::run
+
+#endif  // MPDRILL_ENGINE_RUN_TIMING_H_

@@ -1,0 +1,168 @@
+// End-to-end tests of `mpdrill run`: the built binary runs real scripts against this kernel,
+// each run in its own private namespaces. Needs root and /dev/net/tun (skips otherwise).
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sandbox/leak_check.h"
+#include "sandbox/netns.h"
+#include "sandbox/tun.h"
+#include "tests/tool_runner.h"
+
+namespace mpdrill::tests {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+const std::string kMpdrill = MPDRILL_BINARY_DIR "/cli/mpdrill";
+const std::string kSmoke = MPDRILL_SOURCE_DIR "/scripts/smoke/";
+
+#define SKIP_WITHOUT_ROOT()                                                     \
+  if (geteuid() != 0 || !sandbox::TunAvailable()) {                             \
+    GTEST_SKIP() << "needs root and /dev/net/tun to run scripts in namespaces"; \
+  }
+
+std::string WriteScript(const std::string& name, const std::string& text) {
+  const fs::path dir = fs::temp_directory_path() / ("mpdrill_run_test_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const fs::path p = dir / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+ino_t NetnsOf(pid_t pid) {
+  struct stat st {};
+  if (stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &st) != 0) return 0;
+  return st.st_ino;
+}
+
+TEST(RunCliTest, DryRunParsesWithoutRunning) {
+  ToolRun r = RunTool({kMpdrill, "run", "--dry_run", kSmoke + "tcp_server.pkt"}, milliseconds(10000));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("DRY "));
+  EXPECT_THAT(r.out, HasSubstr("(ipv6)"));
+}
+
+TEST(RunCliTest, BadUsageAndBadScriptsExitTwo) {
+  EXPECT_EQ(RunTool({kMpdrill, "run"}, milliseconds(10000)).exit_code, 2);
+  EXPECT_EQ(RunTool({kMpdrill, "run", "--tolerance_usecs=x", kSmoke}, milliseconds(10000)).exit_code, 2);
+  const std::string bad = WriteScript("bad.pkt", "+0 frobnicate(\n");
+  EXPECT_EQ(RunTool({kMpdrill, "run", "--dry_run", bad}, milliseconds(10000)).exit_code, 2);
+}
+
+TEST(RunCliTest, ShellCommandsSeeTheRunEnvironmentAndFailuresShowOutput) {
+  SKIP_WITHOUT_ROOT();
+  ToolRun ok = RunTool({kMpdrill, "run", kSmoke + "shell_ok.pkt"}, milliseconds(30000));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("3 passed"));
+  ToolRun bad = RunTool({kMpdrill, "run", "--ip_version=ipv4", kSmoke + "shell_fail.pkt"},
+                        milliseconds(30000));
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_THAT(bad.out, HasSubstr("shell_fail.pkt:2: shell command failed: expected: exit 0 actual: exit 3"));
+  EXPECT_THAT(bad.out, HasSubstr("smoke-output-marker"));
+}
+
+TEST(RunCliTest, PlainTcpServerAndClientPassInEveryVariant) {
+  SKIP_WITHOUT_ROOT();
+  ToolRun r = RunTool({kMpdrill, "run", kSmoke + "tcp_server.pkt", kSmoke + "tcp_client.pkt"},
+                      milliseconds(60000));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("6 run(s), 6 passed"));
+}
+
+TEST(RunCliTest, AWrongOutboundPacketNamesTheFieldWithExpectedAndActual) {
+  SKIP_WITHOUT_ROOT();
+  const std::string s = WriteScript("wrong_ack.pkt",
+                                    "--tolerance_usecs=100000\n"
+                                    "0  socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                    "+0 bind(3, ..., ...) = 0\n"
+                                    "+0 listen(3, 1) = 0\n"
+                                    "+0 < S 0:0(0) win 65535 <mss 1460>\n"
+                                    "+0 > S. 0:0(0) ack 7 <mss 1460>\n");
+  ToolRun r = RunTool({kMpdrill, "run", "--ip_version=ipv4", s}, milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("wrong_ack.pkt:6: tcp ack: expected: 7 actual: 1"));
+  EXPECT_THAT(r.out, HasSubstr("script packet: > S. 0:0(0) ack 7"));
+  EXPECT_THAT(r.out, HasSubstr("actual packet: > S. 0:0(0) ack 1"));
+}
+
+TEST(RunCliTest, AMissingPacketTimesOut) {
+  SKIP_WITHOUT_ROOT();
+  const std::string s = WriteScript("none.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                                "+0 > S 0:0(0) <...>\n");
+  ToolRun r = RunTool({kMpdrill, "run", "--ip_version=ipv6", s}, milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("none.pkt:2: error handling packet: Timed out waiting for packet"));
+}
+
+// Kills `mpdrill run` in the middle of a run (a script whose shell commands hang, one of them
+// in the background) and checks that nothing survives: no process it started, no private
+// network namespace (and so no tun0), nothing in the starting namespace.
+void KillMidRunLeavesNothing(int sig) {
+  const std::string s = WriteScript("hang.pkt", "0   `sleep 41 >/dev/null 2>&1 &`\n"
+                                                "+0  `sleep 42`\n");
+  const ino_t outer = NetnsOf(getpid());
+  BackgroundTool tool({kMpdrill, "run", "--ip_version=ipv4", s});
+  std::vector<pid_t> seen;
+  std::set<ino_t> private_netns;
+  bool hanging = false;
+  for (int i = 0; i < 100 && !hanging; ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+    for (pid_t p : Descendants(tool.pid())) {
+      seen.push_back(p);
+      const ino_t ns = NetnsOf(p);
+      if (ns != 0 && ns != outer) private_netns.insert(ns);
+      std::ifstream cmd("/proc/" + std::to_string(p) + "/cmdline");
+      std::string line;
+      std::getline(cmd, line, '\0');
+      std::string arg;
+      std::getline(cmd, arg, '\0');
+      if (line == "sleep" && arg == "42") hanging = true;
+    }
+  }
+  ASSERT_TRUE(hanging) << "the script's shell command never started";
+  ASSERT_FALSE(private_netns.empty());
+  kill(tool.pid(), sig);
+  const int code = tool.Wait(milliseconds(10000));
+  EXPECT_NE(code, -1) << "mpdrill run did not exit";
+  EXPECT_NE(code, 0);
+  // The kernel tears namespaces down asynchronously after the last process: allow a moment.
+  for (int i = 0; i < 40; ++i) {
+    bool any = false;
+    for (pid_t p : seen) any |= sandbox::ProcessAlive(p);
+    for (ino_t ns : private_netns) any |= !sandbox::ProcessesUsingNetns(ns).empty();
+    if (!any) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  for (pid_t p : seen) EXPECT_FALSE(sandbox::ProcessAlive(p)) << "process " << p << " survived";
+  for (ino_t ns : private_netns) {
+    EXPECT_THAT(sandbox::ProcessesUsingNetns(ns), ::testing::IsEmpty()) << "netns " << ns;
+  }
+  EXPECT_FALSE(fs::exists("/sys/class/net/tun0")) << "tun0 in the starting namespace";
+}
+
+TEST(RunCliTest, SigintMidRunLeavesNoNamespaceTunOrProcess) {
+  SKIP_WITHOUT_ROOT();
+  KillMidRunLeavesNothing(SIGINT);
+}
+
+TEST(RunCliTest, SigkillMidRunLeavesNoNamespaceTunOrProcess) {
+  SKIP_WITHOUT_ROOT();
+  KillMidRunLeavesNothing(SIGKILL);
+}
+
+}  // namespace
+}  // namespace mpdrill::tests

@@ -1,5 +1,5 @@
-// Data calls: read, readv, recv, recvfrom, recvmsg, write, writev, send, sendto, sendmsg,
-// splice, sendfile, and the fd-making pipe and open.
+// Data calls: read, readv, recv, recvfrom, write, writev, send, sendto, splice, sendfile, and the
+// fd-making pipe and open (sendmsg and recvmsg are in calls_msg.cc).
 //
 // Buffers follow packetdrill: a `...` buffer of N bytes is N zero bytes when sending and N
 // bytes of scratch space when receiving; only counts are compared, never contents.
@@ -33,33 +33,6 @@ Result<std::size_t, SyscallError> Count(const Call& c, std::size_t i) {
   return static_cast<std::size_t>(n);
 }
 
-// [{..., 10}, {..., 20}]: zero-filled buffers of those sizes.
-struct IoVecs {
-  std::vector<std::string> buffers;
-  std::vector<iovec> iov;
-};
-
-Result<IoVecs, SyscallError> MakeIoVecs(const Call& c, const Expr& list) {
-  if (list.kind != ExprKind::kList) {
-    return MakeUnexpected(c.ErrorAt(list, "expected an iovec array [{..., N}], got " +
-                                              Describe(list)));
-  }
-  if (list.children.size() > kMaxIovecs) return MakeUnexpected(c.ErrorAt(list, "too many iovecs"));
-  IoVecs out;
-  std::int64_t total = 0;
-  for (const Expr& e : list.children) {
-    if (parser::ClassifyBraces(e) != parser::BraceForm::kIovec) {
-      return MakeUnexpected(c.ErrorAt(e, "expected an iovec {..., N}, got " + Describe(e)));
-    }
-    MPD_ASSIGN(std::int64_t len, c.Int(e.children[1]));
-    total += len;
-    if (len < 0 || total > kMaxBuffer) return MakeUnexpected(c.ErrorAt(e, "iovec length out of range"));
-    out.buffers.emplace_back(static_cast<std::size_t>(len), '\0');
-  }
-  for (std::string& b : out.buffers) out.iov.push_back(iovec{b.data(), b.size()});
-  return out;
-}
-
 // The iovec count argument must agree with the array (packetdrill checks this too).
 SyscallStatus CheckIovCount(const Call& c, std::size_t i, const IoVecs& v) {
   MPD_ASSIGN(std::int64_t n, c.Int(i));
@@ -70,59 +43,6 @@ SyscallStatus CheckIovCount(const Call& c, std::size_t i, const IoVecs& v) {
                                                   "-element iovec array"));
   }
   return Ok{};
-}
-
-// A {msg_name(...)=..., msg_iov(N)=[...], msg_flags=F} message header.
-struct Msg {
-  IoVecs iov;
-  SockAddr name;
-  bool has_name = false;
-  std::optional<std::int64_t> flags;
-  const Expr* control = nullptr;
-  msghdr hdr{};
-};
-
-Result<Msg, SyscallError> MakeMsg(const Call& c, const Expr& e, bool sending) {
-  if (e.kind != ExprKind::kBraces) {
-    return MakeUnexpected(c.ErrorAt(e, "expected a msghdr {msg_name(...)=..., ...}, got " +
-                                           Describe(e)));
-  }
-  Msg m;
-  bool have_iov = false;
-  for (const Expr& f : e.children) {
-    if (f.kind != ExprKind::kAssign || f.children.size() != 2) {
-      return MakeUnexpected(c.ErrorAt(f, "expected field=value in a msghdr"));
-    }
-    const Expr& key = f.children[0];
-    const Expr& value = f.children[1];
-    if (key.text == "msg_name") {
-      // sendmsg: `...` is the run's connect address, like sendto(..., ...); recvmsg: space
-      // for the sender's address, not checked.
-      m.has_name = true;
-      if (sending) {
-        MPD_ASSIGN(m.name, c.AddressOf(value, AddrRole::kConnect));
-      }
-    } else if (key.text == "msg_iov") {
-      MPD_ASSIGN(m.iov, MakeIoVecs(c, value));
-      have_iov = true;
-      if (key.kind == ExprKind::kCall && key.children.size() == 1) {
-        MPD_ASSIGN(std::int64_t n, c.Int(key.children[0]));
-        if (n != static_cast<std::int64_t>(m.iov.iov.size())) {
-          return MakeUnexpected(c.ErrorAt(key, "msg_iov(" + std::to_string(n) +
-                                                   ") does not match its array"));
-        }
-      }
-    } else if (key.text == "msg_flags") {
-      MPD_ASSIGN(std::int64_t v, c.Int(value));
-      m.flags = v;
-    } else if (key.text == "msg_control") {
-      m.control = &value;
-    } else {
-      return MakeUnexpected(c.ErrorAt(f, "unknown msghdr field: " + key.text));
-    }
-  }
-  if (!have_iov) return MakeUnexpected(c.ErrorAt(e, "msghdr without msg_iov"));
-  return m;
 }
 
 SyscallStatus DoBufferCall(Call& c, bool sending, std::size_t buf_arg, std::size_t count_arg,
@@ -154,6 +74,27 @@ SyscallStatus DoBufferCall(Call& c, bool sending, std::size_t buf_arg, std::size
 }
 
 }  // namespace
+
+Result<IoVecs, SyscallError> MakeIoVecs(const Call& c, const Expr& list) {
+  if (list.kind != ExprKind::kList) {
+    return MakeUnexpected(c.ErrorAt(list, "expected an iovec array [{..., N}], got " +
+                                              Describe(list)));
+  }
+  if (list.children.size() > kMaxIovecs) return MakeUnexpected(c.ErrorAt(list, "too many iovecs"));
+  IoVecs out;
+  std::int64_t total = 0;
+  for (const Expr& e : list.children) {
+    if (parser::ClassifyBraces(e) != parser::BraceForm::kIovec) {
+      return MakeUnexpected(c.ErrorAt(e, "expected an iovec {..., N}, got " + Describe(e)));
+    }
+    MPD_ASSIGN(std::int64_t len, c.Int(e.children[1]));
+    total += len;
+    if (len < 0 || total > kMaxBuffer) return MakeUnexpected(c.ErrorAt(e, "iovec length out of range"));
+    out.buffers.emplace_back(static_cast<std::size_t>(len), '\0');
+  }
+  for (std::string& b : out.buffers) out.iov.push_back(iovec{b.data(), b.size()});
+  return out;
+}
 
 SyscallStatus DoRead(Call& c) {
   MPD_TRY(c.ExpectArgs(3));
@@ -230,52 +171,6 @@ SyscallStatus DoSendto(Call& c) {
                   to.len);
   });
   c.Finish(Check::kExact);
-  return Ok{};
-}
-
-SyscallStatus DoSendmsg(Call& c) {
-  MPD_TRY(c.ExpectArgs(3));
-  MPD_ASSIGN(int fd, c.Fd(0));
-  MPD_ASSIGN(Msg m, MakeMsg(c, c.arg(1), true));
-  MPD_ASSIGN(std::int64_t flags, c.Int(2));
-  if (m.flags && *m.flags != 0) {
-    return MakeUnexpected(c.ErrorAt(c.arg(1), "sendmsg ignores msg_flags: write msg_flags=0"));
-  }
-  if (m.control != nullptr) {
-    return MakeUnexpected(c.ErrorAt(*m.control, "sendmsg with msg_control is not supported"));
-  }
-  m.hdr.msg_iov = m.iov.iov.data();
-  m.hdr.msg_iovlen = m.iov.iov.size();
-  if (m.has_name) {
-    m.hdr.msg_name = m.name.get();
-    m.hdr.msg_namelen = m.name.len;
-  }
-  c.Perform([&] { return sendmsg(fd, &m.hdr, static_cast<int>(flags)); });
-  c.Finish(Check::kExact);
-  return Ok{};
-}
-
-SyscallStatus DoRecvmsg(Call& c) {
-  MPD_TRY(c.ExpectArgs(3));
-  MPD_ASSIGN(int fd, c.Fd(0));
-  MPD_ASSIGN(Msg m, MakeMsg(c, c.arg(1), false));
-  MPD_ASSIGN(std::int64_t flags, c.Int(2));
-  std::string control(m.control != nullptr ? 1024 : 0, '\0');
-  m.hdr.msg_iov = m.iov.iov.data();
-  m.hdr.msg_iovlen = m.iov.iov.size();
-  if (m.has_name) {
-    m.hdr.msg_name = m.name.get();
-    m.hdr.msg_namelen = sizeof(m.name.storage);
-  }
-  if (m.control != nullptr) {
-    m.hdr.msg_control = control.data();
-    m.hdr.msg_controllen = control.size();
-  }
-  c.Perform([&] { return recvmsg(fd, &m.hdr, static_cast<int>(flags)); });
-  if (!c.Finish(Check::kExact) || c.result() < 0) return Ok{};
-  if (m.flags && *m.flags != m.hdr.msg_flags) {
-    c.AddMismatch("msg_flags", std::to_string(*m.flags), std::to_string(m.hdr.msg_flags));
-  }
   return Ok{};
 }
 

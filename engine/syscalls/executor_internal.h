@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -153,6 +154,13 @@ class Call {
   Outcome outcome_;
   std::vector<std::string> mismatches_;
 };
+
+// [{..., 10}, {..., 20}]: zero-filled buffers of those sizes (calls_io.cc).
+struct IoVecs {
+  std::vector<std::string> buffers;
+  std::vector<iovec> iov;
+};
+Result<IoVecs, SyscallError> MakeIoVecs(const Call& c, const parser::Expr& list);
 
 using Handler = SyscallStatus (*)(Call&);
 

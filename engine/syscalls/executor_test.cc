@@ -291,6 +291,41 @@ TEST_F(ExecutorTest, ExplicitSockaddrsAndFamilies) {
 )");
 }
 
+TEST_F(ExecutorTest, ControlMessages) {
+  Context ctx = LoopbackContext();
+  ctx.defines = {{"CMSG_LEVEL_IP", "SOL_IP"}, {"CMSG_TYPE_RECVTOS", "IP_TOS"}};
+  Executor ex(ctx);
+  auto outcomes = RunAll(ex, R"(
++0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3
++0 bind(3, ..., ...) = 0
++0 setsockopt(3, SOL_IP, IP_RECVTOS, [1], 4) = 0
++0 sendmsg(3, {msg_name(...)=..., msg_iov(1)=[{..., 5}], msg_control=[{cmsg_level=SOL_IP, cmsg_type=IP_TOS, cmsg_data=8}], msg_flags=0}, 0) = 5
++0 recvmsg(3, {msg_name(...)=..., msg_iov(1)=[{..., 100}], msg_control=[{cmsg_level=CMSG_LEVEL_IP, cmsg_type=CMSG_TYPE_RECVTOS, cmsg_data=8}], msg_flags=0}, 0) = 5
++0 sendto(3, ..., 6, 0, ..., ...) = 6
++0 recvmsg(3, {msg_name(...)=..., msg_iov(1)=[{..., 100}], msg_control=[{cmsg_level=SOL_IP, cmsg_type=IP_TOS, cmsg_data=4}], msg_flags=0}, 0) = 6
++0 sendto(3, ..., 7, 0, ..., ...) = 7
++0 recvmsg(3, {msg_name(...)=..., msg_iov(1)=[{..., 100}], msg_control=[], msg_flags=0}, 0) = 7
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 bind(4, ..., ...) = 0
++0 listen(4, 1) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 5
++0 connect(5, ..., ...) = 0
++0 accept(4, ..., ...) = 6
++0 setsockopt(6, SOL_TCP, TCP_INQ, [1], 4) = 0
++0 write(5, ..., 300) = 300
++0 recvmsg(6, {msg_name(...)=..., msg_iov(1)=[{..., 100}], msg_control=[{cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data=200}], msg_flags=0}, 0) = 100
+)");
+  ASSERT_EQ(outcomes.size(), 18u);
+  for (std::size_t i : {0, 1, 2, 3, 4, 5, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17}) {
+    EXPECT_FALSE(outcomes[i].mismatch) << i << ": " << *outcomes[i].mismatch;
+  }
+  ASSERT_TRUE(outcomes[6].mismatch);
+  EXPECT_EQ(*outcomes[6].mismatch, "recvmsg: cmsg[0].cmsg_data: expected: 4 actual: 0");
+  ASSERT_TRUE(outcomes[8].mismatch);
+  EXPECT_EQ(*outcomes[8].mismatch,
+            "recvmsg: cmsgs: expected: 0 control messages actual: more than 0");
+}
+
 TEST_F(ExecutorTest, MismatchMessagesNameTheCallAndBothValues) {
   Executor ex(LoopbackContext());
   auto outcomes = RunAll(ex, R"(

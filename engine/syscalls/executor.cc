@@ -86,8 +86,12 @@ Call::SigpipeBlock::~SigpipeBlock() {
   pthread_sigmask(SIG_SETMASK, &old_, nullptr);
 }
 
-Call::Call(Executor::State& state, const parser::Syscall& syscall, parser::SourceLoc loc)
-    : state_(state), syscall_(syscall), loc_(loc), eval_(&state.ctx.defines, loc) {}
+Call::Call(std::shared_ptr<Executor::State> state, parser::Syscall syscall, parser::SourceLoc loc)
+    : keep_(std::move(state)),
+      state_(*keep_),
+      syscall_(std::move(syscall)),
+      loc_(loc),
+      eval_(&state_.ctx.defines, loc) {}
 
 SyscallError Call::Error(std::string message) const {
   return SyscallError{loc_, name() + ": " + std::move(message)};
@@ -344,16 +348,25 @@ Outcome Call::TakeOutcome() {
 
 }  // namespace internal
 
-Executor::Executor(Context ctx) : state_(std::make_unique<State>(std::move(ctx))) {}
+Executor::Executor(Context ctx) : state_(std::make_shared<State>(std::move(ctx))) {}
 Executor::~Executor() { CloseAll(); }
 
 Result<Outcome, SyscallError> Executor::Run(const parser::Syscall& call,
                                             const parser::SourceLoc& loc) {
   internal::Handler handler = internal::FindHandler(call.name);
   if (handler == nullptr) return MakeUnexpected(SyscallError{loc, "unknown syscall: " + call.name});
-  internal::Call c(*state_, call, loc);
+  internal::Call c(state_, call, loc);
   MPD_TRY(c.Prepare());
-  MPD_TRY(handler(c));
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    ++state_->in_flight;
+  }
+  auto status = handler(c);
+  {
+    std::lock_guard<std::mutex> lock(c.state().mu);
+    --c.state().in_flight;
+  }
+  if (!status.ok()) return MakeUnexpected(std::move(status.error()));
   return c.TakeOutcome();
 }
 
@@ -366,11 +379,16 @@ std::optional<int> Executor::RealFd(int script_fd) const {
 
 void Executor::CloseAll() {
   std::map<int, int> fds;
+  bool busy = false;
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     fds.swap(state_->fds);
+    busy = state_->in_flight > 0;
   }
-  for (const auto& [script_fd, live_fd] : fds) close(live_fd);
+  for (const auto& [script_fd, live_fd] : fds) {
+    if (busy) shutdown(live_fd, SHUT_RDWR);  // wakes a blocked accept/read; ENOTSOCK is fine
+    close(live_fd);
+  }
 }
 
 bool Executor::Supports(const std::string& name) { return internal::FindHandler(name) != nullptr; }

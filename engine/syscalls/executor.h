@@ -72,7 +72,8 @@ class Executor {
   // The real descriptor behind a script fd, if the script opened it and has not closed it.
   std::optional<int> RealFd(int script_fd) const;
 
-  // Closes every fd the script opened and not closed (end of run). Idempotent.
+  // Closes every fd the script opened and not closed (end of run). Idempotent. If a call is
+  // still in flight (blocked in another thread), sockets are shut down first so it returns.
   void CloseAll();
 
   // True if `name` is a syscall this executor knows (for lint-style checks before a run).
@@ -81,7 +82,9 @@ class Executor {
   struct State;  // fd table and run context, behind a mutex
 
  private:
-  std::unique_ptr<State> state_;
+  // Shared with a call in flight: a call still blocked in the kernel when the Executor goes
+  // away keeps the state alive until it returns.
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace mpdrill::syscalls

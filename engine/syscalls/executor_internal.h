@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -39,8 +40,9 @@ namespace mpdrill::syscalls {
 struct Executor::State {
   explicit State(Context c) : ctx(std::move(c)) {}
   Context ctx;
-  mutable std::mutex mu;    // guards fds; never held across a syscall
+  mutable std::mutex mu;    // guards fds and in_flight; never held across a syscall
   std::map<int, int> fds;   // script fd → live fd
+  int in_flight = 0;        // calls between Run() entry and return
 };
 
 namespace internal {
@@ -64,10 +66,13 @@ struct SockAddr {
 
 class Call {
  public:
-  Call(Executor::State& state, const parser::Syscall& syscall, parser::SourceLoc loc);
+  // Keeps `state` alive and copies `syscall`: a call blocked in the kernel may outlive both
+  // the Executor and the script it came from.
+  Call(std::shared_ptr<Executor::State> state, parser::Syscall syscall, parser::SourceLoc loc);
 
   const std::string& name() const { return syscall_.name; }
   const Context& ctx() const { return state_.ctx; }
+  Executor::State& state() { return state_; }
   const Evaluator& eval() const { return eval_; }
   std::size_t arg_count() const { return syscall_.args.size(); }
   const parser::Expr& arg(std::size_t i) const { return syscall_.args[i]; }
@@ -143,8 +148,9 @@ class Call {
     sigset_t old_;
   };
 
+  std::shared_ptr<Executor::State> keep_;
   Executor::State& state_;
-  const parser::Syscall& syscall_;
+  const parser::Syscall syscall_;
   parser::SourceLoc loc_;
   Evaluator eval_;
   std::int64_t result_ = 0;

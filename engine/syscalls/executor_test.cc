@@ -6,6 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -253,6 +258,49 @@ TEST_F(ExecutorTest, BlockingAcceptOnAnotherThread) {
   ASSERT_TRUE(accepted.has_value());
   EXPECT_FALSE(accepted->mismatch.has_value()) << *accepted->mismatch;
   EXPECT_TRUE(ex.RealFd(4).has_value());
+}
+
+// True once thread `tid` of this process sleeps in the kernel (packetdrill's test for "the
+// syscall thread is blocked"), polling for at most 2 s.
+bool WaitUntilSleeping(pid_t tid) {
+  const std::string path = "/proc/self/task/" + std::to_string(tid) + "/stat";
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(path);
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t paren = stat.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S') {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST_F(ExecutorTest, DestroyingTheExecutorWakesABlockedCall) {
+  auto ex = std::make_unique<Executor>(LoopbackContext());
+  RunMatching(*ex, "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                   "+0 bind(3, ..., ...) = 0\n"
+                   "+0 listen(3, 1) = 0\n");
+  auto calls = ParseCalls("+0 accept(3, ..., ...) = 4\n");
+  ASSERT_EQ(calls.size(), 1u);
+  std::atomic<pid_t> tid{0};
+  std::optional<Outcome> outcome;
+  Executor* raw = ex.get();
+  std::thread syscall_thread([&] {
+    tid = gettid();
+    auto r = raw->Run(calls[0].call, calls[0].loc);
+    if (r.ok()) outcome = std::move(r).value();
+  });
+  while (tid == 0) std::this_thread::yield();
+  ASSERT_TRUE(WaitUntilSleeping(tid));
+  calls.clear();  // the script goes away too: the call holds its own copy
+  ex.reset();     // CloseAll shuts the listener down: accept returns
+  syscall_thread.join();
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->result, -1);
+  ASSERT_TRUE(outcome->mismatch.has_value());
+  EXPECT_EQ(outcome->mismatch->rfind("accept: result: expected: 4 actual: -1 (", 0), 0u)
+      << *outcome->mismatch;
 }
 
 TEST_F(ExecutorTest, Ipv4MappedSocketsAreInet6) {

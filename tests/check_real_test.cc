@@ -117,6 +117,17 @@ TEST(CheckRealScenario, RetransmissionsUnderLossAreClean) {
   const std::string data = JsonField(s, "data_bytes");
   EXPECT_EQ(Number(JsonField(data, "client_to_server")), r.bytes_each_way) << s;
   EXPECT_EQ(Number(JsonField(data, "server_to_client")), r.bytes_each_way) << s;
+  EXPECT_GE(JsonCount(s, "\"joined\":true"), 1u) << "two subflows: " << s;
+  // Something was lost and sent again (subflow-level retransmission).
+  std::uint64_t retransmitted = 0;
+  for (std::size_t at = s.find("\"retransmitted_bytes\":"); at != std::string::npos;
+       at = s.find("\"retransmitted_bytes\":", at + 1)) {
+    const std::string dirs = JsonField(s, "retransmitted_bytes", at);
+    retransmitted += Number(JsonField(dirs, "client_to_server")) +
+                     Number(JsonField(dirs, "server_to_client"));
+  }
+  EXPECT_GT(retransmitted, 0u) << s;
+  RecordProperty("retransmitted_bytes", std::to_string(retransmitted));
 }
 
 }  // namespace

@@ -125,6 +125,11 @@ const std::vector<Case>& Cases() {
          s.Handshake();
          s.Join({.strip_ack = true, .reset_on_bad_hmac = false});
        }, {"J8"}},
+      {"J9", [](Scenario& s) {
+         s.Handshake();
+         s.Join({.address_id = 3});
+         s.Join({.address_id = 3, .initiator_endpoint = model::testing::V4(198, 51, 100, 9, 41000)});
+       }, {"J9"}},
       {"D2", [](Scenario& s) {
          s.Handshake({.server_checksum = true});
          const auto payload = Scenario::Bytes(20);

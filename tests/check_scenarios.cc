@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
+#include <tuple>
 #include <thread>
 #include <vector>
 
 #include "sandbox/live_capture.h"
 #include "sandbox/netns.h"
 #include "sandbox/process.h"
+#include "sandbox/topology.h"
 
 namespace mpdrill::tests {
 namespace {
@@ -21,9 +24,15 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr int kIpprotoMptcp = 262;
-constexpr char kServerAddress[] = "198.51.100.2";
-constexpr char kClientAddress[] = "198.51.100.1";
-constexpr char kClientSecondAddress[] = "203.0.113.1";
+// kFallbackToTcp: both on the loopback of one namespace.
+constexpr char kLoServer[] = "198.51.100.2";
+constexpr char kLoClient[] = "198.51.100.1";
+// kLoss: client - router - server, the router's egress queues small enough to drop.
+constexpr char kClient[] = "198.51.100.1";
+constexpr char kClientSecond[] = "198.51.100.3";
+constexpr char kRouterClientSide[] = "198.51.100.254";
+constexpr char kRouterServerSide[] = "203.0.113.254";
+constexpr char kServer[] = "203.0.113.2";
 constexpr std::uint16_t kPort = 8080;
 constexpr auto kDeadline = 15s;
 
@@ -51,13 +60,13 @@ bool WaitFd(int fd, short events, std::chrono::steady_clock::time_point start) {
 }
 
 // Server: accept one connection, echo everything until EOF, close. Exit code 0 on success.
-int Serve(int protocol, int ready_fd) {
+int Serve(const char* address, int protocol, int ready_fd) {
   const auto start = std::chrono::steady_clock::now();
   const int ls = socket(AF_INET, SOCK_STREAM, protocol);
   if (ls < 0) return 10;
   const int one = 1;
   setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  const sockaddr_in a = Address(kServerAddress, kPort);
+  const sockaddr_in a = Address(address, kPort);
   if (bind(ls, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0) return 11;
   if (listen(ls, 4) != 0) return 12;
   const char ready = 'R';
@@ -84,14 +93,14 @@ int Serve(int protocol, int ready_fd) {
 }
 
 // Client: MPTCP socket, sends `total` bytes in chunks, reads the echo, shuts down, reads EOF.
-int Client(std::uint64_t total) {
+int Client(const char* local_address, const char* server_address, std::uint64_t total) {
   const auto start = std::chrono::steady_clock::now();
   int s = -1;
-  const sockaddr_in server = Address(kServerAddress, kPort);
+  const sockaddr_in server = Address(server_address, kPort);
   for (;;) {  // the server may not listen yet: retry, bounded
     s = socket(AF_INET, SOCK_STREAM, kIpprotoMptcp);
     if (s < 0) return 20;
-    const sockaddr_in local = Address(kClientAddress, 0);
+    const sockaddr_in local = Address(local_address, 0);
     if (bind(s, reinterpret_cast<const sockaddr*>(&local), sizeof(local)) != 0) return 21;
     if (connect(s, reinterpret_cast<const sockaddr*>(&server), sizeof(server)) == 0) break;
     close(s);
@@ -111,7 +120,8 @@ int Client(std::uint64_t total) {
       const ssize_t w = write(s, chunk.data(), n);
       if (w < 0) return 25;
       sent += static_cast<std::uint64_t>(w);
-      std::this_thread::sleep_for(2ms);  // give the path manager time to add the subflow
+      // Slowly at first (the path manager adds the second subflow), then as fast as it goes.
+      if (sent < 20 * chunk.size()) std::this_thread::sleep_for(2ms);
     }
     if (p.revents & POLLIN) {
       const ssize_t r = read(s, in.data(), in.size());
@@ -136,83 +146,152 @@ std::string Join(const std::vector<std::string>& argv) {
   return out;
 }
 
-}  // namespace
+using Argv = std::vector<std::string>;
 
-ScenarioResult MakeCheckScenario(CheckScenario scenario, const std::string& pcap_path) {
-  ScenarioResult result;
+std::string RunAll(const sandbox::NetNamespace& ns, const std::vector<Argv>& commands) {
+  for (const Argv& argv : commands) {
+    if (auto st = sandbox::RunChecked(ns, argv); !st.ok()) {
+      return Join(argv) + ": " + st.error().message;
+    }
+  }
+  return "";
+}
+
+std::optional<sandbox::NetNamespace> NewNamespace(ScenarioResult* result) {
   auto ns = sandbox::NetNamespace::Create();
-  if (!ns) {
-    if (ns.error().code == sandbox::SandboxErrorCode::kPermission) {
-      result.skip_reason = "cannot create a network namespace: " + ns.error().message;
-    } else {
-      result.failure = ns.error().message;
-    }
-    return result;
+  if (ns) return std::move(*ns);
+  if (ns.error().code == sandbox::SandboxErrorCode::kPermission) {
+    result->skip_reason = "cannot create a network namespace: " + ns.error().message;
+  } else {
+    result->failure = ns.error().message;
   }
-  std::vector<std::vector<std::string>> setup = {
-      {"ip", "link", "set", "lo", "up"},
-      {"ip", "addr", "add", std::string(kClientAddress) + "/32", "dev", "lo"},
-      {"ip", "addr", "add", std::string(kServerAddress) + "/32", "dev", "lo"},
-      {"sysctl", "-q", "-w", "net.mptcp.enabled=1"},
-  };
-  if (scenario == CheckScenario::kLoss) {
-    setup.push_back({"ip", "addr", "add", std::string(kClientSecondAddress) + "/32", "dev", "lo"});
-    setup.push_back({"ip", "mptcp", "limits", "set", "subflows", "4", "add_addr_accepted", "4"});
-    setup.push_back({"ip", "mptcp", "endpoint", "add", kClientSecondAddress, "dev", "lo",
-                     "subflow"});
-  }
-  for (const auto& argv : setup) {
-    if (auto st = sandbox::RunChecked(*ns, argv); !st.ok()) {
-      result.failure = Join(argv) + ": " + st.error().message;
-      return result;
-    }
-  }
-  if (scenario == CheckScenario::kLoss) {
-    const std::vector<std::string> netem = {"tc", "qdisc", "add", "dev", "lo", "root",
-                                            "netem", "loss", "8%", "delay", "2ms"};
-    auto st = sandbox::RunChecked(*ns, netem);
-    if (!st.ok()) {
-      result.skip_reason = "tc netem unavailable: " + st.error().message;
-      return result;
-    }
-  }
+  return std::nullopt;
+}
+
+// Server in `server_ns` (listening before this returns), client in `client_ns`, capture on
+// `device` of `client_ns`.
+void RunTraffic(const sandbox::NetNamespace& client_ns, const sandbox::NetNamespace& server_ns,
+                const std::string& device, const char* client, const char* server,
+                int server_protocol, const std::string& pcap_path, ScenarioResult* result) {
   sandbox::CaptureOptions copts;
-  copts.device = "lo";
+  copts.device = device;
   copts.out_path = pcap_path;
   copts.max_duration = 20s;
-  auto capture = sandbox::LiveCapture::Start(*ns, copts);
+  auto capture = sandbox::LiveCapture::Start(client_ns, copts);
   if (!capture) {
-    result.failure = "capture: " + capture.error().message;
-    return result;
+    result->failure = "capture: " + capture.error().message;
+    return;
   }
-  const int server_protocol =
-      scenario == CheckScenario::kFallbackToTcp ? IPPROTO_TCP : kIpprotoMptcp;
-  result.bytes_each_way = scenario == CheckScenario::kLoss ? 200000 : 20000;
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) {
-    result.failure = "pipe failed";
-    return result;
+    result->failure = "pipe failed";
+    return;
   }
-  auto server = sandbox::SpawnInNamespace(
-      *ns, [server_protocol, fd = ready[1]] { return Serve(server_protocol, fd); });
+  auto srv = sandbox::SpawnInNamespace(server_ns, [server, server_protocol, fd = ready[1]] {
+    return Serve(server, server_protocol, fd);
+  });
   close(ready[1]);
   char byte = 0;
   const auto listening = sandbox::ReadWithDeadline(ready[0], &byte, 1, 3s);
   close(ready[0]);
-  if (!server || !listening.ok()) {
-    result.failure = "server: " + (server ? listening.error().message : server.error().message);
-    return result;
+  if (!srv || !listening.ok()) {
+    result->failure = "server: " + (srv ? listening.error().message : srv.error().message);
+    return;
   }
-  const std::uint64_t total = result.bytes_each_way;
-  auto client = sandbox::RunInNamespace(*ns, [total] { return Client(total); }, 18s);
-  auto served = server->Wait(3s);
+  const std::uint64_t total = result->bytes_each_way;
+  auto cli = sandbox::RunInNamespace(
+      client_ns, [client, server, total] { return Client(client, server, total); }, 18s);
+  auto served = srv->Wait(3s);
   (void)(*capture)->Stop(200ms);
-  if (!client || *client != 0) {
-    result.failure = "client failed: " +
-                     (client ? "exit " + std::to_string(*client) : client.error().message);
+  if (!cli || *cli != 0) {
+    result->failure =
+        "client failed: " + (cli ? "exit " + std::to_string(*cli) : cli.error().message);
   } else if (!served || *served != 0) {
-    result.failure = "server failed: " +
-                     (served ? "exit " + std::to_string(*served) : served.error().message);
+    result->failure =
+        "server failed: " + (served ? "exit " + std::to_string(*served) : served.error().message);
+  }
+}
+
+void FallbackToTcp(const std::string& pcap_path, ScenarioResult* result) {
+  auto ns = NewNamespace(result);
+  if (!ns) return;
+  result->failure = RunAll(*ns, {{"ip", "link", "set", "lo", "up"},
+                                 {"ip", "addr", "add", std::string(kLoClient) + "/32", "dev", "lo"},
+                                 {"ip", "addr", "add", std::string(kLoServer) + "/32", "dev", "lo"},
+                                 {"sysctl", "-q", "-w", "net.mptcp.enabled=1"}});
+  if (!result->failure.empty()) return;
+  result->bytes_each_way = 20000;
+  RunTraffic(*ns, *ns, "lo", kLoClient, kLoServer, IPPROTO_TCP, pcap_path, result);
+}
+
+void Loss(const std::string& pcap_path, ScenarioResult* result) {
+  auto c = NewNamespace(result);
+  if (!c) return;
+  auto r = NewNamespace(result);
+  if (!r) return;
+  auto s = NewNamespace(result);
+  if (!s) return;
+  for (auto [a, an, b, bn] : {std::tuple{&*c, "c0", &*r, "r0"}, std::tuple{&*s, "s0", &*r, "r1"}}) {
+    if (auto st = sandbox::AddVethPair(*a, an, *b, bn); !st.ok()) {
+      result->failure = "veth: " + st.error().message;
+      return;
+    }
+  }
+  const std::string limits = "4";
+  const Argv mptcp_on = {"sysctl", "-q", "-w", "net.mptcp.enabled=1"};
+  result->failure = RunAll(*c, {{"ip", "link", "set", "lo", "up"},
+                                {"ip", "addr", "add", std::string(kClient) + "/24", "dev", "c0"},
+                                {"ip", "addr", "add", std::string(kClientSecond) + "/24", "dev", "c0"},
+                                {"ip", "route", "add", "default", "via", kRouterClientSide},
+                                mptcp_on,
+                                {"ip", "mptcp", "limits", "set", "subflows", limits,
+                                 "add_addr_accepted", limits},
+                                {"ip", "mptcp", "endpoint", "add", kClientSecond, "dev", "c0",
+                                 "subflow"}});
+  if (result->failure.empty()) {
+    result->failure = RunAll(*s, {{"ip", "link", "set", "lo", "up"},
+                                  {"ip", "addr", "add", std::string(kServer) + "/24", "dev", "s0"},
+                                  {"ip", "route", "add", "default", "via", kRouterServerSide},
+                                  mptcp_on,
+                                  {"ip", "mptcp", "limits", "set", "subflows", limits,
+                                   "add_addr_accepted", limits}});
+  }
+  if (result->failure.empty()) {
+    result->failure =
+        RunAll(*r, {{"ip", "addr", "add", std::string(kRouterClientSide) + "/24", "dev", "r0"},
+                    {"ip", "addr", "add", std::string(kRouterServerSide) + "/24", "dev", "r1"},
+                    {"sysctl", "-q", "-w", "net.ipv4.ip_forward=1"}});
+  }
+  if (!result->failure.empty()) return;
+  for (auto [ns, dev] : {std::pair{&*c, "c0"}, std::pair{&*r, "r0"}, std::pair{&*r, "r1"},
+                         std::pair{&*s, "s0"}}) {
+    (void)sandbox::DisableOffloads(*ns, dev);
+  }
+  // Loss where no sender sees it: the router's egress queues hold a few segments only, so
+  // slow start overflows them (tc netem is not in this kernel; tbf is).
+  for (const char* dev : {"r0", "r1"}) {
+    const Argv tbf = {"tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", "4mbit",
+                      "burst", "6kb", "limit", "6kb"};
+    if (auto st = sandbox::RunChecked(*r, tbf); !st.ok()) {
+      result->skip_reason = "tc tbf unavailable: " + st.error().message;
+      return;
+    }
+  }
+  result->bytes_each_way = 300000;
+  RunTraffic(*c, *s, "c0", kClient, kServer, kIpprotoMptcp, pcap_path, result);
+}
+
+}  // namespace
+
+ScenarioResult MakeCheckScenario(CheckScenario scenario, const std::string& pcap_path) {
+  ScenarioResult result;
+  switch (scenario) {
+    case CheckScenario::kFallbackToTcp:
+      FallbackToTcp(pcap_path, &result);
+      break;
+    case CheckScenario::kLoss:
+      Loss(pcap_path, &result);
+      break;
   }
   return result;
 }

@@ -1,6 +1,6 @@
-// Real kernel traffic for the checker that mpdrill-mkcapture does not make: one private
-// network namespace, client and server on TEST-NET addresses of its loopback device, captured
-// there with libpcap (sandbox::LiveCapture). Nothing touches the host's namespace.
+// Real kernel traffic for the checker that mpdrill-mkcapture does not make, in private network
+// namespaces on TEST-NET addresses, captured with libpcap (sandbox::LiveCapture) on the
+// client's side. Nothing touches the host's namespace.
 #ifndef MPDRILL_TESTS_CHECK_SCENARIOS_H_
 #define MPDRILL_TESTS_CHECK_SCENARIOS_H_
 
@@ -10,10 +10,12 @@
 namespace mpdrill::tests {
 
 enum class CheckScenario : std::uint8_t {
-  // MPTCP client, plain TCP listener: the SYN/ACK lacks MP_CAPABLE, the client falls back.
+  // One namespace, both ends on its loopback. MPTCP client, plain TCP listener: the SYN/ACK
+  // lacks MP_CAPABLE, the client falls back.
   kFallbackToTcp,
-  // MPTCP with two subflows under `tc netem loss` on the loopback: retransmissions (and
-  // data-level reinjections) in the capture.
+  // client - router - server namespaces; MPTCP with two subflows through a router whose
+  // egress queues (tc tbf, small limit) drop segments the senders never hear of:
+  // retransmissions in the capture. (tc netem is not built into this kernel.)
   kLoss,
 };
 

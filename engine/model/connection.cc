@@ -45,6 +45,11 @@ std::string HexBytes(std::span<const std::uint8_t> b) {
 Connection::Connection(std::uint64_t id, const Segment& syn)
     : id_(id), first_packet_(syn.index), last_packet_(syn.index) {
   subflows_.push_back(std::make_unique<Subflow>(0, syn, Side::kClient, /*joined=*/false));
+  // Rule J9: address ID 0 is the initial subflow's address, for each side.
+  Endpoint client = syn.src, server = syn.dst;
+  client.port = server.port = 0;
+  address_ids_[Index(Side::kClient)].push_back({0, client});
+  address_ids_[Index(Side::kServer)].push_back({0, server});
   const auto* mpc = FindOption<codec::MpCapable>(syn.options);
   const auto* join = FindOption<codec::MpJoin>(syn.options);
   if (mpc != nullptr && join != nullptr) {
@@ -198,7 +203,10 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
   const Side responder = Peer(initiator);
   const auto& ki = keys_[Index(initiator)];
   const auto& kr = keys_[Index(responder)];
-  if (seg.syn() && !seg.ack_flag()) return;  // the SYN: AddJoin read it
+  if (seg.syn() && !seg.ack_flag()) {  // the SYN: AddJoin read it
+    if (j != nullptr) BindAddressId(initiator, j->address_id, seg.src, r);
+    return;
+  }
   if (seg.syn() && seg.ack_flag()) {
     if (sender != responder || js.syn_ack_seen) return;
     js.syn_ack_seen = true;
@@ -210,6 +218,7 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
     js.responder_nonce = j->nonce;
     js.responder_address_id = j->address_id;
     sf.set_address_id(responder, j->address_id);
+    BindAddressId(responder, j->address_id, seg.src, r);
     if (ki && kr) {
       // RFC 8684 §3.2, rule J3 (K2): leftmost 64 bits of HMAC(K_B‖K_A, R_B‖R_A).
       const std::uint64_t want =
@@ -480,8 +489,33 @@ void Connection::OnFastclose(Side sender, const codec::MpFastclose& o, const Rep
   if (!fastclose_by_) fastclose_by_ = sender;
 }
 
+void Connection::BindAddressId(Side s, std::uint8_t id, const Endpoint& address,
+                               const Reporter& r) {
+  Endpoint a = address;
+  a.port = 0;
+  auto& bindings = address_ids_[Index(s)];
+  for (const AddressIdBinding& b : bindings) {
+    if (b.id != id) continue;
+    if (b.address == a) return;
+    // RFC 8684 §3.2, rule J9: an address ID names one address of its sender (ID 0 the
+    // initial subflow's) until REMOVE_ADDR withdraws it.
+    r.Report(RuleId::kJ9, "address ID " + std::to_string(id) + " already names another " +
+                              std::string(SideName(s)) + " address: " +
+                              ExpectedActual(AddressText(b.address.ip_version == 6,
+                                                         b.address.address, std::nullopt),
+                                             AddressText(a.ip_version == 6, a.address,
+                                                         std::nullopt)));
+    return;
+  }
+  if (bindings.size() <= kMaxSubflows) bindings.push_back({id, a});
+}
+
 void Connection::OnRemoveAddr(Side sender, const codec::RemoveAddr& o) {
   addresses_.OnRemoveAddr(sender, o);
+  auto& bindings = address_ids_[Index(sender)];
+  for (std::uint8_t id : o.address_ids.view()) {
+    std::erase_if(bindings, [id](const AddressIdBinding& b) { return b.id == id; });
+  }
   for (auto& sf : subflows_) {
     for (std::uint8_t id : o.address_ids.view()) {
       if (sf->address_id(sender) == id) sf->set_removed();

@@ -69,6 +69,8 @@ class Connection {
                  const SegmentClass& cls, const Reporter& r);
   void OnFastclose(Side sender, const codec::MpFastclose& o, const Reporter& r);
   void OnRemoveAddr(Side sender, const codec::RemoveAddr& o);
+  // Rule J9: `id` names `address` for side `s` (ID 0: the initial subflow's address).
+  void BindAddressId(Side s, std::uint8_t id, const Endpoint& address, const Reporter& r);
   void SetKey(Side s, std::uint64_t key);
   void FallBack(codec::RuleId why, std::string reason, const Segment& seg);
   bool SideFallen(Side s) const;
@@ -85,6 +87,12 @@ class Connection {
   std::array<std::optional<std::uint32_t>, 2> tokens_{};
   std::array<DataSequence, 2> data_{};  // by sender Side
   AddressManager addresses_;
+  struct AddressIdBinding {
+    std::uint8_t id = 0;
+    Endpoint address;  // port 0: the ID names an address, whatever the port
+  };
+  // By Side; bounded like the subflows (one binding per join at most).
+  std::array<std::vector<AddressIdBinding>, 2> address_ids_;
   std::vector<std::unique_ptr<Subflow>> subflows_;
   ChecksumStats checksum_stats_;
 

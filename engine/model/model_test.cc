@@ -275,6 +275,34 @@ TEST(ModelJoin, J8StrippedMpJoinMeansReset) {
   }
 }
 
+TEST(ModelJoin, J9AddressIdNamesOneAddress) {
+  Scenario s;
+  s.Handshake();
+  s.Join({.address_id = 3});
+  s.Join({.address_id = 3});  // same address (198.51.100.2), another port: fine
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  s.Join({.address_id = 3, .initiator_endpoint = testing::V4(198, 51, 100, 9, 41000)});
+  ASSERT_THAT(s.Rules(), ElementsAre("J9")) << s.Dump();
+  EXPECT_THAT(s.violations()[0].explanation,
+              HasSubstr("expected: 198.51.100.2 actual: 198.51.100.9"));
+  EXPECT_EQ(s.violations()[0].sender, kC);
+
+  Scenario t;  // ID 0 is the initial subflow's address (198.51.100.1)
+  t.Handshake();
+  t.Join({.address_id = 0});
+  EXPECT_THAT(t.Rules(), ElementsAre("J9")) << t.Dump();
+
+  Scenario u;  // REMOVE_ADDR frees the ID
+  u.Handshake();
+  u.Join({.address_id = 3});
+  codec::RemoveAddr rm;
+  rm.address_ids.data[0] = 3;
+  rm.address_ids.size = 1;
+  u.Send(0, kC, kAck, {}, {rm});
+  u.Join({.address_id = 3, .initiator_endpoint = testing::V4(198, 51, 100, 9, 41000)});
+  EXPECT_THAT(u.Rules(), IsEmpty()) << u.Dump();
+}
+
 TEST(ModelJoin, J6DataBeforeFourthAck) {
   Scenario s;
   s.Handshake();

@@ -49,6 +49,7 @@ struct JoinParams {
   bool strip_syn_ack = false;  // the SYN/ACK loses its MP_JOIN (a middlebox)
   bool strip_ack = false;      // the third ACK loses its MP_JOIN
   bool reset_on_bad_hmac = true;  // conforming (rules J5, J8); false: carry on regardless
+  std::optional<Endpoint> initiator_endpoint;  // default: 198.51.100.2 (client) / server's
 };
 
 class Scenario {
@@ -224,6 +225,7 @@ class Scenario {
     f.initiator = p.initiator;
     f.ep = {client, server};
     if (p.initiator == Side::kServer) f.ep = {server, client};  // ep[0] is the initiator's
+    if (p.initiator_endpoint) f.ep[0] = *p.initiator_endpoint;
     f.next = {0x30000000u + n * 0x1000u, 0x40000000u + n * 0x1000u};
     f.isn = f.next;
     flows_.push_back(f);
@@ -242,7 +244,9 @@ class Scenario {
     }
     codec::MpJoin synack;
     synack.form = codec::JoinForm::kSynAck;
-    synack.address_id = 0;
+    // The responder's ID for its address (J9): the server answers from its initial address
+    // (ID 0), the client from 198.51.100.2, which it calls 2.
+    synack.address_id = res == Side::kServer ? 0 : 2;
     synack.nonce = p.responder_nonce;
     synack.truncated_hmac =
         crypto::JoinSynAckHmac(key(res), key(ini), p.responder_nonce, p.initiator_nonce);

@@ -133,7 +133,7 @@ void KillMidRunLeavesNothing(int sig) {
       if (line == "sleep" && arg == "42") hanging = true;
     }
   }
-  ASSERT_TRUE(hanging) << "the script's shell command never started";
+  ASSERT_TRUE(hanging) << "the script's shell command never started: " << tool.err();
   ASSERT_FALSE(private_netns.empty());
   kill(tool.pid(), sig);
   const int code = tool.Wait(milliseconds(10000));

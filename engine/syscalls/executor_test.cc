@@ -170,6 +170,24 @@ TEST_F(ExecutorTest, SocketOptionRoundTrips) {
 )");
 }
 
+TEST_F(ExecutorTest, FastOpenOptionsAndMsgFastopen) {
+  Executor ex(LoopbackContext());
+  RunMatching(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 setsockopt(3, SOL_TCP, TCP_FASTOPEN_KEY, "d4d4d4d4c3c3c3c3b2b2b2b2a1a1a1a1", 32) = 0
++0 getsockopt(3, SOL_TCP, TCP_FASTOPEN_KEY, "d4d4d4d4c3c3c3c3b2b2b2b2a1a1a1a1", [32]) = 0
++0 setsockopt(3, SOL_TCP, TCP_FASTOPEN, [2], 4) = 0
++0 getsockopt(3, SOL_TCP, TCP_FASTOPEN, [2], [4]) = 0
++0 bind(3, ..., ...) = 0
++0 listen(3, 8) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 setsockopt(4, SOL_TCP, TCP_FASTOPEN_NO_COOKIE, [1], 4) = 0
++0 sendto(4, ..., 500, MSG_FASTOPEN, ..., ...) = 500
++0 accept(3, ..., ...) = 5
++0 read(5, ..., 1000) = 500
+)");
+}
+
 TEST_F(ExecutorTest, PollAndEpollOnAPipe) {
   Executor ex(LoopbackContext());
   RunMatching(ex, R"(

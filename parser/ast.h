@@ -118,8 +118,10 @@ struct IpInfo {
 };
 
 // An outer header written before the packet: `ipv4 192.0.2.1 > 192.0.2.2:`, `ipv6 ... :`,
-// `gre ...:`, `mpls (label 1, tc 0, [S], ttl 255):`. GRE and MPLS keep their tokens as text.
-enum class EncapKind : std::uint8_t { kIpv4, kIpv6, kGre, kMpls };
+// `gre ...:`, `mpls (label 1, tc 0, [S], ttl 255):`, tunnel-mode PSP `psp spi 12[, vc N]:` and
+// transport-mode PSP `encap psp spi 12[, vc N]` (no ':', no outer IP header). GRE, MPLS and PSP
+// keep their tokens as text.
+enum class EncapKind : std::uint8_t { kIpv4, kIpv6, kGre, kMpls, kPsp, kPspTransport };
 struct Encap {
   EncapKind kind = EncapKind::kIpv4;
   std::optional<IpInfo> ip_info;
@@ -148,6 +150,7 @@ struct OptNop { friend bool operator==(const OptNop&, const OptNop&) = default; 
 struct OptEol { friend bool operator==(const OptEol&, const OptEol&) = default; };
 struct OptMss {
   std::uint16_t mss = 0;
+  std::string symbol;  // `mss MSS`: a -D / --define name, resolved later (mss is then 0)
   friend bool operator==(const OptMss&, const OptMss&) = default;
 };
 struct OptWscale {

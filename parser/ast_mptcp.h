@@ -31,6 +31,10 @@ struct MpCapableSpec {
   std::vector<KeyRef> keys;
   std::optional<std::uint16_t> data_len;  // mpcdatalen N
   std::optional<std::uint16_t> checksum;  // cksum=0x1234 (mpdrill)
+  // The MPTCP v0 form of older packetdrill MPTCP scripts: `mp_capable_no_cs ckey[=N] [skey]`
+  // (flags H) and `mp_capable ckey [skey]` (flags A|H, checksums on); version 0, keys as above.
+  enum class Legacy : std::uint8_t { kNone, kMpCapable, kMpCapableNoCs };
+  Legacy legacy = Legacy::kNone;
   friend bool operator==(const MpCapableSpec&, const MpCapableSpec&) = default;
 };
 

@@ -472,6 +472,21 @@ bool ScriptParser::ParseMptcpOption(MptcpOption* out) {
     MpCapableSpec spec;
     if (!ParseMpCapable(&spec, &out->reserved)) return false;
     out->spec = std::move(spec);
+  } else if (word == "mp_capable" || word == "mp_capable_no_cs") {
+    // MPTCP v0 scripts of the older packetdrill MPTCP fork: up to two key variables.
+    Take();
+    MpCapableSpec spec;
+    const bool no_cs = word == "mp_capable_no_cs";
+    spec.legacy = no_cs ? MpCapableSpec::Legacy::kMpCapableNoCs : MpCapableSpec::Legacy::kMpCapable;
+    spec.version = 0;
+    spec.flags = no_cs ? 0x01 : 0x81;
+    while (Peek().kind == TokenKind::kWord && spec.keys.size() < 2) {
+      KeyRef k;
+      if (!ParseKeyRef(&k)) return false;
+      spec.keys.push_back(std::move(k));
+    }
+    spec.nokey = spec.keys.empty();
+    out->spec = std::move(spec);
   } else if (word == "mp_join_syn" || word == "mp_join_syn_ack" || word == "mp_join_ack") {
     MpJoinSpec spec;
     if (!ParseMpJoin(&spec, &out->reserved)) return false;

@@ -235,5 +235,26 @@ TEST(ParserMptcpTest, BadMptcpOptionsAreLocatedErrors) {
   }
 }
 
+// MPTCP v0 scripts of the older packetdrill MPTCP fork: `mp_capable[_no_cs] key [key]`.
+TEST(ParserMptcpTest, LegacyV0MpCapable) {
+  const Event e = testing::OneEvent("+0 < . 1:1(0) ack 1 win 1 <mp_capable_no_cs a=5 b, nop>");
+  const auto& seg = std::get<TcpSegment>(std::get<Packet>(e.action).body);
+  const auto& spec = std::get<MpCapableSpec>(std::get<MptcpOption>(seg.options[0]).spec);
+  EXPECT_EQ(spec.legacy, MpCapableSpec::Legacy::kMpCapableNoCs);
+  EXPECT_EQ(spec.version, 0);
+  EXPECT_EQ(spec.flags, 0x01);
+  ASSERT_EQ(spec.keys.size(), 2u);
+  EXPECT_EQ(spec.keys[0].name, "a");
+  EXPECT_EQ(spec.keys[0].value, 5u);
+  EXPECT_EQ(spec.keys[1].name, "b");
+  EXPECT_EQ(PrintEvent(e), "+0 < . 1:1(0) ack 1 win 1 <mp_capable_no_cs a=5 b, nop>");
+  const Event cs = testing::OneEvent("+0 > S 0:0(0) <mp_capable key1>");
+  const auto& seg2 = std::get<TcpSegment>(std::get<Packet>(cs.action).body);
+  const auto& spec2 = std::get<MpCapableSpec>(std::get<MptcpOption>(seg2.options[0]).spec);
+  EXPECT_EQ(spec2.legacy, MpCapableSpec::Legacy::kMpCapable);
+  EXPECT_EQ(spec2.flags, 0x81);
+  EXPECT_FALSE(spec2.nokey);
+}
+
 }  // namespace
 }  // namespace mpdrill::parser

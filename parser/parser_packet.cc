@@ -41,7 +41,9 @@ bool ScriptParser::ParsePacket(Packet* out) {
   const Token dir = Take();
   out->direction = dir.Is('<') ? Direction::kInbound : Direction::kOutbound;
   while (Peek().IsWord("ipv4") || Peek().IsWord("ipv6") || Peek().IsWord("gre") ||
-         Peek().IsWord("GREv0") || Peek().IsWord("mpls")) {
+         Peek().IsWord("GREv0") || Peek().IsWord("mpls") || Peek().IsWord("psp") ||
+         (Peek().IsWord("encap") && Peek(1).IsWord("psp"))) {
+    if (out->encaps.size() >= 8) return Error(Peek().loc, "too many encapsulation headers");
     Encap e;
     if (!ParseEncap(&e)) return false;
     out->encaps.push_back(std::move(e));
@@ -102,6 +104,26 @@ bool ScriptParser::ParseEncap(Encap* out) {
       out->dst = std::string(Take().text);
     }
     return Expect(':');
+  }
+  if (kw.IsWord("psp") || kw.IsWord("encap")) {
+    // PSP (google/packetdrill): tunnel mode `psp spi N[, vc N]:` after an outer IP header,
+    // transport mode `encap psp spi N[, vc N]` right before the TCP flags.
+    const bool transport = kw.IsWord("encap");
+    if (transport) Take();  // psp
+    out->kind = transport ? EncapKind::kPspTransport : EncapKind::kPsp;
+    if (!ExpectWord("spi")) return false;
+    const Token spi = Peek();
+    std::uint64_t v = 0;
+    if (!ParseUnsigned(0xffffffffULL, "PSP spi", &v)) return false;
+    out->spec = "spi " + std::string(spi.text);
+    if (Peek().Is(',') && Peek(1).IsWord("vc")) {
+      Take();
+      Take();
+      const Token vc = Peek();
+      if (!ParseUnsigned(~0ULL, "PSP vc", &v)) return false;
+      out->spec += ", vc " + std::string(vc.text);
+    }
+    return transport ? true : Expect(':');
   }
   out->kind = kw.IsWord("mpls") ? EncapKind::kMpls : EncapKind::kGre;
   if (!ParseTokenText(':', &out->spec)) return false;
@@ -255,14 +277,21 @@ bool ScriptParser::ParseFlags(std::string* out) {
     ++pos;
   }
   const std::string_view flags = src.substr(t.offset, pos - t.offset);
-  // letters, then an optional '.', then an optional AccECN ACE digit.
+  // letters, then an optional '.', with an optional AccECN ACE digit (0-7) before or after the
+  // '.': `S.`, `.5`, `P.5`, `P5.`, `F5.`.
   std::size_t i = 0;
+  int ace_digits = 0;
+  const auto ace = [&] {
+    if (i < flags.size() && flags[i] >= '0' && flags[i] <= '7') ++i, ++ace_digits;
+  };
   while (i < flags.size() && IsFlagLetter(flags[i])) ++i;
+  ace();
   if (i < flags.size() && flags[i] == '.') ++i;
-  while (i < flags.size() && flags[i] >= '0' && flags[i] <= '9') ++i;
-  if (i != flags.size() || flags.empty()) {
+  ace();
+  if (i != flags.size() || flags.empty() || ace_digits > 1) {
     return Error(t.loc, "invalid TCP flags '" + std::string(flags) +
-                            "' (expected letters from FSRPUEWAN, then '.', then an ACE digit)");
+                            "' (expected letters from FSRPUEWAN, an optional '.' and at most "
+                            "one ACE digit 0-7)");
   }
   *out = std::string(flags);
   ResetTo(pos);
@@ -363,7 +392,11 @@ bool ScriptParser::ParseTcpOption(TcpOption* out) {
   } else if (word == "mss") {
     Take();
     OptMss o;
-    if (!ParseUnsignedAs("mss", &o.mss)) return false;
+    if (Peek().kind == TokenKind::kWord) {
+      o.symbol = std::string(Take().text);  // a definition's name, e.g. `mss MSS`
+    } else if (!ParseUnsignedAs("mss", &o.mss)) {
+      return false;
+    }
     *out = o;
   } else if (word == "wscale") {
     Take();

@@ -187,6 +187,42 @@ TEST(ParserTest, IpInfoAndEncapsulation) {
   EXPECT_EQ(std::get<Packet>(mpls.action).encaps[0].spec, "(label 1, tc 0, [S], ttl 255)");
 }
 
+// google/packetdrill's PSP encapsulation: tunnel mode after an outer IP header (ends with ':'),
+// transport mode `encap psp ...` right before the flags.
+TEST(ParserTest, PspEncapsulationTunnelAndTransport) {
+  const Packet tunnel = std::get<Packet>(
+      OneEvent("+0 < ipv4 192.0.2.1 > 192.0.2.2 : psp spi 0x684abfc1, vc 0x1234: . 1:1(0) win 1")
+          .action);
+  ASSERT_EQ(tunnel.encaps.size(), 2u);
+  EXPECT_EQ(tunnel.encaps[1].kind, EncapKind::kPsp);
+  EXPECT_EQ(tunnel.encaps[1].spec, "spi 0x684abfc1, vc 0x1234");
+  const Packet transport =
+      std::get<Packet>(OneEvent("+0 > encap psp spi 23 P. 1:11(10) ack 1").action);
+  ASSERT_EQ(transport.encaps.size(), 1u);
+  EXPECT_EQ(transport.encaps[0].kind, EncapKind::kPspTransport);
+  EXPECT_EQ(transport.encaps[0].spec, "spi 23");
+  EXPECT_EQ(std::get<TcpSegment>(transport.body).flags, "P.");
+  EXPECT_EQ(PrintEvent(OneEvent("+0 > encap psp spi 23 P. 1:11(10) ack 1")),
+            "+0 > encap psp spi 23 P. 1:11(10) ack 1");
+}
+
+// A definition's name where packetdrill takes a number (`mss MSS`) stays symbolic.
+TEST(ParserTest, SymbolicMss) {
+  const Packet p = std::get<Packet>(OneEvent("+0 > S. 0:0(0) ack 1 <mss MSS, nop>").action);
+  const auto& mss = std::get<OptMss>(std::get<TcpSegment>(p.body).options[0]);
+  EXPECT_EQ(mss.symbol, "MSS");
+  EXPECT_EQ(mss.mss, 0);
+}
+
+// AccECN: the ACE digit may stand before or after the '.'.
+TEST(ParserTest, AceDigitBeforeOrAfterTheDot) {
+  for (const char* flags : {".5", "P.5", "P5.", "F5.", "SEWA", "SW."}) {
+    const Packet p =
+        std::get<Packet>(OneEvent(std::string("+0 > ") + flags + " 1:1(0) ack 1").action);
+    EXPECT_EQ(std::get<TcpSegment>(p.body).flags, flags);
+  }
+}
+
 TEST(ParserTest, TuplesPortsAddressesAndVariables) {
   const Packet p1 = std::get<Packet>(OneEvent("+0 < 8080 > 80 S 0:0(0) win 1").action);
   EXPECT_EQ(p1.tuple->src.port, 8080);

@@ -73,6 +73,10 @@ std::string PrintEncap(const Encap& e) {
       return e.spec.empty() ? "gre:" : "gre " + e.spec + ":";
     case EncapKind::kMpls:
       return e.spec.empty() ? "mpls:" : "mpls " + e.spec + ":";
+    case EncapKind::kPsp:
+      return "psp " + e.spec + ":";
+    case EncapKind::kPspTransport:
+      return "encap psp " + e.spec;
   }
   return "";
 }
@@ -167,6 +171,17 @@ constexpr std::string_view kRstFlagNames[] = {"flag_u", "flag_v", "flag_w", "fla
 constexpr std::uint8_t kRstFlagBits[] = {0x8, 0x4, 0x2, 0x1};
 
 std::string PrintSpec(const MpCapableSpec& s) {
+  switch (s.legacy) {
+    case MpCapableSpec::Legacy::kNone:
+      break;
+    case MpCapableSpec::Legacy::kMpCapable:
+    case MpCapableSpec::Legacy::kMpCapableNoCs: {
+      std::string out = s.legacy == MpCapableSpec::Legacy::kMpCapable ? "mp_capable"
+                                                                       : "mp_capable_no_cs";
+      for (const KeyRef& k : s.keys) out += " " + PrintKeyRef(k);
+      return out;
+    }
+  }
   std::string out = "mpcapable ";
   out += s.version ? "v" + Dec(*s.version) : "none";
   out += " ";
@@ -400,7 +415,7 @@ std::string PrintTcpOption(const TcpOption& option) {
       Overloaded{
           [](const OptNop&) -> std::string { return "nop"; },
           [](const OptEol&) -> std::string { return "eol"; },
-          [](const OptMss& o) { return "mss " + Dec(o.mss); },
+          [](const OptMss& o) { return "mss " + (o.symbol.empty() ? Dec(o.mss) : o.symbol); },
           [](const OptWscale& o) { return "wscale " + Dec(o.shift); },
           [](const OptSackOk&) -> std::string { return "sackOK"; },
           [](const OptSack& o) {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -36,7 +37,12 @@ TEST(SymbolsTest, MptcpNamesHaveTheKernelValues) {
   EXPECT_EQ(LookupSymbol("SOL_TCP"), IPPROTO_TCP);
   EXPECT_EQ(LookupSymbol("NULL"), 0);
   EXPECT_EQ(LookupSymbol("NOT_A_SYMBOL"), std::nullopt);
-  EXPECT_GT(SymbolCount(), 400u);
+  EXPECT_EQ(LookupSymbol("TCP_NLA_SRTT"), TCP_NLA_SRTT);  // from its own translation unit
+  EXPECT_EQ(LookupSymbol("TCP_CA_LOSS"), 4);
+  EXPECT_EQ(LookupSymbol("TCP_INFINITE_SSTHRESH"), 0x7fffffff);
+  EXPECT_EQ(LookupSymbol("SO_EE_ORIGIN_ZEROCOPY"), 5);
+  EXPECT_EQ(LookupSymbol("F_SETLEASE"), 1024);
+  EXPECT_GT(SymbolCount(), 500u);
 }
 
 TEST(SymbolsTest, ErrnoNamesBothWays) {

@@ -2,7 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>  // before linux/errqueue.h, which uses struct timespec
+
+#include <linux/errqueue.h>
 #include <linux/mptcp.h>
+#include <linux/net_tstamp.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -10,12 +14,15 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
+
+#include "engine/syscalls/symbols_internal.h"
 
 // Names newer than the build machine's headers: values from the kernel's uapi headers
 // (include/uapi/linux/tcp.h, in.h, in6.h, socket.h), which never change once released.
@@ -61,6 +68,9 @@
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
+#ifndef TCP_INFINITE_SSTHRESH
+#define TCP_INFINITE_SSTHRESH 0x7fffffff  // kernel-internal (include/net/tcp.h); packetdrill has it
+#endif
 #ifndef ENOTSUPP
 #define ENOTSUPP 524  // kernel-internal "operation not supported", seen by userspace at times
 #endif
@@ -68,10 +78,7 @@
 namespace mpdrill::syscalls {
 namespace {
 
-struct Symbol {
-  const char* name;
-  std::int64_t value;
-};
+using Symbol = internal::NamedValue;
 
 #define S(x) Symbol{#x, static_cast<std::int64_t>(x)}
 #define E(x) Symbol{#x, static_cast<std::int64_t>(x)}
@@ -133,7 +140,20 @@ constexpr Symbol kSymbols[] = {
     S(SO_NETNS_COOKIE), S(SO_BUF_LOCK), S(SO_RESERVE_MEM), S(SO_TXREHASH), S(SO_RCVMARK),
     S(SO_PASSPIDFD), S(SO_PEERPIDFD),
     S(SCM_RIGHTS), S(SCM_CREDENTIALS), S(SCM_TIMESTAMP), S(SCM_TIMESTAMPNS),
-    S(SCM_TIMESTAMPING),
+    S(SCM_TIMESTAMPING), S(SCM_TIMESTAMPING_OPT_STATS), S(SCM_TSTAMP_SND), S(SCM_TSTAMP_SCHED),
+    S(SCM_TSTAMP_ACK), S(SO_SECURITY_AUTHENTICATION), S(SO_SECURITY_ENCRYPTION_TRANSPORT),
+    S(SO_SECURITY_ENCRYPTION_NETWORK),
+    // Timestamping flags and extended errors (linux/net_tstamp.h, linux/errqueue.h).
+    S(SOF_TIMESTAMPING_TX_HARDWARE), S(SOF_TIMESTAMPING_TX_SOFTWARE),
+    S(SOF_TIMESTAMPING_RX_HARDWARE), S(SOF_TIMESTAMPING_RX_SOFTWARE),
+    S(SOF_TIMESTAMPING_SOFTWARE), S(SOF_TIMESTAMPING_SYS_HARDWARE),
+    S(SOF_TIMESTAMPING_RAW_HARDWARE), S(SOF_TIMESTAMPING_OPT_ID), S(SOF_TIMESTAMPING_TX_SCHED),
+    S(SOF_TIMESTAMPING_TX_ACK), S(SOF_TIMESTAMPING_OPT_CMSG), S(SOF_TIMESTAMPING_OPT_TSONLY),
+    S(SOF_TIMESTAMPING_OPT_STATS), S(SOF_TIMESTAMPING_OPT_PKTINFO),
+    S(SOF_TIMESTAMPING_OPT_TX_SWHW),
+    S(SO_EE_ORIGIN_NONE), S(SO_EE_ORIGIN_LOCAL), S(SO_EE_ORIGIN_ICMP), S(SO_EE_ORIGIN_ICMP6),
+    S(SO_EE_ORIGIN_TXSTATUS), S(SO_EE_ORIGIN_ZEROCOPY), S(SO_EE_ORIGIN_TXTIME),
+    S(SO_EE_ORIGIN_TIMESTAMPING), S(SO_EE_CODE_ZEROCOPY_COPIED),
     // SOL_TCP options.
     S(TCP_NODELAY), S(TCP_MAXSEG), S(TCP_CORK), S(TCP_KEEPIDLE), S(TCP_KEEPINTVL),
     S(TCP_KEEPCNT), S(TCP_SYNCNT), S(TCP_LINGER2), S(TCP_DEFER_ACCEPT), S(TCP_WINDOW_CLAMP),
@@ -146,7 +166,12 @@ constexpr Symbol kSymbols[] = {
     S(TCP_CM_INQ), S(TCP_TX_DELAY), S(TCP_AO_ADD_KEY), S(TCP_AO_DEL_KEY), S(TCP_AO_INFO),
     S(TCP_AO_GET_KEYS), S(TCP_AO_REPAIR),
     S(TCP_IS_MPTCP),  // 43: 1 iff the socket is an MPTCP socket that has not fallen back
-    S(TCP_RTO_MAX_MS), S(TCP_RTO_MIN_US), S(TCP_DELACK_MAX_US),
+    S(TCP_RTO_MAX_MS), S(TCP_RTO_MIN_US), S(TCP_DELACK_MAX_US), S(TCP_COOKIE_TRANSACTIONS),
+    S(TCP_INFINITE_SSTHRESH),
+    // Congestion-avoidance states (TCP_NLA_CA_STATE), as packetdrill spells them.
+    Symbol{"TCP_CA_OPEN", TCP_CA_Open}, Symbol{"TCP_CA_DISORDER", TCP_CA_Disorder},
+    Symbol{"TCP_CA_CWR", TCP_CA_CWR}, Symbol{"TCP_CA_RECOVERY", TCP_CA_Recovery},
+    Symbol{"TCP_CA_LOSS", TCP_CA_Loss},
     // SOL_MPTCP options (linux/mptcp.h).
     S(MPTCP_INFO), S(MPTCP_TCPINFO), S(MPTCP_SUBFLOW_ADDRS), S(MPTCP_FULL_INFO),
     // SOL_IP options.
@@ -178,10 +203,13 @@ constexpr Symbol kSymbols[] = {
     S(O_RDONLY), S(O_WRONLY), S(O_RDWR), S(O_CREAT), S(O_EXCL), S(O_NOCTTY), S(O_TRUNC),
     S(O_APPEND), S(O_NONBLOCK), S(O_NDELAY), S(O_DSYNC), S(O_SYNC), S(O_ASYNC), S(O_DIRECT),
     S(O_LARGEFILE), S(O_DIRECTORY), S(O_NOFOLLOW), S(O_NOATIME), S(O_CLOEXEC), S(O_PATH),
-    S(O_TMPFILE),
+    S(O_TMPFILE), S(O_ACCMODE),
     S(F_DUPFD), S(F_GETFD), S(F_SETFD), S(F_GETFL), S(F_SETFL), S(F_GETLK), S(F_SETLK),
     S(F_SETLKW), S(F_SETOWN), S(F_GETOWN), S(F_SETSIG), S(F_GETSIG), S(F_SETOWN_EX),
     S(F_GETOWN_EX), S(F_DUPFD_CLOEXEC), S(F_SETPIPE_SZ), S(F_GETPIPE_SZ), S(FD_CLOEXEC),
+    S(F_SETLK64), S(F_SETLKW64), S(F_GETLK64), S(F_SETLEASE), S(F_GETLEASE), S(F_NOTIFY),
+    S(F_RDLCK), S(F_WRLCK), S(F_UNLCK), S(F_EXLCK), S(F_SHLCK), S(LOCK_SH), S(LOCK_EX),
+    S(LOCK_NB), S(LOCK_UN), S(SEEK_SET), S(SEEK_CUR), S(SEEK_END),
     // poll(2).
     S(POLLIN), S(POLLPRI), S(POLLOUT), S(POLLRDNORM), S(POLLRDBAND), S(POLLWRNORM),
     S(POLLWRBAND), S(POLLMSG), S(POLLREMOVE), S(POLLRDHUP), S(POLLERR), S(POLLHUP), S(POLLNVAL),
@@ -213,6 +241,8 @@ std::optional<std::int64_t> Find(const Symbol* begin, const Symbol* end, std::st
 
 std::optional<std::int64_t> LookupSymbol(std::string_view name) {
   if (auto v = Find(std::begin(kSymbols), std::end(kSymbols), name)) return v;
+  const auto tcp = internal::LinuxTcpSymbols();
+  if (auto v = Find(tcp.data(), tcp.data() + tcp.size(), name)) return v;
   return Find(std::begin(kErrnos), std::end(kErrnos), name);
 }
 
@@ -229,6 +259,8 @@ std::string ErrnoName(int err) {
   return "errno " + std::to_string(err);
 }
 
-std::size_t SymbolCount() { return std::size(kSymbols) + std::size(kErrnos); }
+std::size_t SymbolCount() {
+  return std::size(kSymbols) + std::size(kErrnos) + internal::LinuxTcpSymbols().size();
+}
 
 }  // namespace mpdrill::syscalls

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <utility>
@@ -55,6 +56,12 @@ Handler FindHandler(const std::string& name) {
 // The family of an address text: AF_INET6 if it has a ':'.
 int FamilyOf(const std::string& ip) {
   return ip.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+}
+
+std::string Hex(std::int64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
 }
 
 }  // namespace
@@ -278,8 +285,11 @@ bool Call::Finish(Check check) {
   if (expected_) {
     const bool fd_ok = check == Check::kFd && *expected_ >= 0 && result_ >= 0;
     if (!fd_ok && result_ != *expected_) {
-      mismatches_.push_back(name() + ": result: expected: " + std::to_string(*expected_) +
-                            " actual: " + ResultText(result_, err_));
+      // Written in hex (fcntl flags, masks): both sides in hex.
+      const bool hex = syscall_.result.hex && result_ >= 0;
+      mismatches_.push_back(name() + ": result: expected: " +
+                            (hex ? Hex(*expected_) : std::to_string(*expected_)) +
+                            " actual: " + (hex ? Hex(result_) : ResultText(result_, err_)));
       return false;
     }
   }

@@ -336,6 +336,32 @@ TEST_F(ExecutorTest, Ipv4MappedSocketsAreInet6) {
 )");
 }
 
+TEST_F(ExecutorTest, Ipv6OverLoopback) {
+  auto added = sandbox::AddAddress(*ns_, "lo", "2001:db8::1/128");
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  Context ctx;
+  ctx.family = AF_INET6;
+  ctx.local_ip = "2001:db8::1";
+  ctx.remote_ip = "2001:db8::1";
+  Executor ex(ctx);
+  RunMatching(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 getsockopt(3, SOL_SOCKET, SO_DOMAIN, [AF_INET6], [4]) = 0
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 connect(4, ..., ...) = 0
++0 accept(3, ..., ...) = 5
++0 socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP) = 6
++0 bind(6, {sa_family=AF_INET6, sin6_port=htons(9090), sin6_addr=inet6_addr("2001:db8::1")}, ...) = 0
++0 listen(6, 1) = 0
++0 socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP) = 7
++0 connect(7, {sa_family=AF_INET6, sin6_port=htons(9090), sin6_addr=inet6_addr("2001:db8::1")}, ...) = 0
++0 setsockopt(7, SOL_IPV6, IPV6_TCLASS, [4], 4) = 0
++0 getsockopt(7, SOL_IPV6, IPV6_TCLASS, [4], [4]) = 0
+)");
+}
+
 TEST_F(ExecutorTest, ExplicitSockaddrsAndFamilies) {
   Executor ex(LoopbackContext());
   RunMatching(ex, R"(
@@ -424,6 +450,10 @@ TEST_F(ExecutorTest, MismatchMessagesNameTheCallAndBothValues) {
   ASSERT_TRUE(outcomes[8].mismatch);
   EXPECT_EQ(*outcomes[8].mismatch,
             "poll: pollfd[0].revents: expected: 0 actual: POLLOUT");
+  auto fcntl_outcomes = RunAll(ex, "+0 fcntl(3, F_GETFL) = 0x802\n");
+  ASSERT_EQ(fcntl_outcomes.size(), 1u);
+  ASSERT_TRUE(fcntl_outcomes[0].mismatch);
+  EXPECT_EQ(*fcntl_outcomes[0].mismatch, "fcntl: result: expected: 0x802 actual: 0x2");
 }
 
 TEST_F(ExecutorTest, UnexpectedDescriptorIsClosedNotAdopted) {

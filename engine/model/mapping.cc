@@ -68,15 +68,16 @@ void MappingTracker::Cover(Record& rec, std::uint32_t begin, std::uint32_t end) 
   auto& c = rec.covered;
   c.emplace_back(begin, end);
   std::sort(c.begin(), c.end());
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> merged;
-  for (const auto& iv : c) {
-    if (!merged.empty() && iv.first <= merged.back().second) {
-      merged.back().second = std::max(merged.back().second, iv.second);
+  // Merge overlapping or touching intervals in place (no allocation per segment).
+  std::size_t out = 0;
+  for (std::size_t i = 1; i < c.size(); ++i) {
+    if (c[i].first <= c[out].second) {
+      c[out].second = std::max(c[out].second, c[i].second);
     } else {
-      merged.push_back(iv);
+      c[++out] = c[i];
     }
   }
-  c = std::move(merged);
+  c.resize(out + 1);
 }
 
 void MappingTracker::OnPayload(std::uint32_t rel_seq, std::uint32_t length,

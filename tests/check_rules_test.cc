@@ -144,6 +144,16 @@ const std::vector<Case>& Cases() {
          *d.checksum ^= 0x0101;
          s.Send(0, kC, kAck, payload, {d});
        }, {"D3"}},
+      {"F3", [](Scenario& s) {  // a checksum failure (D3), then MP_FAIL with another DSN
+         s.Handshake({.client_checksum = true});
+         const auto payload = Scenario::Bytes(20);
+         codec::Dss d = s.MapDss(0, kC, payload);
+         *d.checksum ^= 0x0101;
+         s.Send(0, kC, kAck, payload, {d});
+         codec::MpFail fail;
+         fail.dsn = d.dsn + 7;
+         s.Send(0, kS, kAck, {}, {fail});
+       }, {"D3", "F3"}},
       {"D5", [](Scenario& s) {
          s.Handshake();
          const auto payload = Scenario::Bytes(20);

@@ -141,6 +141,11 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
       if (mode_ == Mode::kMptcp && seg.payload_length > 0) {
         sf.mappings(sender).OnPayload(cls.rel_seq, seg.payload_length, seg.payload,
                                       &checksum_stats_, r);
+        auto& failed = failed_mappings_[Index(sender)];
+        for (std::uint64_t dsn : sf.mappings(sender).TakeFailed()) {
+          if (failed.size() >= kMaxFailedMappings) failed.erase(failed.begin());
+          failed.push_back(dsn);
+        }
       }
       break;
   }
@@ -326,7 +331,7 @@ void Connection::ApplyOptions(Subflow& sf, Side sender, const Segment& seg,
             [&](const codec::RemoveAddr& o) { OnRemoveAddr(sender, o); },
             // Rule P2: B applies to the subflow the option travels on.
             [&](const codec::MpPrio& o) { sf.set_backup(o.backup); },
-            [&](const codec::MpFail&) {},
+            [&](const codec::MpFail& o) { OnMpFail(sender, o, r); },
             [&](const codec::MpFastclose& o) { OnFastclose(sender, o, r); },
             [&](const codec::MpTcpRst& o) { sf.set_reset_reason(o.reason); },
             // Rule E1: unknown and experimental subtypes are ignored.
@@ -508,6 +513,17 @@ void Connection::BindAddressId(Side s, std::uint8_t id, const Endpoint& address,
     return;
   }
   if (bindings.size() <= kMaxSubflows) bindings.push_back({id, a});
+}
+
+void Connection::OnMpFail(Side sender, const codec::MpFail& o, const Reporter& r) {
+  // RFC 8684 §3.7, rule F3: MP_FAIL carries the DSN of the start of the mapping whose
+  // checksum failed. Judged only when the model saw such a failure (a checksum over a cut
+  // payload, or a mapping corrupted after the capture point, cannot be known here).
+  const auto& failed = failed_mappings_[Index(Peer(sender))];
+  if (failed.empty()) return;
+  if (std::find(failed.begin(), failed.end(), o.dsn) != failed.end()) return;
+  r.Report(RuleId::kF3, "MP_FAIL DSN is not the start of a mapping whose checksum failed: " +
+                            ExpectedActual(Hex(failed.back()), Hex(o.dsn)));
 }
 
 void Connection::OnRemoveAddr(Side sender, const codec::RemoveAddr& o) {

@@ -68,6 +68,7 @@ class Connection {
   void OnMapping(Subflow& sf, Side sender, const Mapping& m, const Segment& seg,
                  const SegmentClass& cls, const Reporter& r);
   void OnFastclose(Side sender, const codec::MpFastclose& o, const Reporter& r);
+  void OnMpFail(Side sender, const codec::MpFail& o, const Reporter& r);
   void OnRemoveAddr(Side sender, const codec::RemoveAddr& o);
   // Rule J9: `id` names `address` for side `s` (ID 0: the initial subflow's address).
   void BindAddressId(Side s, std::uint8_t id, const Endpoint& address, const Reporter& r);
@@ -104,6 +105,9 @@ class Connection {
   FallbackPending fallback_pending_;
 
   std::optional<Side> fastclose_by_;
+  // Rule F3: DSNs of the last mappings whose DSS checksum failed, by the mapping's sender.
+  static constexpr std::size_t kMaxFailedMappings = 8;
+  std::array<std::vector<std::uint64_t>, 2> failed_mappings_{};
   std::uint64_t violations_ = 0;
   std::uint64_t first_packet_ = 0;
   std::uint64_t last_packet_ = 0;

@@ -167,6 +167,29 @@ TEST(ModelDss, ReorderedAndRetransmittedSegmentsOfOneMapping) {
   EXPECT_EQ(s.observer().LiveSummaries()[0].subflows[0].retransmitted_bytes[0], 100u);
 }
 
+TEST(ModelDss, F3MpFailNamesTheFailedMapping) {
+  for (bool right : {true, false}) {
+    Scenario s;
+    s.Handshake({.client_checksum = true});
+    s.Data(kC, 30);
+    const auto payload = Scenario::Bytes(20);
+    codec::Dss d = s.MapDss(0, kC, payload);
+    *d.checksum ^= 0x0101;  // corrupted on the way (D3 is reported against the mapping)
+    s.Send(0, kC, kAck, payload, {d});
+    codec::MpFail fail;
+    fail.dsn = right ? d.dsn : d.dsn + 20;
+    s.Send(0, kS, kAck, {}, {fail});
+    if (right) {
+      EXPECT_THAT(s.Rules(), ElementsAre("D3")) << s.Dump();
+    } else {
+      ASSERT_THAT(s.Rules(), ElementsAre("D3", "F3")) << s.Dump();
+      EXPECT_EQ(s.violations()[1].sender, kS);
+      EXPECT_THAT(s.violations()[1].explanation,
+                  HasSubstr("expected: " + Hex(d.dsn) + " actual: " + Hex(d.dsn + 20)));
+    }
+  }
+}
+
 TEST(ModelDss, D5SsnNotRelativeToIsn) {
   Scenario s;
   s.Handshake();

@@ -127,6 +127,7 @@ void MappingTracker::Verify(Record& rec, ChecksumStats* stats, const Reporter& r
     ++stats->verified;
   } else {
     ++stats->failed;
+    if (failed_.size() < kMaxPending) failed_.push_back(m.dsn);
     r.Report(RuleId::kD3, "DSS checksum of the mapping at DSN " + Hex(m.dsn) + " SSN " +
                               std::to_string(m.ssn) + " length " + std::to_string(m.dll) +
                               ": " + ExpectedActual(Hex(want), Hex(*m.checksum)));

@@ -56,6 +56,12 @@ class MappingTracker {
   bool empty() const { return records_.empty(); }
   std::size_t size() const { return records_.size(); }
   std::size_t pending() const;
+  // DSNs of mappings whose checksum failed since the last call (rule F3), oldest first.
+  std::vector<std::uint64_t> TakeFailed() {
+    std::vector<std::uint64_t> out;
+    out.swap(failed_);
+    return out;
+  }
 
  private:
   struct Record {
@@ -68,6 +74,7 @@ class MappingTracker {
   static void Cover(Record& rec, std::uint32_t begin, std::uint32_t end);
 
   std::deque<Record> records_;
+  std::vector<std::uint64_t> failed_;  // bounded: drained after every segment
 };
 
 }  // namespace mpdrill::model

@@ -270,8 +270,9 @@ SyscallStatus DoGetsockopt(Call& c) {
     }
     script_len = len;
   }
+  const bool info_struct = IsInfoStruct(level, optname, val_expr);
   std::optional<OptionValue> expected;
-  if (val_expr.kind != ExprKind::kEllipsis) {
+  if (val_expr.kind != ExprKind::kEllipsis && !info_struct) {
     MPD_ASSIGN(OptionValue v, EncodeOption(c, val_expr));
     expected = std::move(v);
   }
@@ -285,8 +286,9 @@ SyscallStatus DoGetsockopt(Call& c) {
     c.AddMismatch("optlen", std::to_string(*script_len), std::to_string(len));
     return Ok{};
   }
-  if (!expected) return Ok{};
   const std::string actual = buf.substr(0, len);
+  if (info_struct) return CheckInfoStruct(c, level, val_expr, actual);
+  if (!expected) return Ok{};
   if (expected->is_int && len == sizeof(std::int32_t)) {
     std::int32_t want = 0, got = 0;
     std::memcpy(&want, expected->bytes.data(), sizeof(want));

@@ -168,6 +168,12 @@ struct IoVecs {
 };
 Result<IoVecs, SyscallError> MakeIoVecs(const Call& c, const parser::Expr& list);
 
+// MPTCP_INFO / TCP_INFO values written as {field=value, ...} (calls_info.cc): compared field by
+// field against the bytes getsockopt returned.
+bool IsInfoStruct(std::int64_t level, std::int64_t optname, const parser::Expr& value);
+SyscallStatus CheckInfoStruct(Call& c, std::int64_t level, const parser::Expr& value,
+                              const std::string& actual);
+
 using Handler = SyscallStatus (*)(Call&);
 
 // Per-topic handlers (calls_socket.cc, calls_io.cc, calls_poll.cc).

@@ -139,6 +139,33 @@ TEST_F(ExecutorTest, MptcpOverLoopback) {
 )");
 }
 
+TEST_F(ExecutorTest, MptcpInfoAndTcpInfoFields) {
+  if (!MptcpAvailable()) GTEST_SKIP() << "this kernel has no IPPROTO_MPTCP sockets";
+  Executor ex(LoopbackContext());
+  RunMatching(ex, R"(
++0 socket(..., SOCK_STREAM, IPPROTO_MPTCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 getsockopt(3, SOL_TCP, TCP_INFO, {tcpi_state=10}, ...) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_MPTCP) = 4
++0 connect(4, ..., ...) = 0
++0 accept(3, ..., ...) = 5
++0 write(4, ..., 2000) = 2000
++0 read(5, ..., 2000) = 2000
++0 getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=1, tcpi_retransmits=0}, ...) = 0
++0 getsockopt(4, SOL_MPTCP, MPTCP_INFO, {mptcpi_subflows=0, mptcpi_csum_enabled=0, mptcpi_token=..., mptcpi_bytes_sent=2000}, ...) = 0
++0 getsockopt(5, SOL_MPTCP, MPTCP_INFO, {mptcpi_subflows=0, mptcpi_bytes_received=2000, mptcpi_subflows_total=1}, ...) = 0
+)");
+  auto outcomes = RunAll(ex, "+0 getsockopt(5, SOL_MPTCP, MPTCP_INFO, {mptcpi_subflows=3}, ...) = 0\n");
+  ASSERT_EQ(outcomes.size(), 1u);
+  ASSERT_TRUE(outcomes[0].mismatch);
+  EXPECT_EQ(*outcomes[0].mismatch, "getsockopt: mptcpi_subflows: expected: 3 actual: 0");
+  auto calls = ParseCalls("+0 getsockopt(5, SOL_MPTCP, MPTCP_INFO, {mptcpi_nope=3}, ...) = 0\n");
+  auto bad = ex.Run(calls.at(0).call, calls.at(0).loc);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "getsockopt: unknown field: mptcpi_nope");
+}
+
 TEST_F(ExecutorTest, PlainTcpSocketIsNotMptcp) {
   if (!MptcpAvailable()) GTEST_SKIP() << "this kernel has no IPPROTO_MPTCP sockets";
   Executor ex(LoopbackContext());

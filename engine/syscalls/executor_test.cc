@@ -2,7 +2,10 @@
 // pipes, poll, epoll, fcntl, mismatch messages and script errors with their locations.
 #include "engine/syscalls/executor.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +20,7 @@
 #include "engine/syscalls/test_util.h"
 #include "gtest/gtest.h"
 #include "sandbox/netns.h"
+#include "sandbox/process.h"
 #include "sandbox/sandbox_test_util.h"
 #include "sandbox/topology.h"
 
@@ -363,9 +367,42 @@ TEST_F(ExecutorTest, Ipv4MappedSocketsAreInet6) {
 )");
 }
 
+// True once a TCP connection to `ip` completes (at most 20 tries of 100 ms). Right after the
+// address is added the kernel may still drop the first SYN, and a test must not wait for the
+// 1 s SYN retransmission (or hang on accept).
+bool WaitForTcp6(const char* ip) {
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  if (inet_pton(AF_INET6, ip, &sin6.sin6_addr) != 1) return false;
+  const int listener = socket(AF_INET6, SOCK_STREAM, 0);
+  socklen_t len = sizeof(sin6);
+  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6)) != 0 ||
+      listen(listener, 8) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&sin6), &len) != 0) {
+    if (listener >= 0) close(listener);
+    return false;
+  }
+  bool ok = false;
+  for (int i = 0; i < 20 && !ok; ++i) {
+    const int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(fd, reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6));
+    pollfd p{fd, POLLOUT, 0};
+    int err = -1;
+    socklen_t elen = sizeof(err);
+    if (poll(&p, 1, 100) == 1) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+    ok = err == 0;
+    close(fd);
+  }
+  close(listener);
+  return ok;
+}
+
 TEST_F(ExecutorTest, Ipv6OverLoopback) {
-  auto added = sandbox::AddAddress(*ns_, "lo", "2001:db8::1/128");
+  // nodad: usable at once, not "tentative" while duplicate address detection runs.
+  auto added = sandbox::RunChecked(
+      *ns_, {"ip", "-6", "addr", "add", "2001:db8::1/128", "dev", "lo", "nodad"});
   ASSERT_TRUE(added.ok()) << added.error().message;
+  ASSERT_TRUE(WaitForTcp6("2001:db8::1"));
   Context ctx;
   ctx.family = AF_INET6;
   ctx.local_ip = "2001:db8::1";

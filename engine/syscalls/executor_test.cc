@@ -260,6 +260,30 @@ TEST_F(ExecutorTest, SpliceBetweenSocketAndPipe) {
 )");
 }
 
+TEST_F(ExecutorTest, OpenAndSendfile) {
+  char path[] = "/tmp/mpdrill-syscalls-XXXXXX";
+  const int tmp = mkstemp(path);
+  ASSERT_GE(tmp, 0);
+  const std::string data(300, 'x');
+  ASSERT_EQ(write(tmp, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  close(tmp);
+  Executor ex(LoopbackContext());
+  RunMatching(ex, std::string(R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 connect(4, ..., ...) = 0
++0 accept(3, ..., ...) = 5
++0 open(")") + path + R"(", O_RDONLY) = 6
++0 sendfile(4, 6, NULL, 100) = 100
++0 sendfile(4, 6, [250], 100) = 50
++0 read(5, ..., 1000) = 150
++0 open("/nonexistent/mpdrill", O_RDONLY) = -1 ENOENT (No such file or directory)
+)");
+  unlink(path);
+}
+
 TEST_F(ExecutorTest, WriteToAClosedPipeIsEpipeNotSigpipe) {
   Executor ex(LoopbackContext());
   RunMatching(ex, "+0 pipe([3, 4]) = 0\n"
@@ -570,6 +594,40 @@ TEST_F(ExecutorTest, ScriptErrorsAreLocated) {
     EXPECT_EQ(r.error().loc.line, want[i].line) << want[i].message;
     EXPECT_EQ(r.error().loc.col, want[i].col) << want[i].message;
   }
+}
+
+// Every call with argument lists of the wrong shape: a located script error or an outcome,
+// never a crash (fd 99 is never open, so nothing can block).
+TEST_F(ExecutorTest, WrongShapesNeverCrash) {
+  const char* names[] = {"socket", "bind", "listen", "accept", "connect", "read", "readv", "recv",
+                         "recvfrom", "recvmsg", "write", "writev", "send", "sendto", "sendmsg",
+                         "fcntl", "ioctl", "close", "shutdown", "getsockopt", "setsockopt", "poll",
+                         "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "pipe",
+                         "splice", "sendfile", "open"};
+  const char* shapes[] = {"", "...", "99", "\"str\"", "[1]", "[99, 98]", "{a=1}", "[{fd=99, events=1}]",
+                          "99, ...", "99, [1], [4]", "99, {x=1}, 0", "99, ..., ...",
+                          "..., ..., ...", "99, 1, 2, [1], [4]", "99, 1, 2, \"ab\", 2",
+                          "[], 0, 0", "99, NULL, 99, NULL, 1, 0", "{msg_iov(1)=[{..., 1}]}, 0",
+                          "99, [{..., 1}], 2", "-1", "0x7fffffffffffffff, 1, 1"};
+  Executor ex(LoopbackContext());
+  int errors = 0, outcomes = 0;
+  for (const char* name : names) {
+    for (const char* shape : shapes) {
+      const std::string line = std::string("+0 ") + name + "(" + shape + ") = ...\n";
+      auto calls = ParseCalls(line);
+      ASSERT_EQ(calls.size(), 1u) << line;
+      auto r = ex.Run(calls[0].call, calls[0].loc);
+      if (r.ok()) {
+        ++outcomes;
+      } else {
+        ++errors;
+        EXPECT_EQ(r.error().loc.line, 1) << line;
+        EXPECT_FALSE(r.error().message.empty()) << line;
+      }
+    }
+  }
+  EXPECT_GT(errors, 0);
+  ex.CloseAll();
 }
 
 TEST_F(ExecutorTest, DefinesActAsSymbols) {

@@ -2,14 +2,20 @@
 // mpdrill-mkcapture scenario (IPv4/IPv6, checksums, fast close) and the checker's own
 // (fallback to TCP, loss with retransmissions) must check with zero violations, and the
 // per-connection summary must say what the traffic did.
-#include <string>
+#include <unistd.h>
 
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "engine/capture/pcap_reader.h"
 #include "engine/capture/test_frames.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/check_pcap.h"
 #include "tests/check_scenarios.h"
 #include "tests/real_captures.h"
+#include "tests/tool_runner.h"
 
 namespace mpdrill::tests {
 namespace {
@@ -65,6 +71,45 @@ TEST_P(CheckRealTest, ZeroViolationsAndASaneSummary) {
   const CheckRun text = RunCheckArgs({path_});
   EXPECT_EQ(text.exit_code, 0) << text.out;
   EXPECT_THAT(text.out, HasSubstr(" 0 violations"));
+}
+
+// The same capture with every frame cut to 140 bytes (a short snap length that still keeps
+// every header: SLL 16 + IPv6 40 + TCP 60 at most): checksums over the
+// missing payload are unverifiable, never violations.
+TEST_P(CheckRealTest, SnapLengthCutMakesChecksumsUnverifiableNotViolations) {
+  auto reader = capture::PcapReader::Open(path_);
+  ASSERT_TRUE(reader) << reader.error().message;
+  std::vector<capture::testing::PcapRecord> records;
+  capture::Frame frame;
+  for (;;) {
+    auto more = reader->Next(&frame);
+    ASSERT_TRUE(more) << more.error().message;
+    if (!*more) break;
+    records.push_back({{frame.data.begin(), frame.data.end()}, 140});
+  }
+  const std::string cut = capture::testing::MakeTempDir() + "/cut.pcap";
+  ASSERT_TRUE(capture::testing::WritePcap(cut, static_cast<int>(reader->linktype()), records));
+  const CheckRun run = RunCheckJson(cut);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_THAT(run.rules, IsEmpty()) << run.out;
+  EXPECT_EQ(JsonField(run.summary, "checksums_failed"), "0") << run.summary;
+  EXPECT_EQ(JsonField(run.summary, "malformed_frames"), "0") << run.summary;
+  if (GetParam().starts_with("checksum")) {
+    EXPECT_GT(Number(JsonField(run.summary, "checksums_unverifiable")), 0u) << run.summary;
+  }
+}
+
+// pcapng input (converted by Wireshark's editcap, when installed) checks the same.
+TEST_P(CheckRealTest, PcapngGivesTheSameVerdict) {
+  if (access("/usr/bin/editcap", X_OK) != 0) GTEST_SKIP() << "editcap not installed";
+  const std::string ng = capture::testing::MakeTempDir() + "/capture.pcapng";
+  const ToolRun conv = RunTool({"/usr/bin/editcap", "-F", "pcapng", path_, ng},
+                               std::chrono::seconds(30));
+  ASSERT_EQ(conv.exit_code, 0) << conv.err;
+  const CheckRun a = RunCheckJson(path_);
+  const CheckRun b = RunCheckJson(ng);
+  EXPECT_EQ(b.exit_code, 0) << b.out << b.err;
+  EXPECT_EQ(JsonField(b.summary, "connections"), JsonField(a.summary, "connections"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Mkcapture, CheckRealTest, ::testing::ValuesIn(ScenarioNames()),

@@ -81,6 +81,7 @@ std::optional<std::uint32_t> Connection::AddJoin(const Segment& syn, Side respon
 void Connection::SetKey(Side s, std::uint64_t key) {
   keys_[Index(s)] = key;
   tokens_[Index(s)] = crypto::Token(key);  // K1
+  new_tokens_ = true;
   data_[Index(s)].Start(crypto::Idsn(key));
 }
 

@@ -37,6 +37,14 @@ class Connection {
   void OnSegment(std::uint32_t index, const Segment& seg, ViolationSink* sink);
 
   std::optional<std::uint32_t> token(Side s) const { return tokens_[Index(s)]; }
+  // True once after a key (and so a token) was learnt: the Observer registers tokens then.
+  bool TakeNewTokens() {
+    const bool fresh = new_tokens_;
+    new_tokens_ = false;
+    return fresh;
+  }
+  // A token is still claimed by another connection: try again on the next segment.
+  void RetryTokens() { new_tokens_ = true; }
   std::size_t subflow_count() const { return subflows_.size(); }
   const Subflow& subflow(std::uint32_t i) const { return *subflows_[i]; }
   Mode mode() const { return mode_; }
@@ -86,6 +94,7 @@ class Connection {
   bool third_ack_seen_ = false;
   std::array<std::optional<std::uint64_t>, 2> keys_{};
   std::array<std::optional<std::uint32_t>, 2> tokens_{};
+  bool new_tokens_ = false;
   std::array<DataSequence, 2> data_{};  // by sender Side
   AddressManager addresses_;
   struct AddressIdBinding {

@@ -54,8 +54,7 @@ void MappingTracker::Add(const Mapping& m, ChecksumStats* stats) {
         break;
       }
     }
-    rec.pending = true;
-    rec.buffer.assign(m.data_len, 0);
+    rec.pending = true;  // the buffer is allocated only if the mapping arrives in pieces
   }
   records_.push_back(std::move(rec));
   while (records_.size() > kMaxRecords) {
@@ -107,21 +106,28 @@ void MappingTracker::OnPayload(std::uint32_t rel_seq, std::uint32_t length,
       ++stats->unverifiable;
       continue;
     }
+    if (rec.covered.empty() && map_begin == 0 && n == m.data_len) {
+      // The whole mapping in this one segment (the usual case): sum it in place.
+      Verify(rec, bytes.subspan(pay_begin, n), stats, r);
+      continue;
+    }
+    if (rec.buffer.empty()) rec.buffer.assign(m.data_len, 0);
     std::memcpy(rec.buffer.data() + map_begin, bytes.data() + pay_begin, n);
     Cover(rec, map_begin, map_begin + n);
     if (rec.covered.size() == 1 && rec.covered[0].first == 0 &&
         rec.covered[0].second == m.data_len) {
-      Verify(rec, stats, r);
+      Verify(rec, rec.buffer, stats, r);
     }
   }
 }
 
-void MappingTracker::Verify(Record& rec, ChecksumStats* stats, const Reporter& r) {
+void MappingTracker::Verify(Record& rec, std::span<const std::uint8_t> payload,
+                           ChecksumStats* stats, const Reporter& r) {
   const Mapping& m = rec.mapping;
   // RFC 8684 §3.3.1, rule D3 (K4): one's-complement sum over the pseudo-header {DSN (64),
   // SSN, data-level length, zero} and the whole mapped payload.
   crypto::DssChecksum sum(m.dsn, m.ssn, m.dll);
-  sum.Add(rec.buffer);
+  sum.Add(payload);
   const std::uint16_t want = sum.Finish();
   if (want == *m.checksum) {
     ++stats->verified;

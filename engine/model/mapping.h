@@ -67,10 +67,12 @@ class MappingTracker {
   struct Record {
     Mapping mapping;
     bool pending = false;  // collecting payload for the checksum
-    std::vector<std::uint8_t> buffer;  // data_len bytes while pending
+    std::vector<std::uint8_t> buffer;  // data_len bytes while pending, once split
     std::vector<std::pair<std::uint32_t, std::uint32_t>> covered;  // merged [begin, end)
   };
-  void Verify(Record& rec, ChecksumStats* stats, const Reporter& r);
+  // `payload`: the mapping's data_len bytes (the buffer, or one segment's payload).
+  void Verify(Record& rec, std::span<const std::uint8_t> payload, ChecksumStats* stats,
+              const Reporter& r);
   static void Cover(Record& rec, std::uint32_t begin, std::uint32_t end);
 
   std::deque<Record> records_;

@@ -144,13 +144,18 @@ void Observer::OnOrphan(const Segment& seg, const FlowKey& key, ViolationSink* o
 void Observer::Dispatch(Connection& c, std::uint32_t subflow, const Segment& seg,
                         ViolationSink* out) {
   c.OnSegment(subflow, seg, out);
+  if (c.TakeNewTokens()) RegisterTokens(c);
+  if (c.finished()) Retire(c.id(), /*evicted=*/false);
+}
+
+void Observer::RegisterTokens(Connection& c) {
   for (Side s : {Side::kClient, Side::kServer}) {
     if (auto token = c.token(s)) {
       // The first connection to claim a token keeps it (a collision is the hosts' problem).
-      tokens_.try_emplace(*token, TokenRef{c.id(), s});
+      const auto [it, fresh] = tokens_.try_emplace(*token, TokenRef{c.id(), s});
+      if (!fresh && it->second.connection != c.id()) c.RetryTokens();
     }
   }
-  if (c.finished()) Retire(c.id(), /*evicted=*/false);
 }
 
 void Observer::Retire(std::uint64_t id, bool evicted) {

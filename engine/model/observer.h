@@ -96,6 +96,7 @@ class Observer {
   void OnSyn(const Segment& seg, const FlowKey& key, ViolationSink* out);
   void OnOrphan(const Segment& seg, const FlowKey& key, ViolationSink* out);
   void Dispatch(Connection& c, std::uint32_t subflow, const Segment& seg, ViolationSink* out);
+  void RegisterTokens(Connection& c);
   void Retire(std::uint64_t id, bool evicted);
   void Sweep(std::uint64_t now_us);
 

@@ -25,32 +25,75 @@ constexpr int kFirstScriptFd = 3;  // what a fresh packetdrill process gets firs
 struct HandlerEntry {
   const char* name;
   Handler handler;
+  std::uint8_t min_args, max_args;
 };
 
 constexpr HandlerEntry kHandlers[] = {
-    {"socket", DoSocket},       {"bind", DoBind},
-    {"listen", DoListen},       {"accept", DoAccept},
-    {"connect", DoConnect},     {"close", DoClose},
-    {"shutdown", DoShutdown},   {"getsockopt", DoGetsockopt},
-    {"setsockopt", DoSetsockopt},
-    {"read", DoRead},           {"readv", DoReadv},
-    {"recv", DoRecv},           {"recvfrom", DoRecvfrom},
-    {"recvmsg", DoRecvmsg},     {"write", DoWrite},
-    {"writev", DoWritev},       {"send", DoSend},
-    {"sendto", DoSendto},       {"sendmsg", DoSendmsg},
-    {"splice", DoSplice},       {"sendfile", DoSendfile},
-    {"pipe", DoPipe},           {"open", DoOpen},
-    {"fcntl", DoFcntl},         {"ioctl", DoIoctl},
-    {"poll", DoPoll},           {"epoll_create", DoEpollCreate},
-    {"epoll_create1", DoEpollCreate1},
-    {"epoll_ctl", DoEpollCtl},  {"epoll_wait", DoEpollWait},
+    {"socket", DoSocket, 3, 3},          {"bind", DoBind, 3, 3},
+    {"listen", DoListen, 2, 2},          {"accept", DoAccept, 3, 3},
+    {"connect", DoConnect, 3, 3},        {"close", DoClose, 1, 1},
+    {"shutdown", DoShutdown, 2, 2},      {"getsockopt", DoGetsockopt, 5, 5},
+    {"setsockopt", DoSetsockopt, 5, 5},  {"read", DoRead, 3, 3},
+    {"readv", DoReadv, 3, 3},            {"recv", DoRecv, 4, 4},
+    {"recvfrom", DoRecvfrom, 6, 6},      {"recvmsg", DoRecvmsg, 3, 3},
+    {"write", DoWrite, 3, 3},            {"writev", DoWritev, 3, 3},
+    {"send", DoSend, 4, 4},              {"sendto", DoSendto, 6, 6},
+    {"sendmsg", DoSendmsg, 3, 3},        {"splice", DoSplice, 6, 6},
+    {"sendfile", DoSendfile, 4, 4},      {"pipe", DoPipe, 1, 1},
+    {"open", DoOpen, 2, 3},              {"fcntl", DoFcntl, 2, 3},
+    {"ioctl", DoIoctl, 2, 3},            {"poll", DoPoll, 3, 3},
+    {"epoll_create", DoEpollCreate, 1, 1}, {"epoll_create1", DoEpollCreate1, 1, 1},
+    {"epoll_ctl", DoEpollCtl, 4, 4},     {"epoll_wait", DoEpollWait, 4, 4},
 };
 
-Handler FindHandler(const std::string& name) {
+const HandlerEntry* FindHandler(const std::string& name) {
   for (const HandlerEntry& e : kHandlers) {
-    if (name == e.name) return e.handler;
+    if (name == e.name) return &e;
   }
   return nullptr;
+}
+
+// Functions a script may call inside an argument, and the struct-field calls
+// (`msg_iov(1)=...`) that only appear on the left of `=`.
+bool IsKnownFunction(const std::string& name) {
+  for (const char* f : {"htons", "ntohs", "htonl", "ntohl", "inet_addr", "inet6_addr"}) {
+    if (name == f) return true;
+  }
+  return false;
+}
+
+// Every symbol and function in `e` resolves and every string literal unescapes.
+SyscallStatus CheckExpr(const Evaluator& eval, const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kWord: {
+      auto v = eval.Symbol(e.text, e);
+      if (!v.ok()) return MakeUnexpected(v.error());
+      return Ok{};
+    }
+    case ExprKind::kString: {
+      auto b = eval.Bytes(e);
+      if (!b.ok() && !e.string_ellipsis) return MakeUnexpected(b.error());
+      return Ok{};
+    }
+    case ExprKind::kCall:
+      if (!IsKnownFunction(e.text)) {
+        return MakeUnexpected(eval.ErrorAt(e, "unknown function: " + e.text));
+      }
+      break;
+    case ExprKind::kAssign:
+      // children[0] is a field name (or a field call such as msg_iov(1)): not a symbol.
+      if (e.children.size() == 2) return CheckExpr(eval, e.children[1]);
+      return Ok{};
+    case ExprKind::kEllipsis:
+    case ExprKind::kInteger:
+    case ExprKind::kConcat:
+    case ExprKind::kBitOr:
+    case ExprKind::kList:
+    case ExprKind::kBraces:
+      break;
+  }
+  for (const Expr& child : e.children) MPD_TRY(CheckExpr(eval, child));
+  return Ok{};
 }
 
 // The family of an address text: AF_INET6 if it has a ':'.
@@ -363,9 +406,11 @@ Executor::~Executor() { CloseAll(); }
 
 Result<Outcome, SyscallError> Executor::Run(const parser::Syscall& call,
                                             const parser::SourceLoc& loc) {
-  internal::Handler handler = internal::FindHandler(call.name);
-  if (handler == nullptr) return MakeUnexpected(SyscallError{loc, "unknown syscall: " + call.name});
+  const internal::HandlerEntry* entry = internal::FindHandler(call.name);
+  if (entry == nullptr) return MakeUnexpected(SyscallError{loc, "unknown syscall: " + call.name});
+  const internal::Handler handler = entry->handler;
   internal::Call c(state_, call, loc);
+  MPD_TRY(c.ExpectArgs(entry->min_args, entry->max_args));
   MPD_TRY(c.Prepare());
   {
     std::lock_guard<std::mutex> lock(state_->mu);
@@ -402,5 +447,19 @@ void Executor::CloseAll() {
 }
 
 bool Executor::Supports(const std::string& name) { return internal::FindHandler(name) != nullptr; }
+
+Status<SyscallError> Executor::Check(const parser::Syscall& call, const parser::SourceLoc& loc) const {
+  const internal::HandlerEntry* entry = internal::FindHandler(call.name);
+  if (entry == nullptr) return MakeUnexpected(SyscallError{loc, "unknown syscall: " + call.name});
+  internal::Call c(state_, call, loc);
+  MPD_TRY(c.ExpectArgs(entry->min_args, entry->max_args));
+  MPD_TRY(c.Prepare());
+  const Evaluator eval(&state_->ctx.defines, loc);
+  for (const parser::Expr& arg : call.args) {
+    auto s = internal::CheckExpr(eval, arg);
+    if (!s.ok()) return MakeUnexpected(SyscallError{s.error().loc, call.name + ": " + s.error().message});
+  }
+  return Ok{};
+}
 
 }  // namespace mpdrill::syscalls

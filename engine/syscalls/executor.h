@@ -79,6 +79,12 @@ class Executor {
   // True if `name` is a syscall this executor knows (for lint-style checks before a run).
   static bool Supports(const std::string& name);
 
+  // The checks that need no kernel, for a whole script before its run starts: a known
+  // syscall, the argument count, every symbol / define / function / string escape resolves,
+  // a valid result and errno name. Run() still finds the shape errors this cannot (fds the
+  // script never opened, a struct where an int belongs).
+  Status<SyscallError> Check(const parser::Syscall& call, const parser::SourceLoc& loc) const;
+
   struct State;  // fd table and run context, behind a mutex
 
  private:

@@ -639,6 +639,51 @@ TEST_F(ExecutorTest, DefinesActAsSymbols) {
                   "+0 getsockopt(3, LEVEL, TCP_NODELAY, [ONE], [4]) = 0\n");
 }
 
+TEST(ExecutorCheckTest, FindsScriptErrorsWithoutTheKernel) {
+  Context ctx = LoopbackContext();
+  ctx.defines = {{"MY_LEVEL", "SOL_TCP"}};
+  const Executor ex(ctx);
+  auto good = ParseCalls(R"(+0 socket(..., SOCK_STREAM, IPPROTO_MPTCP) = 3
++0 setsockopt(3, MY_LEVEL, TCP_NODELAY, [1], 4) = 0
++0 bind(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("192.0.2.1")}, ...) = 0
++0 recvmsg(3, {msg_name(...)=..., msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = -1 EAGAIN (x)
++0 fcntl(3, F_GETFL) = O_RDWR|O_NONBLOCK
+)");
+  for (const auto& pc : good) {
+    auto s = ex.Check(pc.call, pc.loc);
+    EXPECT_TRUE(s.ok()) << s.error().message;
+  }
+  auto bad = ParseCalls(R"(+0 socket(..., SOCK_STREEM, 0) = 3
++0 close(3, 4) = 0
++0 bind(3, ..., frob(1)) = 0
++0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "a\q", 3) = 0
++0 read(3, ..., 1) = -1 ENOPE (x)
++0 fcntl(3, F_GETFL) = NOT_A_FLAG
++0 nosuchcall(1) = 0
+)");
+  struct Want {
+    int line, col;
+    const char* message;
+  };
+  const Want want[] = {
+      {1, 16, "socket: unknown symbol: SOCK_STREEM"},
+      {2, 1, "close: expected 1 arguments, got 2"},
+      {3, 17, "bind: unknown function: frob"},
+      {4, 43, "setsockopt: unknown escape \\q"},
+      {5, 1, "read: unknown errno name: ENOPE"},
+      {6, 24, "fcntl: result: unknown symbol: NOT_A_FLAG"},
+      {7, 1, "unknown syscall: nosuchcall"},
+  };
+  ASSERT_EQ(bad.size(), std::size(want));
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    auto s = ex.Check(bad[i].call, bad[i].loc);
+    ASSERT_FALSE(s.ok()) << want[i].message;
+    EXPECT_EQ(s.error().message, want[i].message);
+    EXPECT_EQ(s.error().loc.line, want[i].line) << want[i].message;
+    EXPECT_EQ(s.error().loc.col, want[i].col) << want[i].message;
+  }
+}
+
 TEST(ExecutorStaticTest, SupportsTheDocumentedCalls) {
   for (const char* name :
        {"socket", "bind", "listen", "accept", "connect", "read", "readv", "recv", "recvfrom",

@@ -1,6 +1,8 @@
 // Every syscall event in the third-party MPTCP packetdrill scripts (read in place, never copied
 // into the repo) names a syscall the executor supports, and every symbol and errno name in it
 // resolves. Skipped when the scripts are not on this machine.
+#include <sys/socket.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +38,8 @@ TEST(UpstreamScriptsTest, EverySyscallAndSymbolIsKnown) {
   const fs::path dir = UpstreamDir();
   if (!fs::is_directory(dir)) GTEST_SKIP() << "no upstream scripts at " << dir;
   int scripts = 0, calls = 0;
+  const Executor executor(Context{.family = AF_INET, .local_ip = "192.0.2.1",
+                                  .remote_ip = "192.0.2.2"});
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (entry.path().extension() != ".pkt") continue;
     std::ifstream in(entry.path());
@@ -50,6 +54,8 @@ TEST(UpstreamScriptsTest, EverySyscallAndSymbolIsKnown) {
       ++calls;
       const std::string where = entry.path().string() + ":" + std::to_string(ev.loc.line);
       EXPECT_TRUE(Executor::Supports(sc->name)) << where << ": " << sc->name;
+      auto checked = executor.Check(*sc, ev.loc);
+      EXPECT_TRUE(checked.ok()) << where << ": " << checked.error().message;
       std::vector<std::string> unknown;
       for (const parser::Expr& arg : sc->args) UnknownWords(arg, &unknown);
       UnknownWords(sc->result, &unknown);

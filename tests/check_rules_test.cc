@@ -103,6 +103,12 @@ const std::vector<Case>& Cases() {
          s.Handshake({.third_ack_mpc = false});
          s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
        }, {"G1"}},
+      {"G2_then_G1", [](Scenario& s) {  // DSS stripped: fallback (no violation), then DSS
+         s.Handshake();
+         s.Send(0, kC, kAck | model::kTcpPsh, Scenario::Bytes(10), {});
+         s.Send(0, kS, kAck, {}, {});
+         s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+       }, {"G1"}},
       {"J2", [](Scenario& s) {
          s.Handshake();
          s.Join({.token = 0xdeadbeef});
@@ -228,6 +234,14 @@ const std::vector<Case>& Cases() {
   return cases;
 }
 
+const Case& CaseNamed(const std::string& name) {
+  for (const Case& c : Cases()) {
+    if (c.name == name) return c;
+  }
+  ADD_FAILURE() << "no case " << name;
+  return Cases().front();
+}
+
 class CheckRuleTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(CheckRuleTest, BinaryAndModelReportExactlyTheBrokenRule) {
@@ -267,15 +281,13 @@ TEST(CheckCli, CutPayloadIsUnverifiableNotAViolation) {
 }
 
 TEST(CheckCli, RuleOffSilencesARule) {
-  const Outcome o = RunCase(Cases()[3] /* C6 */, {}, {"--rule-off", "C6"});
+  const Outcome o = RunCase(CaseNamed("C6"), {}, {"--rule-off", "C6"});
   EXPECT_EQ(o.run.exit_code, 0) << o.run.out;
   EXPECT_THAT(o.run.rules, ::testing::IsEmpty());
 }
 
 TEST(CheckCli, AllowMidstreamAcceptsUnknownTokens) {
-  const Case& j2 = Cases()[7];
-  ASSERT_EQ(j2.name, "J2");
-  const Outcome o = RunCase(j2, {}, {"--allow-midstream"});
+  const Outcome o = RunCase(CaseNamed("J2"), {}, {"--allow-midstream"});
   EXPECT_EQ(o.run.exit_code, 0) << o.run.out;
 }
 
@@ -294,7 +306,7 @@ TEST(CheckCli, TextOutputNamesFileFrameRuleSectionAndConnection) {
 }
 
 TEST(CheckCli, JsonViolationCarriesEveryKey) {
-  const Outcome o = RunCase(Cases()[3] /* C6 */);
+  const Outcome o = RunCase(CaseNamed("C6"));
   ASSERT_EQ(o.run.rules.size(), 1u);
   const std::string line = o.run.out.substr(0, o.run.out.find('\n'));
   EXPECT_EQ(JsonField(line, "frame"), "3");

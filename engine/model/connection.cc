@@ -139,6 +139,7 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
                                                      " new bytes"));
       }
       ApplyOptions(sf, sender, seg, cls, r);
+      CheckFirstDataMapped(sf, sender, seg, cls);
       if (mode_ == Mode::kMptcp && seg.payload_length > 0) {
         sf.mappings(sender).OnPayload(cls.rel_seq, seg.payload_length, seg.payload,
                                       &checksum_stats_, r);
@@ -514,6 +515,24 @@ void Connection::BindAddressId(Side s, std::uint8_t id, const Endpoint& address,
     return;
   }
   if (bindings.size() <= kMaxSubflows) bindings.push_back({id, a});
+}
+
+void Connection::CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& seg,
+                                      const SegmentClass& cls) {
+  if (mode_ != Mode::kMptcp || sf.joined() || seg.payload_length == 0 || cls.retransmission) {
+    return;
+  }
+  const DataSequence& ds = data_[Index(sender)];
+  if (!ds.started() || ds.sent_end() != ds.first_dsn()) return;  // data already mapped
+  if (sf.last_data_ack(Peer(sender)).has_value()) return;       // the peer sent a DATA_ACK
+  if (sf.mappings(sender).Covers(cls.rel_seq)) return;
+  // RFC 8684 §3.7, rule G2: the first data arrives without a DSS mapping (a middlebox
+  // stripped it) and no DATA_ACK was seen: the receiver falls back to TCP, no RST. Its sender
+  // may still send options until it learns of it, so only the receiver is held to G1, once
+  // it acknowledged this segment.
+  FallBack(RuleId::kG2, "first data without a DSS mapping", seg);
+  side_fallen_ = {false, false};
+  fallback_pending_ = {true, Peer(sender), sf.id(), seg.seq + seg.payload_length};
 }
 
 void Connection::OnMpFail(Side sender, const codec::MpFail& o, const Reporter& r) {

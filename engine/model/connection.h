@@ -77,6 +77,9 @@ class Connection {
                  const SegmentClass& cls, const Reporter& r);
   void OnFastclose(Side sender, const codec::MpFastclose& o, const Reporter& r);
   void OnMpFail(Side sender, const codec::MpFail& o, const Reporter& r);
+  // Rule G2: first data on the initial subflow without a mapping ⇒ fallback.
+  void CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& seg,
+                            const SegmentClass& cls);
   void OnRemoveAddr(Side sender, const codec::RemoveAddr& o);
   // Rule J9: `id` names `address` for side `s` (ID 0: the initial subflow's address).
   void BindAddressId(Side s, std::uint8_t id, const Endpoint& address, const Reporter& r);

@@ -161,6 +161,28 @@ TEST(ModelFallback, G1OptionAfterFallback) {
   EXPECT_EQ(s.violations()[0].sender, kS);
 }
 
+TEST(ModelFallback, G2FirstDataWithoutDssFallsBack) {
+  Scenario s;
+  s.Handshake();
+  s.Send(0, kC, kAck | kTcpPsh, Scenario::Bytes(10), {});  // DSS stripped on the way
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  auto live = s.observer().LiveSummaries();
+  EXPECT_EQ(live[0].mode, Mode::kFallback);
+  EXPECT_EQ(live[0].fallback_rule, codec::RuleId::kG2);
+  EXPECT_EQ(live[0].fallback_reason, "first data without a DSS mapping");
+  s.Send(0, kC, kAck, Scenario::Bytes(10), {s.AckDss(kC)});  // the sender has not noticed yet
+  s.Send(0, kS, kAck, {}, {});  // the receiver acknowledges as plain TCP: it has fallen back
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+  EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
+
+  Scenario t;  // data mapped first, then a segment without DSS: not G2
+  t.Handshake();
+  t.Data(kC, 10);
+  t.Send(0, kC, kAck, Scenario::Bytes(5), {});
+  EXPECT_EQ(t.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+}
+
 TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   Scenario s;
   s.Handshake();

@@ -248,15 +248,7 @@ SyscallStatus DoOpen(Call& c) {
   c.Perform([&] {
     return open(path.c_str(), static_cast<int>(flags), static_cast<mode_t>(mode));
   });
-  const bool matched = c.Finish(Check::kFd);
-  if (c.result() < 0) return Ok{};
-  const int live = static_cast<int>(c.result());
-  if (!matched) {
-    close(live);
-    return Ok{};
-  }
-  MPD_ASSIGN(int script_fd, c.ScriptFdForResult());
-  return c.AddFd(script_fd, live, c.result_expr());
+  return c.AdoptResultFd(c.Finish(Check::kFd));
 }
 
 }  // namespace mpdrill::syscalls::internal

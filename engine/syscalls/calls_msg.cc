@@ -36,18 +36,6 @@ struct Msg {
   std::vector<CmsgSpec> cmsgs;
 };
 
-Result<std::vector<std::pair<std::string, const Expr*>>, SyscallError> Fields(const Call& c,
-                                                                             const Expr& e) {
-  std::vector<std::pair<std::string, const Expr*>> out;
-  for (const Expr& f : e.children) {
-    if (f.kind != ExprKind::kAssign || f.children.size() != 2) {
-      return MakeUnexpected(c.ErrorAt(f, "expected field=value"));
-    }
-    out.emplace_back(f.children[0].text, &f.children[1]);
-  }
-  return out;
-}
-
 Result<Msg, SyscallError> MakeMsg(const Call& c, const Expr& e, bool sending) {
   if (e.kind != ExprKind::kBraces) {
     return MakeUnexpected(c.ErrorAt(e, "expected a msghdr {msg_name(...)=..., ...}, got " +
@@ -55,7 +43,7 @@ Result<Msg, SyscallError> MakeMsg(const Call& c, const Expr& e, bool sending) {
   }
   Msg m;
   bool have_iov = false;
-  MPD_ASSIGN(auto fields, Fields(c, e));
+  MPD_ASSIGN(auto fields, c.Fields(e));
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const auto& [key, value] = fields[i];
     const Expr& lhs = e.children[i].children[0];
@@ -92,7 +80,7 @@ Result<Msg, SyscallError> MakeMsg(const Call& c, const Expr& e, bool sending) {
         if (parser::ClassifyBraces(cm) != BraceForm::kCmsg) {
           return MakeUnexpected(c.ErrorAt(cm, "expected {cmsg_level=.., cmsg_type=.., cmsg_data=..}"));
         }
-        MPD_ASSIGN(auto cfields, Fields(c, cm));
+        MPD_ASSIGN(auto cfields, c.Fields(cm));
         CmsgSpec spec;
         for (const auto& [ckey, cvalue] : cfields) {
           if (ckey == "cmsg_level") {
@@ -173,7 +161,7 @@ SyscallStatus CheckCmsg(Call& c, std::size_t index, const CmsgSpec& want, const 
     }
     sock_extended_err ee;
     std::memcpy(&ee, data, sizeof(ee));
-    MPD_ASSIGN(auto fields, Fields(c, d));
+    MPD_ASSIGN(auto fields, c.Fields(d));
     for (const auto& [key, value] : fields) {
       if (value->kind == ExprKind::kEllipsis) continue;
       MPD_ASSIGN(std::int64_t v, c.Int(*value));

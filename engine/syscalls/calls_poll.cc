@@ -185,34 +185,18 @@ SyscallStatus DoPoll(Call& c) {
   return Ok{};
 }
 
-namespace {
-
-SyscallStatus AdoptNewFd(Call& c) {
-  const bool matched = c.Finish(Check::kFd);
-  if (c.result() < 0) return Ok{};
-  const int live = static_cast<int>(c.result());
-  if (!matched) {
-    close(live);
-    return Ok{};
-  }
-  MPD_ASSIGN(int script_fd, c.ScriptFdForResult());
-  return c.AddFd(script_fd, live, c.result_expr());
-}
-
-}  // namespace
-
 SyscallStatus DoEpollCreate(Call& c) {
   MPD_TRY(c.ExpectArgs(1));
   MPD_ASSIGN(std::int64_t size, c.Int(0));
   c.Perform([&] { return epoll_create(static_cast<int>(size)); });
-  return AdoptNewFd(c);
+  return c.AdoptResultFd(c.Finish(Check::kFd));
 }
 
 SyscallStatus DoEpollCreate1(Call& c) {
   MPD_TRY(c.ExpectArgs(1));
   MPD_ASSIGN(std::int64_t flags, c.Int(0));
   c.Perform([&] { return epoll_create1(static_cast<int>(flags)); });
-  return AdoptNewFd(c);
+  return c.AdoptResultFd(c.Finish(Check::kFd));
 }
 
 SyscallStatus DoEpollCtl(Call& c) {

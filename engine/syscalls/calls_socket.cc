@@ -17,33 +17,6 @@ namespace {
 using parser::Expr;
 using parser::ExprKind;
 
-// Registers the descriptor a successful fd-returning call produced under the script's number;
-// closes it if the script expected a failure (nothing would ever close it).
-SyscallStatus AdoptFd(Call& c, bool matched) {
-  if (c.result() < 0) return Ok{};
-  const int live = static_cast<int>(c.result());
-  if (!matched) {
-    close(live);
-    return Ok{};
-  }
-  MPD_ASSIGN(int script_fd, c.ScriptFdForResult());
-  return c.AddFd(script_fd, live, c.result_expr());
-}
-
-// "{a=1, b=2}" fields by name, for struct-valued options.
-Result<std::vector<std::pair<std::string, const Expr*>>, SyscallError> Fields(const Call& c,
-                                                                             const Expr& e) {
-  std::vector<std::pair<std::string, const Expr*>> out;
-  for (const Expr& f : e.children) {
-    if (f.kind != ExprKind::kAssign || f.children.size() != 2 ||
-        f.children[0].kind != ExprKind::kWord) {
-      return MakeUnexpected(c.ErrorAt(f, "expected field=value"));
-    }
-    out.emplace_back(f.children[0].text, &f.children[1]);
-  }
-  return out;
-}
-
 // An option value the script wrote, as bytes: [N] (an int), "string", {onoff=, linger=},
 // {tv_sec=, tv_usec=}, inet6_addr("..."), or NULL (empty, null pointer).
 struct OptionValue {
@@ -71,7 +44,7 @@ Result<OptionValue, SyscallError> EncodeOption(const Call& c, const Expr& e) {
       return out;
     }
     case ExprKind::kBraces: {
-      MPD_ASSIGN(auto fields, Fields(c, e));
+      MPD_ASSIGN(auto fields, c.Fields(e));
       const parser::BraceForm form = parser::ClassifyBraces(e);
       if (form == parser::BraceForm::kLinger) {
         linger l{};
@@ -160,7 +133,7 @@ SyscallStatus DoSocket(Call& c) {
   MPD_ASSIGN(std::int64_t type, c.Int(1));
   MPD_ASSIGN(std::int64_t protocol, c.Int(2));
   c.Perform([&] { return socket(domain, static_cast<int>(type), static_cast<int>(protocol)); });
-  return AdoptFd(c, c.Finish(Check::kFd));
+  return c.AdoptResultFd(c.Finish(Check::kFd));
 }
 
 SyscallStatus DoBind(Call& c) {
@@ -192,7 +165,7 @@ SyscallStatus DoAccept(Call& c) {
   sockaddr_storage peer{};
   socklen_t len = sizeof(peer);
   c.Perform([&] { return accept(fd, reinterpret_cast<sockaddr*>(&peer), &len); });
-  return AdoptFd(c, c.Finish(Check::kFd));
+  return c.AdoptResultFd(c.Finish(Check::kFd));
 }
 
 SyscallStatus DoConnect(Call& c) {

@@ -195,6 +195,17 @@ Result<std::int64_t, SyscallError> Call::Bracketed(std::size_t i) const {
   return BracketedExpr(arg(i));
 }
 
+Result<Call::FieldList, SyscallError> Call::Fields(const Expr& braces) const {
+  FieldList out;
+  for (const Expr& f : braces.children) {
+    if (f.kind != ExprKind::kAssign || f.children.size() != 2) {
+      return MakeUnexpected(ErrorAt(f, "expected field=value, got " + Describe(f)));
+    }
+    out.emplace_back(f.children[0].text, &f.children[1]);
+  }
+  return out;
+}
+
 Result<int, SyscallError> Call::FdOf(const Expr& e) const {
   auto v = eval_.Int(e);
   if (!v.ok()) return MakeUnexpected(ErrorAt(e, "fd: " + v.error().message));
@@ -379,6 +390,17 @@ SyscallStatus Call::AddFd(int script_fd, int live_fd, const Expr& where) {
   }
   outcome_.opened_fds.push_back(script_fd);
   return Ok{};
+}
+
+SyscallStatus Call::AdoptResultFd(bool matched) {
+  if (result_ < 0) return Ok{};
+  const int live = static_cast<int>(result_);
+  if (!matched) {
+    close(live);
+    return Ok{};
+  }
+  MPD_ASSIGN(int script_fd, ScriptFdForResult());
+  return AddFd(script_fd, live, syscall_.result);
 }
 
 void Call::RemoveFd(int script_fd) {

@@ -93,6 +93,9 @@ class Call {
   // [N]: the single integer inside brackets.
   Result<std::int64_t, SyscallError> Bracketed(std::size_t i) const;
   Result<std::int64_t, SyscallError> BracketedExpr(const parser::Expr& e) const;
+  // The `name=value` fields of a {...} expression, in order (names are not evaluated).
+  using FieldList = std::vector<std::pair<std::string, const parser::Expr*>>;
+  Result<FieldList, SyscallError> Fields(const parser::Expr& braces) const;
   // The live fd behind argument i (a script fd the script opened).
   Result<int, SyscallError> Fd(std::size_t i) const;
   Result<int, SyscallError> FdOf(const parser::Expr& e) const;
@@ -131,6 +134,9 @@ class Call {
                    const std::string& actual);
 
   // ---- fd table
+  // After a descriptor-returning call: registers the new fd under the script's number, or
+  // closes it when the script expected a failure (`matched` false: nothing would close it).
+  SyscallStatus AdoptResultFd(bool matched);
   SyscallStatus AddFd(int script_fd, int live_fd, const parser::Expr& where);
   void RemoveFd(int script_fd);
 

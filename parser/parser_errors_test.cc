@@ -55,6 +55,34 @@ TEST(ParserErrorsTest, BadOptionsAndUnknownKeywords) {
   for (const Case& c : cases) ExpectOneError(c);
 }
 
+TEST(ParserErrorsTest, BadMptcpOptionsPspHeadersAndAceFlags) {
+  const Case cases[] = {
+      {"+0 < . 1:1(0) win 1 <mpcapable v16 flags[flag_h] nokey>\n", 1, 32,
+       "MP_CAPABLE version out of range: v16"},
+      {"+0 < . 1:1(0) win 1 <mpcapable v1 flags[flag_z] nokey>\n", 1, 41,
+       "unknown mpcapable flag 'flag_z'"},
+      {"+0 < . 1:1(0) win 1 <mpcapable v1 flags[flag_h]>\n", 1, 48,
+       "expected 'nokey' or 'key[...]' in mpcapable"},
+      {"+0 < . 1:1(0) win 1 <remove_address address_id=[256]>\n", 1, 49,
+       "address_id out of range: 256 (maximum 255)"},
+      {"+0 < . 1:1(0) win 1 <dss dack5=1>\n", 1, 26, "found 'dack5'"},
+      {"+0 < S 0:0(0) win 1 <mp_join_syn token=sha512_32(k)>\n", 1, 40, "found 'sha512_32'"},
+      {"+0 < . 1:1(0) win 1 <add_address addr[x=inet_addr(\"198.51.100.300\")] hmac=auto>\n", 1,
+       51, "invalid IPv4 address"},
+      {"+0 < . 1:1(0) win 1 <mp_reset 256>\n", 1, 31, "mp_reset reason out of range"},
+      {"+0 < . 1:1(0) win 1 <mp_fail dsn4=1>\n", 1, 30, "not dsn4"},
+      {"+0 < . 1:1(0) win 1 <mp_capable_no_cs a b c>\n", 1, 43, "unexpected 'c'"},
+      {"+0 < . 1:1(0) win 1 <mss>\n", 1, 25, "expected mss (a number)"},
+      {"+0 < encap psp 12 . 1:1(0) win 1\n", 1, 16, "expected 'spi'"},
+      {"+0 < ipv4 192.0.2.1 > 192.0.2.2: psp spi 0x100000000: . 1:1(0) win 1\n", 1, 42,
+       "PSP spi out of range"},
+      {"+0 < ipv4 192.0.2.1 > 192.0.2.2: psp spi 1 . 1:1(0) win 1\n", 1, 44, "expected ':'"},
+      {"+0 > P55. 1:1(0) ack 1\n", 1, 6, "invalid TCP flags 'P55.'"},
+      {"+0 > P8. 1:1(0) ack 1\n", 1, 6, "invalid TCP flags 'P8.'"},
+  };
+  for (const Case& c : cases) ExpectOneError(c);
+}
+
 TEST(ParserErrorsTest, UnbalancedBrackets) {
   const Case cases[] = {
       {"+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1, 4) = 0\n", 1, 49, "expected ',' or ']'"},

@@ -544,6 +544,31 @@ TEST_F(ExecutorTest, MismatchMessagesNameTheCallAndBothValues) {
   EXPECT_EQ(*fcntl_outcomes[0].mismatch, "fcntl: result: expected: 0x802 actual: 0x2");
 }
 
+TEST_F(ExecutorTest, EpollMismatchesNameTheEventAndField) {
+  Executor ex(LoopbackContext());
+  auto outcomes = RunAll(ex, R"(
++0 pipe([3, 4]) = 0
++0 write(4, ..., 1) = 1
++0 epoll_create1(0) = 5
++0 epoll_ctl(5, EPOLL_CTL_ADD, 3, {events=EPOLLIN, u64=77}) = 0
++0 epoll_wait(5, [{events=EPOLLOUT, u64=78}], 4, 0) = 1
++0 epoll_wait(5, [{events=EPOLLIN, u64=77}, {events=EPOLLIN, u64=77}], 4, 0) = ...
+)");
+  ASSERT_EQ(outcomes.size(), 6u);
+  ASSERT_TRUE(outcomes[4].mismatch);
+  EXPECT_EQ(*outcomes[4].mismatch,
+            "epoll_wait: events[0].events: expected: EPOLLOUT actual: EPOLLIN; "
+            "epoll_wait: events[0].data: expected: 78 actual: 77");
+  ASSERT_TRUE(outcomes[5].mismatch);
+  EXPECT_EQ(*outcomes[5].mismatch, "epoll_wait: events: expected: 2 events actual: 1");
+  // The iovec count must agree with the array: a script error, located at the count.
+  auto calls = ParseCalls("+0 readv(3, [{..., 1}, {..., 2}], 3) = 1\n");
+  auto r = ex.Run(calls.at(0).call, calls.at(0).loc);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "readv: iov count 3 does not match the 2-element iovec array");
+  EXPECT_EQ(r.error().loc.col, 35);
+}
+
 TEST_F(ExecutorTest, UnexpectedDescriptorIsClosedNotAdopted) {
   Executor ex(LoopbackContext());
   auto outcomes = RunAll(ex, "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = -1 EMFILE (Too many)\n");

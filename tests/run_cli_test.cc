@@ -111,16 +111,41 @@ TEST(RunCliTest, AMissingPacketTimesOut) {
 // Kills `mpdrill run` in the middle of a run (a script whose shell commands hang, one of them
 // in the background) and checks that nothing survives: no process it started, no private
 // network namespace (and so no tun0), nothing in the starting namespace.
+// No fixed time window decides whether the run got there: the hanging command itself creates
+// a marker file (the file system is shared with the run) right before it execs `sleep 42`,
+// and the test waits for that marker (or for the tool to exit, which fails with its output).
+// The earlier version polled /proc for 5 s, and the run itself often failed first under load:
+// mpdrill timed the first event and counted `+0` from the previous event's script time, so a
+// 5 ms slow fork made the run FAIL before `sleep 42` (packetdrill does neither: fixed in
+// engine/run). The generous tolerance keeps this test about cleanup, not timing.
 void KillMidRunLeavesNothing(int sig) {
-  const std::string s = WriteScript("hang.pkt", "0   `sleep 41 >/dev/null 2>&1 &`\n"
-                                                "+0  `sleep 42`\n");
+  const std::string marker =
+      (fs::temp_directory_path() / ("mpdrill_run_test_" + std::to_string(getpid())) /
+       ("hanging_" + std::to_string(sig)))
+          .string();
+  const std::string s = WriteScript("hang_" + std::to_string(sig) + ".pkt",
+                                    "--tolerance_usecs=2000000\n"
+                                    "0   `sleep 41 >/dev/null 2>&1 &`\n"
+                                    "+0  `touch " + marker + " && exec sleep 42`\n");
+  fs::remove(marker);
   const ino_t outer = NetnsOf(getpid());
   BackgroundTool tool({kMpdrill, "run", "--ip_version=ipv4", s});
+  // Bounded (60 s) wait for the marker; the tool exiting first ends it at once.
+  bool started = false;
+  for (int i = 0; i < 1200 && !started; ++i) {
+    started = fs::exists(marker);
+    if (!started) {
+      if (!sandbox::ProcessAlive(tool.pid())) break;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+  }
+  ASSERT_TRUE(started) << "the script's shell command never started; mpdrill said: "
+                       << (tool.Wait(milliseconds(5000)), tool.err());
   std::vector<pid_t> seen;
   std::set<ino_t> private_netns;
   bool hanging = false;
-  for (int i = 0; i < 100 && !hanging; ++i) {
-    std::this_thread::sleep_for(milliseconds(50));
+  // `sleep 42` is exec'd right after the marker: a few /proc scans find it.
+  for (int i = 0; i < 200 && !hanging; ++i) {
     for (pid_t p : Descendants(tool.pid())) {
       seen.push_back(p);
       const ino_t ns = NetnsOf(p);
@@ -132,8 +157,9 @@ void KillMidRunLeavesNothing(int sig) {
       std::getline(cmd, arg, '\0');
       if (line == "sleep" && arg == "42") hanging = true;
     }
+    if (!hanging) std::this_thread::sleep_for(milliseconds(50));
   }
-  ASSERT_TRUE(hanging) << "the script's shell command never started: " << tool.err();
+  ASSERT_TRUE(hanging) << "no `sleep 42` below mpdrill run after the marker";
   ASSERT_FALSE(private_netns.empty());
   kill(tool.pid(), sig);
   const int code = tool.Wait(milliseconds(10000));

@@ -29,48 +29,46 @@ std::int64_t Timeline::Tolerance(std::int64_t delta) const {
 }
 
 Schedule Timeline::Next(const parser::EventTime& time,
-                        std::optional<std::int64_t> syscall_end_usecs) {
+                        std::optional<std::int64_t> syscall_end_usecs, std::int64_t now,
+                        bool inbound_after_inbound) {
   Schedule s;
-  std::int64_t script = last_script_;
+  // packetdrill: relative times count from when the runner gets to the event, so a slow
+  // shell command or syscall before a `+0` does not make it late.
+  const std::int64_t base = inbound_after_inbound ? last_ : now;
+  bool relative = false;
   switch (time.kind) {
     case parser::TimeKind::kAbsolute:
-      script = time.usecs;
-      s.start = s.end = script + shift_;
+      s.start = s.end = time.usecs + shift_;
       break;
     case parser::TimeKind::kRelative:
-      script = last_script_ + time.usecs;
-      s.start = s.end = script + shift_;
+      relative = true;
+      s.start = s.end = base + time.usecs;
       break;
     case parser::TimeKind::kAny:
       s.any = true;
-      s.start = s.end = last_script_ + shift_;
+      s.start = s.end = now;
       break;
     case parser::TimeKind::kAbsoluteRange:
-      script = time.usecs;
       s.start = time.usecs + shift_;
       s.end = time.end_usecs + shift_;
       break;
     case parser::TimeKind::kRelativeRange:
-      script = last_script_ + time.usecs;
-      s.start = script + shift_;
-      s.end = last_script_ + time.end_usecs + shift_;
+      relative = true;
+      s.start = base + time.usecs;
+      s.end = base + time.end_usecs;
       break;
   }
-  s.tolerance = Tolerance(script - last_script_);
-  if (syscall_end_usecs) {
-    const bool relative = time.kind == parser::TimeKind::kRelative ||
-                          time.kind == parser::TimeKind::kRelativeRange;
-    s.syscall_end = (relative ? last_script_ : 0) + *syscall_end_usecs + shift_;
-    script = *s.syscall_end - shift_;
-  }
-  last_script_ = script;
+  s.tolerance = Tolerance(s.start - last_);
+  if (syscall_end_usecs) s.syscall_end = (relative ? base : shift_) + *syscall_end_usecs;
+  last_ = s.start;
   return s;
 }
 
 void Timeline::Happened(const Schedule& s, std::int64_t actual) {
   if (s.any || s.end != s.start) {
-    // Re-anchor: later relative events count from when this one really happened.
-    shift_ = actual - last_script_;
+    // Re-anchor: later absolute times are shifted by how late this one really came.
+    shift_ += actual - last_;
+    last_ = actual;
   }
 }
 

@@ -1,5 +1,7 @@
-// Event timing with packetdrill's semantics: time 0 is the start of the run, `+t` is relative
-// to the previous event, `t` absolute, `*` any time, ranges `a~b`; an event is on time when it
+// Event timing with packetdrill's semantics (run.c adjust_relative_event_times): time 0 is
+// the start of the run, `+t` counts from the moment the runner reaches the event (after the
+// previous one finished) -- except that an inbound packet right after an inbound packet counts
+// from that packet's scheduled time, so injected bursts do not drift -- `t` is absolute, `*` any time, ranges `a~b`; an event is on time when it
 // happens within max(--tolerance_usecs, --tolerance_percent x the script's delta since the
 // previous event) of its script time. The clock is injected.
 #ifndef MPDRILL_ENGINE_RUN_TIMING_H_
@@ -42,9 +44,12 @@ class Timeline {
   Timeline(std::int64_t tolerance_usecs, double tolerance_percent)
       : tolerance_usecs_(tolerance_usecs), tolerance_percent_(tolerance_percent) {}
 
-  // The schedule of the next event. `syscall_end_usecs` is a Syscall's `...t` (relative
-  // events count it from the same base as their start).
-  Schedule Next(const parser::EventTime& time, std::optional<std::int64_t> syscall_end_usecs);
+  // The schedule of the next event, reached at `now` (usecs on the run's timeline).
+  // `syscall_end_usecs` is a Syscall's `...t` (relative events count it from the same base as
+  // their start). `inbound_after_inbound`: this event and the previous one are inbound
+  // packets (then `+t` counts from the previous one's scheduled time, not from `now`).
+  Schedule Next(const parser::EventTime& time, std::optional<std::int64_t> syscall_end_usecs,
+                std::int64_t now, bool inbound_after_inbound = false);
   // Tells the timeline when the event Next() scheduled really happened: after `*` and ranges,
   // later relative times count from there (packetdrill re-anchors them the same way).
   void Happened(const Schedule& s, std::int64_t actual);
@@ -54,8 +59,8 @@ class Timeline {
  private:
   std::int64_t tolerance_usecs_;
   double tolerance_percent_;
-  std::int64_t last_script_ = 0;  // script time of the previous event
-  std::int64_t shift_ = 0;        // actual - script after a re-anchoring event
+  std::int64_t last_ = 0;   // scheduled time of the previous event (run timeline)
+  std::int64_t shift_ = 0;  // absolute times: actual - script after a re-anchoring event
 };
 
 // Nullopt if `actual` lies in [start - tol, end + tol]; else the packetdrill-style sentence

@@ -10,34 +10,54 @@ parser::EventTime Abs(std::int64_t us) { return {parser::TimeKind::kAbsolute, us
 
 TEST(TimelineTest, RelativeAndAbsoluteTimesWithPacketdrillTolerance) {
   Timeline t(4000, 12.5);
-  Schedule a = t.Next(Abs(0), std::nullopt);
+  Schedule a = t.Next(Abs(0), std::nullopt, 0);
   EXPECT_EQ(a.start, 0);
-  Schedule b = t.Next(Rel(100000), std::nullopt);
+  Schedule b = t.Next(Rel(100000), std::nullopt, 0);
   EXPECT_EQ(b.start, 100000);
   EXPECT_EQ(b.tolerance, 12500);  // 12.5% of the 100 ms delta beats 4 ms
-  Schedule c = t.Next(Rel(0), std::nullopt);
+  Schedule c = t.Next(Rel(0), std::nullopt, 100000);
   EXPECT_EQ(c.start, 100000);
   EXPECT_EQ(c.tolerance, 4000);
-  Schedule d = t.Next(Abs(50000), std::nullopt);
+  Schedule d = t.Next(Abs(50000), std::nullopt, 100000);
   EXPECT_EQ(d.start, 50000);
 }
 
-TEST(TimelineTest, AnyTimeReanchorsLaterRelativeEvents) {
+TEST(TimelineTest, RelativeTimesCountFromWhenTheRunnerGetsThere) {
+  // A slow shell command (done at 30 ms) before `+0`: packetdrill expects the +0 event at
+  // 30 ms, not at the command's script time 0.
   Timeline t(4000, 0);
-  t.Next(Abs(100000), std::nullopt);
-  Schedule star = t.Next({parser::TimeKind::kAny, 0, 0}, std::nullopt);
+  t.Next(Abs(0), std::nullopt, 0);
+  Schedule next = t.Next(Rel(0), std::nullopt, 30000);
+  EXPECT_EQ(next.start, 30000);
+  EXPECT_FALSE(CheckTiming(next, 30100).has_value());
+}
+
+TEST(TimelineTest, InboundAfterInboundCountsFromThePreviousScheduledTime) {
+  Timeline t(4000, 0);
+  t.Next(Abs(100000), std::nullopt, 100000);
+  // Injecting took 3 ms: the second inbound packet is still due at 100 ms + 10 ms.
+  EXPECT_EQ(t.Next(Rel(10000), std::nullopt, 103000, true).start, 110000);
+  EXPECT_EQ(t.Next(Rel(10000), std::nullopt, 113000, false).start, 123000);
+}
+
+TEST(TimelineTest, AnyTimeReanchorsLaterAbsoluteEvents) {
+  Timeline t(4000, 0);
+  t.Next(Abs(100000), std::nullopt, 100000);
+  Schedule star = t.Next({parser::TimeKind::kAny, 0, 0}, std::nullopt, 100000);
   EXPECT_TRUE(star.any);
   t.Happened(star, 300000);
-  EXPECT_EQ(t.Next(Rel(10000), std::nullopt).start, 310000);
+  EXPECT_EQ(t.Next(Rel(10000), std::nullopt, 300000).start, 310000);
+  EXPECT_EQ(t.Next(Abs(400000), std::nullopt, 310000).start, 600000);
 }
 
 TEST(TimelineTest, BlockingSyscallEndCountsFromTheSameBase) {
   Timeline t(4000, 0);
-  t.Next(Abs(100000), std::nullopt);
-  Schedule s = t.Next(Rel(0), 1000000);
+  t.Next(Abs(100000), std::nullopt, 100000);
+  Schedule s = t.Next(Rel(0), 1000000, 100000);
   ASSERT_TRUE(s.syscall_end.has_value());
   EXPECT_EQ(*s.syscall_end, 1100000);
-  EXPECT_EQ(t.Next(Rel(0), std::nullopt).start, 1100000);
+  Schedule a = t.Next(Abs(200000), 500000, 100000);
+  EXPECT_EQ(*a.syscall_end, 500000);
 }
 
 TEST(CheckTimingTest, EarlyAndLateEventsSayExpectedAndActual) {

@@ -420,13 +420,14 @@ class InboundBuilder {
             o.backup = s.backup.value_or(0);
             return codec::Option(o);
           } else if constexpr (std::is_same_v<T, parser::MpFailSpec>) {
-            // RFC 8684 §3.7: MP_FAIL's DSN, relative to mpdrill's IDSN like its DSS DSNs.
+            // RFC 8684 §3.7: MP_FAIL names the start of the peer's mapping that failed, so
+            // its DSN is in the kernel's data space: relative to the kernel's IDSN, like dack.
             ConnectionState* conn = Conn();
-            if (!conn || !conn->mpdrill_key) {
-              return Fail(BindErrorCode::kUnboundVariable, "mp_fail: mpdrill's key not known");
+            if (!conn || !conn->kernel_key) {
+              return Fail(BindErrorCode::kUnboundVariable, "mp_fail: the kernel's key is not known");
             }
             codec::MpFail o;
-            o.dsn = crypto::Idsn(*conn->mpdrill_key) + s.dsn;
+            o.dsn = crypto::Idsn(*conn->kernel_key) + s.dsn;
             return codec::Option(o);
           } else if constexpr (std::is_same_v<T, parser::MpFastcloseSpec>) {
             // RFC 8684 §3.5: MP_FASTCLOSE carries the receiver's (the kernel's) key.

@@ -395,10 +395,11 @@ class OutboundMatcher {
             if (s.backup) Compare("mp_prio.backup", int{*s.backup}, int{std::get<codec::MpPrio>(a).backup});
             return Ok{};
           } else if constexpr (std::is_same_v<T, parser::MpFailSpec>) {
-            // MP_FAIL's DSN is relative to the kernel's IDSN (RFC 8684 §3.7).
+            // RFC 8684 §3.7: the kernel's MP_FAIL names the start of mpdrill's mapping that
+            // failed: relative to mpdrill's IDSN (as Linux 6.18 does on the wire).
             ConnectionState* c = st_.ConnectionOf(p_.subflow);
             std::optional<std::uint64_t> base;
-            if (c && c->kernel_key) base = crypto::Idsn(*c->kernel_key);
+            if (c && c->mpdrill_key) base = crypto::Idsn(*c->mpdrill_key);
             std::uint64_t actual = std::get<codec::MpFail>(a).dsn;
             std::uint64_t want = base.value_or(0) + s.dsn;
             if (want != actual) Add("mp_fail.dsn", std::to_string(s.dsn), Relative(actual, base, true));

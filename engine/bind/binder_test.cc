@@ -270,11 +270,12 @@ TEST_F(ServerHandshake, FastcloseCarriesTheKernelKey) {
   EXPECT_EQ(std::get<codec::MpFastclose>(Decode(*named)).receiver_key, kKernelKey);
 }
 
-TEST_F(ServerHandshake, MpFailDsnIsRelativeToTheSendersIdsn) {
+// RFC 8684 §3.7: MP_FAIL names the failed mapping, which the receiver of MP_FAIL sent.
+TEST_F(ServerHandshake, MpFailDsnIsRelativeToTheReceiversIdsn) {
   auto b = binder.BuildInbound(Opt("mp_fail dsn8=5"), View(kIn, kAck));
   ASSERT_TRUE(b.ok()) << b.error().message;
-  EXPECT_EQ(std::get<codec::MpFail>(Decode(*b)).dsn, crypto::Idsn(2) + 5);
-  codec::MpFail f{.dsn = crypto::Idsn(kKernelKey) + 9};
+  EXPECT_EQ(std::get<codec::MpFail>(Decode(*b)).dsn, crypto::Idsn(kKernelKey) + 5);
+  codec::MpFail f{.dsn = crypto::Idsn(2) + 9};
   std::vector<codec::Option> actual{f};
   auto r = binder.MatchOutbound(Opts("mp_fail dsn8=5"), actual, View(kOut, kAck), false);
   ASSERT_TRUE(r.ok());

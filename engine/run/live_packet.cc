@@ -32,7 +32,6 @@ std::string PrintLiveOption(const LiveOption& o) {
   return "raw 0x" + hex;
 }
 
-bool IsMptcp(const parser::TcpOption& o) { return std::holds_alternative<parser::MptcpOption>(o); }
 
 }  // namespace
 
@@ -79,11 +78,63 @@ LivePacket Coalesce(const std::vector<LivePacket>& segments) {
   return m;
 }
 
+static model::Endpoint ToEndpoint(const capture::IpAddress& a, std::uint16_t port) {
+  model::Endpoint e;
+  e.ip_version = a.version;
+  e.address = a.bytes;
+  e.port = port;
+  return e;
+}
+
+static bind::BinderOptions MakeBinderOptions(const RunConfig& config) {
+  const bool v6 = config.wire_ipv6();
+  bind::BinderOptions o;
+  o.seed = config.seed.value_or(0);
+  o.addresses.kernel = ToEndpoint(ParseAddress(config.local_ip, v6).value_or(capture::IpAddress{}), 0);
+  o.addresses.mpdrill = ToEndpoint(ParseAddress(config.remote_ip, v6).value_or(capture::IpAddress{}), 0);
+  return o;
+}
+
 FlowTable::FlowTable(const RunConfig& config, std::uint16_t first_remote_port)
-    : config_(config), next_remote_port_(first_remote_port) {
+    : config_(config), next_remote_port_(first_remote_port), binder_(MakeBinderOptions(config)) {
   const bool v6 = config.wire_ipv6();
   local_ = ParseAddress(config.local_ip, v6).value_or(capture::IpAddress{});
   remote_ = ParseAddress(config.remote_ip, v6).value_or(capture::IpAddress{});
+}
+
+bind::PacketView FlowTable::View(const Flow& flow, parser::Direction dir, std::uint16_t flags,
+                                 std::uint32_t relative_seq,
+                                 std::span<const std::uint8_t> payload) const {
+  bind::PacketView v;
+  v.direction = dir;
+  v.tcp_flags = static_cast<std::uint8_t>(flags & 0xff);
+  v.subflow.local = ToEndpoint(local_, flow.local_port);
+  v.subflow.remote = ToEndpoint(remote_, flow.remote_port);
+  v.subflow.kernel_isn = flow.live_local_isn;
+  v.subflow.injected_isn = flow.remote_isn.value_or(0);
+  v.subflow.kernel_is_client = flow.kernel_client;
+  v.relative_seq = relative_seq;
+  v.payload = payload;
+  return v;
+}
+
+std::optional<PacketError> FlowTable::CheckTuple(const parser::Packet& packet, std::uint16_t flags) {
+  if (!packet.tuple) return std::nullopt;
+  for (const parser::Endpoint* ep : {&packet.tuple->src, &packet.tuple->dst}) {
+    if (ep->kind != parser::Endpoint::Kind::kVar) {
+      return PacketError{true, "explicit address:port tuples are not supported yet"};
+    }
+    auto r = binder_.ResolveEndpoint(*ep, packet.direction, static_cast<std::uint8_t>(flags & 0xff));
+    if (!r) return PacketError{true, r.error().message};
+    const model::Endpoint& a = r->address;
+    const bool primary = (a.ip_version == local_.version && a.address == local_.bytes) ||
+                         (a.ip_version == remote_.version && a.address == remote_.bytes);
+    if (!primary) {
+      return PacketError{true, "extra subflow addresses (addr[" + ep->var +
+                                   "]) are not supported yet"};
+    }
+  }
+  return std::nullopt;
 }
 
 Flow* FlowTable::FindByPorts(std::uint16_t local_port, std::uint16_t remote_port) {
@@ -114,9 +165,7 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
   const auto& seg = std::get<parser::TcpSegment>(packet.body);
   auto flags = ParseTcpFlags(seg.flags);
   if (!flags) return MakeUnexpected(PacketError{true, "bad TCP flags '" + seg.flags + "'"});
-  if (packet.tuple) {
-    return MakeUnexpected(PacketError{true, "explicit address tuples are not supported yet"});
-  }
+  if (auto e = CheckTuple(packet, *flags)) return MakeUnexpected(*e);
   const bool syn_only = (*flags & capture::kTcpSyn) && !(*flags & capture::kTcpAck);
   if (syn_only) {
     Flow* cur = flows_.empty() ? nullptr : &flows_[current_];
@@ -148,10 +197,14 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
   t.urgent = seg.urg.value_or(0);
   t.payload_length = seg.end_seq - seg.start_seq;
   if (packet.ip_info) t.ip = *packet.ip_info;
+  const std::vector<std::uint8_t> zeros(t.payload_length, 0);
   for (const parser::TcpOption& o : seg.options) {
-    if (IsMptcp(o)) {
-      return MakeUnexpected(PacketError{
-          true, "MPTCP options in inbound packets need the binder (not yet wired in)"});
+    if (const auto* m = std::get_if<parser::MptcpOption>(&o)) {
+      auto b = binder_.BuildInbound(
+          *m, View(flow, parser::Direction::kInbound, *flags, seg.start_seq, zeros));
+      if (!b) return MakeUnexpected(PacketError{true, b.error().message});
+      t.options.insert(t.options.end(), b->begin(), b->end());
+      continue;
     }
     parser::TcpOption mapped = o;
     if (auto* ts = std::get_if<parser::OptTimestamp>(&mapped)) {
@@ -178,9 +231,7 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
   const auto& seg = std::get<parser::TcpSegment>(packet.body);
   auto flags = ParseTcpFlags(seg.flags);
   if (!flags) return MakeUnexpected(PacketError{true, "bad TCP flags '" + seg.flags + "'"});
-  if (packet.tuple) {
-    return MakeUnexpected(PacketError{true, "explicit address tuples are not supported yet"});
-  }
+  if (auto e = CheckTuple(packet, *flags)) return MakeUnexpected(*e);
   std::vector<std::string> out;
   // Learn or find the flow.
   const bool live_syn = live.flags & capture::kTcpSyn;
@@ -241,19 +292,44 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
   }
   if (seg.options_form != parser::OptionsForm::kAny) {
     std::string stop;
-    const std::vector<LiveOption> actual = DecodeLiveOptions(live.options, &stop);
-    const std::size_t n = std::max(seg.options.size(), actual.size());
+    std::vector<LiveOption> actual;
+    std::vector<codec::Option> live_mptcp;
+    for (LiveOption& o : DecodeLiveOptions(live.options, &stop)) {
+      if (o.mptcp) {
+        if (auto d = codec::Decode(o.bytes)) {
+          live_mptcp.push_back(d->option);
+        } else {
+          out.push_back("mptcp option: undecodable: " + PrintLiveOption(o));
+        }
+      } else {
+        actual.push_back(std::move(o));
+      }
+    }
+    std::vector<parser::TcpOption> plain;
+    std::vector<parser::MptcpOption> want_mptcp;
+    for (const parser::TcpOption& o : seg.options) {
+      if (const auto* m = std::get_if<parser::MptcpOption>(&o)) {
+        want_mptcp.push_back(*m);
+      } else {
+        plain.push_back(o);
+      }
+    }
+    if (!want_mptcp.empty() || !live_mptcp.empty()) {
+      auto r = binder_.MatchOutbound(
+          want_mptcp, live_mptcp,
+          View(*flow, parser::Direction::kOutbound, live.flags, seg.start_seq, live.payload),
+          /*strict_order=*/false);
+      if (!r) return MakeUnexpected(PacketError{false, r.error().message});
+      for (const auto& m : *r) out.push_back(m.ToString());
+    }
+    const std::size_t n = std::max(plain.size(), actual.size());
     for (std::size_t i = 0; i < n; ++i) {
       const std::string field = "tcp option " + Num(i + 1);
-      if (i >= seg.options.size()) {
+      if (i >= plain.size()) {
         out.push_back(Mismatch(field, "none", PrintLiveOption(actual[i])));
         break;
       }
-      const parser::TcpOption& want = seg.options[i];
-      if (IsMptcp(want)) {
-        return MakeUnexpected(PacketError{
-            true, "MPTCP options in outbound packets need the binder (not yet wired in)"});
-      }
+      const parser::TcpOption& want = plain[i];
       if (i >= actual.size()) {
         out.push_back(Mismatch(field, parser::PrintTcpOption(want), "none"));
         break;

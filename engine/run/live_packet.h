@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/bind/binder.h"
 #include "engine/capture/dissect.h"
 #include "engine/run/run_config.h"
 #include "parser/ast.h"
@@ -80,6 +81,11 @@ class FlowTable {
   Flow* FindByPorts(std::uint16_t local_port, std::uint16_t remote_port);
   const Flow* FindByPorts(std::uint16_t local_port, std::uint16_t remote_port) const;
   std::optional<std::uint32_t> MapEcr(std::uint32_t script_ecr) const;
+  // Resolves `addr[..]` tuples through the binder; only the primary addresses (those of the
+  // current flow) are supported so far.
+  std::optional<PacketError> CheckTuple(const parser::Packet& packet, std::uint16_t flags);
+  bind::PacketView View(const Flow& flow, parser::Direction dir, std::uint16_t flags,
+                        std::uint32_t relative_seq, std::span<const std::uint8_t> payload) const;
 
   const RunConfig& config_;
   capture::IpAddress local_, remote_;  // kernel side, script side
@@ -88,6 +94,7 @@ class FlowTable {
   std::uint16_t next_remote_port_;
   std::map<std::uint32_t, std::uint32_t> ts_val_map_;  // script TS val -> live TS val
   std::optional<std::pair<std::uint32_t, std::uint32_t>> first_ts_;  // script, live
+  bind::Binder binder_;
 };
 
 }  // namespace mpdrill::run

@@ -1,0 +1,196 @@
+#include "engine/run/live_model.h"
+
+#include <utility>
+#include <variant>
+
+#include "engine/capture/dissect.h"
+#include "engine/codec/mptcp_codec.h"
+
+namespace mpdrill::run {
+namespace {
+
+model::Endpoint EndpointOf(const capture::IpAddress& address, std::uint16_t port) {
+  model::Endpoint e;
+  e.ip_version = address.version;
+  e.address = address.bytes;
+  e.port = port;
+  return e;
+}
+
+// The SYN's window-scale option (kind 3, length 3; RFC 7323 §2.2), if present.
+std::optional<std::uint8_t> WindowScale(Bytes options) {
+  for (std::size_t i = 0; i < options.size();) {
+    const std::uint8_t kind = options[i];
+    if (kind == 0) break;
+    if (kind == 1) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= options.size()) break;
+    const std::uint8_t length = options[i + 1];
+    if (length < 2 || i + length > options.size()) break;
+    if (kind == 3 && length == 3) return options[i + 2];
+    i += length;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view OriginName(PacketOrigin origin) {
+  switch (origin) {
+    case PacketOrigin::kInjected:
+      return "mpdrill";
+    case PacketOrigin::kKernel:
+      return "kernel";
+  }
+  return "?";
+}
+
+std::optional<ModelMode> ParseModelMode(std::string_view text) {
+  if (text == "off") return ModelMode::kOff;
+  if (text == "warn") return ModelMode::kWarn;
+  if (text == "fail") return ModelMode::kFail;
+  return std::nullopt;
+}
+
+std::string LiveFinding::ToString() const {
+  // model::Format: "packet 12 conn 1 subflow 0 client: D3 (RFC 8684 §3.3.1): <explanation>";
+  // the culprit is named after the side so a reader sees whose packet broke the rule.
+  std::string text = model::Format(violation);
+  const std::string side(model::SideName(violation.sender));
+  const std::size_t at = text.find(side + ":");
+  if (at != std::string::npos) {
+    text.insert(at + side.size(), std::string(" (") + std::string(OriginName(culprit)) + ")");
+  }
+  return std::string(deliberate() ? "model: deliberate: " : "model: ") + text;
+}
+
+LiveModel::LiveModel(const LiveModelOptions& options)
+    : options_(options), observer_(options.observer) {}
+
+void LiveModel::NoteSender(const std::optional<model::FlowLocation>& where, PacketOrigin origin) {
+  if (!where) return;
+  // Bounded by the connections of one run; a run with more than this is not a script.
+  constexpr std::size_t kMaxTracked = 4096;
+  auto& sides = origin == PacketOrigin::kInjected ? mpdrill_side_ : kernel_side_;
+  if (sides.size() >= kMaxTracked && !sides.contains(where->connection)) return;
+  sides[where->connection] = where->sender;
+}
+
+void LiveModel::OnPacket(std::span<const std::uint8_t> ip_packet, PacketOrigin origin,
+                         std::int64_t time_us) {
+  ++packets_;
+  auto dissected = capture::Dissect(capture::kLinkRaw, Bytes(ip_packet.data(), ip_packet.size()));
+  if (!dissected) {
+    ++skipped_;
+    return;
+  }
+  const auto* tcp = std::get_if<capture::TcpSegment>(&*dissected);
+  if (tcp == nullptr) {
+    ++skipped_;
+    return;
+  }
+  capture::ScanMptcpOptions(*tcp, &scan_);
+  options_buf_.clear();
+  codec_violations_.clear();
+  for (const capture::MptcpOptionEntry& e : scan_.view()) {
+    if (e.decoded) {
+      options_buf_.push_back(e.decoded->option);
+      for (const codec::Violation& v : e.decoded->violations.view()) codec_violations_.push_back(v);
+    } else if (e.error) {
+      codec_violations_.push_back({e.error->rule, e.error->offset, e.error->reason});
+    }
+  }
+  for (const codec::Violation& v : scan_.segment_violations.view()) codec_violations_.push_back(v);
+  if (scan_.stop && scan_.stop_on_mptcp) {
+    // RFC 8684 §3 / rule G5: an MPTCP option that cannot be delimited.
+    codec_violations_.push_back({codec::RuleId::kG5, scan_.stop->offset, scan_.stop->reason});
+  }
+
+  // The model only reads time for idle retirement; keep it monotonic whatever the caller does.
+  const std::uint64_t now = time_us > 0 ? static_cast<std::uint64_t>(time_us) : 0;
+  if (now > last_time_us_) last_time_us_ = now;
+
+  model::Segment seg;
+  seg.index = packets_;
+  seg.timestamp_us = last_time_us_;
+  seg.src = EndpointOf(tcp->src, tcp->sport);
+  seg.dst = EndpointOf(tcp->dst, tcp->dport);
+  seg.seq = tcp->seq;
+  seg.ack = tcp->ack;
+  seg.flags = static_cast<std::uint8_t>(tcp->flags & 0xff);
+  seg.window = tcp->window;
+  if (tcp->syn()) seg.window_scale = WindowScale(tcp->options);
+  seg.payload_length = tcp->payload_length;
+  seg.payload = tcp->payload;
+  seg.options = options_buf_;
+  seg.codec_violations = codec_violations_;
+
+  const std::optional<model::FlowLocation> before = observer_.Locate(seg);
+  observer_.Observe(seg, &sink_);
+  std::optional<model::FlowLocation> where = observer_.Locate(seg);
+  if (!where) where = before;
+  NoteSender(where, origin);
+
+  // The codec's per-packet findings are the sender's: this packet's origin is the culprit.
+  for (const codec::Violation& v : codec_violations_) {
+    if (v.severity != codec::Severity::kViolation) continue;
+    LiveFinding f;
+    f.violation.rule = v.rule;
+    f.violation.packet = packets_;
+    f.violation.timestamp_us = last_time_us_;
+    if (where) {
+      f.violation.connection = where->connection;
+      f.violation.subflow = where->subflow;
+      f.violation.sender = where->sender;
+    }
+    f.violation.explanation = std::string(v.reason);
+    f.culprit = origin;
+    Add(std::move(f));
+  }
+  for (const model::Violation& v : sink_) Attribute(v, origin);
+  sink_.clear();
+}
+
+void LiveModel::Finish() {
+  observer_.Finish(&sink_);
+  for (const model::Violation& v : sink_) Attribute(v, PacketOrigin::kKernel);
+  sink_.clear();
+}
+
+// The model names the endpoint that broke the rule (Violation::sender); which endpoint is
+// mpdrill is known from the packets each side sent on that connection. Without that (a
+// connection that has seen one packet) the packet being processed decides.
+void LiveModel::Attribute(const model::Violation& v, PacketOrigin packet_origin) {
+  LiveFinding f;
+  f.violation = v;
+  f.culprit = packet_origin;
+  if (auto it = mpdrill_side_.find(v.connection); it != mpdrill_side_.end()) {
+    f.culprit = it->second == v.sender ? PacketOrigin::kInjected : PacketOrigin::kKernel;
+  } else if (auto k = kernel_side_.find(v.connection); k != kernel_side_.end()) {
+    f.culprit = k->second == v.sender ? PacketOrigin::kKernel : PacketOrigin::kInjected;
+  }
+  Add(std::move(f));
+}
+
+void LiveModel::Add(LiveFinding finding) {
+  if (finding.deliberate()) {
+    ++deliberate_violations_;
+  } else {
+    ++kernel_violations_;
+  }
+  if (findings_.size() >= options_.max_findings) {
+    ++dropped_;
+    return;
+  }
+  findings_.push_back(std::move(finding));
+}
+
+std::vector<LiveFinding> LiveModel::TakeFindings() {
+  std::vector<LiveFinding> out;
+  out.swap(findings_);
+  return out;
+}
+
+}  // namespace mpdrill::run

@@ -77,9 +77,8 @@ class InboundBuilder {
     if (!sf) st_.EnsureSubflow(p_.subflow, conn_index);
     ConnectionState& conn = st_.connections[conn_index];
     codec::MpCapable o;
-    if (s.version && *s.version != 1) {
-      if (*s.version == 0) return Fail(BindErrorCode::kUnsupported, "mpcapable v0 (SHA-1)");
-    }
+    // Any version goes on the wire as written (`mpcapable v0` tests that a v1 stack falls
+    // back to TCP, RFC 8684 §3.1); only v0's SHA-1 tokens and IDSNs are not computed.
     o.version = s.version.value_or(1);
     o.flags = s.flags;
     if (o.flags & codec::kMpcFlagA) conn.checksums = true;
@@ -352,10 +351,10 @@ class InboundBuilder {
     if (!ref.literal.empty()) {
       auto a = ParseAddress(ref.literal);
       if (!a) return Fail(BindErrorCode::kBadAddress, "'" + ref.literal + "' is not an address");
-      if (!ref.var.empty()) st_.addresses[ref.var] = *a;
+      if (!ref.var.empty()) st_.addresses[ref.var] = {*a, Side::kMpdrill};
       return *a;
     }
-    if (auto it = st_.addresses.find(ref.var); it != st_.addresses.end()) return it->second;
+    if (auto it = st_.addresses.find(ref.var); it != st_.addresses.end()) return it->second.address;
     return Fail(BindErrorCode::kUnknownAddress, "addr[" + ref.var + "]: unknown address");
   }
 
@@ -415,7 +414,8 @@ class InboundBuilder {
             }
             return codec::Option(o);
           } else if constexpr (std::is_same_v<T, parser::MpPrioSpec>) {
-            // RFC 8684 §3.3.8: MP_PRIO has no address ID; `address_id=` is not put on the wire.
+            // RFC 8684 §3.3.8: MP_PRIO has no address ID (with `address_id=` the caller sends
+            // the 4-byte MPTCP v0 form instead, see V0MpPrio).
             codec::MpPrio o;
             o.backup = s.backup.value_or(0);
             return codec::Option(o);
@@ -438,6 +438,10 @@ class InboundBuilder {
                 return Fail(BindErrorCode::kUnboundVariable, "mp_fastclose: kernel key not known");
               }
               o.receiver_key = *conn->kernel_key;
+            } else if (s.key->value) {
+              // `var=N` sends N as written, whatever var is bound to: scripts send a key
+              // that must not match on purpose (upstream's receive_fastclose_with_rst).
+              o.receiver_key = *s.key->value + s.addend;
             } else {
               auto k = KnownKey(*s.key);
               if (!k) return Unexpected{k.error()};
@@ -480,10 +484,25 @@ void ApplyReserved(codec::Option& o, std::uint64_t reserved) {
       o);
 }
 
+// `mp_prio backup=B address_id=N`: RFC 6824's (MPTCP v0) MP_PRIO, kind 30 length 4 with
+// the address ID, which RFC 8684 §3.3.8 dropped. Scripts send it on purpose (a v1 stack must
+// not act on it, upstream's mp_prio_server.pkt), so it is built as written, not as v1.
+std::optional<std::vector<std::uint8_t>> V0MpPrio(const parser::MptcpOption& option) {
+  const auto* prio = std::get_if<parser::MpPrioSpec>(&option.spec);
+  if (!prio || !prio->address_id || prio->address_id->is_auto) return std::nullopt;
+  const std::uint8_t reserved = static_cast<std::uint8_t>(option.reserved.value_or(0) & 0x7);
+  return std::vector<std::uint8_t>{
+      codec::kMptcpOptionKind, 4,
+      static_cast<std::uint8_t>((static_cast<std::uint8_t>(codec::Subtype::kMpPrio) << 4) |
+                                (reserved << 1) | (prio->backup.value_or(0) & 1)),
+      prio->address_id->value};
+}
+
 }  // namespace
 
 Result<std::vector<std::uint8_t>, BindError> Binder::BuildInbound(
     const parser::MptcpOption& option, const PacketView& packet) {
+  if (auto v0 = V0MpPrio(option)) return *v0;
   if (const auto* raw = std::get_if<parser::MptcpRawSpec>(&option.spec)) {
     auto bytes = HexBytes(raw->hex);
     if (!bytes) {

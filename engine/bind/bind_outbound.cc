@@ -160,10 +160,13 @@ class OutboundMatcher {
     if (s.backup && a.form != codec::JoinForm::kAck) {
       Compare("mp_join.backup", int{*s.backup}, int{a.backup});
     }
-    if (s.address_id && !s.address_id->is_auto && a.form != codec::JoinForm::kAck) {
+    // The kernel's SYN/ACK: its address ID and nonce are taken as sent, not compared, as the
+    // MPTCP packetdrill does (its scripts write address_id values Linux does not use there).
+    const bool checked = a.form == codec::JoinForm::kSyn;
+    if (s.address_id && !s.address_id->is_auto && checked) {
       Compare("mp_join.address_id", int{s.address_id->value}, int{a.address_id});
     }
-    if (s.rand && a.form != codec::JoinForm::kAck) Compare("mp_join.rand", *s.rand, a.nonce);
+    if (s.rand && checked) Compare("mp_join.rand", *s.rand, a.nonce);
     SubflowState* sf = st_.FindSubflow(p_.subflow);
     if (!sf) {
       return Unexpected{MakeError(BindErrorCode::kNoConnection, "mp_join: unknown subflow", loc)};
@@ -324,7 +327,7 @@ class OutboundMatcher {
       e.port = 0;
       if (!(e == actual)) Add("add_addr.address", AddressString(e), AddressString(actual));
     } else if (!s.addr.var.empty()) {
-      st_.addresses[s.addr.var] = actual;  // first sight outbound: the kernel's address
+      st_.addresses[s.addr.var] = {actual, Side::kKernel};  // first sight: the kernel's
     }
     if (s.address_id && !s.address_id->is_auto) {
       Compare("add_addr.address_id", int{s.address_id->value}, int{a.address_id});
@@ -351,7 +354,7 @@ class OutboundMatcher {
     return Ok{};
   }
 
-  Status<BindError> Match(const parser::MptcpOption& e, const codec::Option& a, Binder& binder) {
+  Status<BindError> Match(const parser::MptcpOption& e, const codec::Option& a) {
     return std::visit(
         [&](const auto& s) -> Status<BindError> {
           using T = std::decay_t<decltype(s)>;
@@ -369,13 +372,11 @@ class OutboundMatcher {
                 return Unexpected{MakeError(BindErrorCode::kBadAddress,
                                             "'" + s.addr.literal + "' is not an address", e.loc)};
               }
-              if (!s.addr.var.empty()) st_.addresses[s.addr.var] = *want;
-            } else if (!s.addr.var.empty()) {
-              parser::Endpoint ep{.kind = parser::Endpoint::Kind::kVar, .var = s.addr.var};
-              if (auto r = binder.ResolveEndpoint(ep, p_.direction, p_.tcp_flags)) {
-                want = r->address;
-              }
+              if (!s.addr.var.empty()) st_.addresses[s.addr.var] = {*want, Side::kKernel};
+            } else if (auto it = st_.addresses.find(s.addr.var); it != st_.addresses.end()) {
+              want = it->second.address;
             }
+            // Else: an unbound name is bound below to the address the kernel announced.
             return AddAddr(s, std::get<codec::AddAddr>(a), want);
           } else if constexpr (std::is_same_v<T, parser::RemoveAddressSpec>) {
             const auto& r = std::get<codec::RemoveAddr>(a);
@@ -479,7 +480,7 @@ Result<std::vector<FieldMismatch>, BindError> Binder::MatchOutbound(
       continue;
     }
     used[*pick] = true;
-    if (auto s = m.Match(e, actual[*pick], *this); !s) return Unexpected{s.error()};
+    if (auto s = m.Match(e, actual[*pick]); !s) return Unexpected{s.error()};
   }
   for (std::size_t j = 0; j < actual.size(); ++j) {
     if (!used[j] && !(strict_order && j < expected.size())) {

@@ -197,9 +197,9 @@ model::Endpoint NthAddress(model::Endpoint base, int n) {
 
 }  // namespace
 
-Result<ResolvedAddress, BindError> Binder::ResolveEndpoint(const parser::Endpoint& endpoint,
-                                                           parser::Direction direction,
-                                                           std::uint8_t tcp_flags) {
+Result<ResolvedAddress, BindError> Binder::ResolveEndpoint(
+    const parser::Endpoint& endpoint, parser::Direction direction, std::uint8_t tcp_flags,
+    std::optional<ResolvedAddress> observed) {
   BinderState& st = *state_;
   if (!st.kernel_is_client && (tcp_flags & model::kTcpSyn)) {
     // The SYN's sender is the client; a SYN/ACK's receiver is.
@@ -211,23 +211,28 @@ Result<ResolvedAddress, BindError> Binder::ResolveEndpoint(const parser::Endpoin
   switch (endpoint.kind) {
     case K::kVar: {
       if (auto bound = st.addresses.find(endpoint.var); bound != st.addresses.end()) {
-        model::Endpoint a = bound->second;
-        a.port = 0;
-        bool is_kernel = a.address == NthAddress(st.options.addresses.kernel, 0).address;
-        return ResolvedAddress{a, is_kernel ? Side::kKernel : Side::kMpdrill, std::nullopt};
+        return ResolvedAddress{bound->second.address, bound->second.owner, std::nullopt};
+      }
+      if (observed) {
+        observed->address.port = 0;
+        observed->index.reset();
+        st.addresses[endpoint.var] = {observed->address, observed->owner};
+        return *observed;
       }
       auto var = ParseAddrVar(endpoint.var);
       if (!var) {
         return Unexpected{MakeError(BindErrorCode::kUnknownAddress,
                                     "addr[" + endpoint.var +
-                                        "]: not caddrN / saddrN nor bound by an ADD_ADDR",
+                                        "]: not caddrN / saddrN, and nothing bound it before",
                                     {})};
       }
       bool kernel_is_client = st.kernel_is_client.value_or(false);
       Side owner = var->client == kernel_is_client ? Side::kKernel : Side::kMpdrill;
       const model::Endpoint& base =
           owner == Side::kKernel ? st.options.addresses.kernel : st.options.addresses.mpdrill;
-      return ResolvedAddress{NthAddress(base, var->index), owner, var->index};
+      const model::Endpoint address = NthAddress(base, var->index);
+      st.addresses[endpoint.var] = {address, owner};
+      return ResolvedAddress{address, owner, var->index};
     }
     case K::kAddressPort: {
       auto a = ParseAddress(endpoint.address);

@@ -88,7 +88,7 @@ enum class Side : std::uint8_t { kKernel, kMpdrill };
 struct ResolvedAddress {
   model::Endpoint address;  // port 0: the runner picks ports
   Side owner = Side::kKernel;
-  // caddrN / saddrN index (0 = the primary address); nullopt for an ADD_ADDR-bound name.
+  // caddrN / saddrN index (0 = the primary address) when the default gave the address.
   std::optional<int> index;
 };
 
@@ -110,12 +110,14 @@ class Binder {
   Binder(Binder&&) noexcept;
   Binder& operator=(Binder&&) noexcept;
 
-  // addr[caddrN] / addr[saddrN] / an ADD_ADDR-bound name / a literal "198.51.100.1:80"
-  // (port kept). caddrN are the client's addresses, saddrN the server's; N-th = primary + N
-  // on the last byte. `direction` and `tcp_flags` decide the roles on the first SYN.
-  Result<ResolvedAddress, BindError> ResolveEndpoint(const parser::Endpoint& endpoint,
-                                                     parser::Direction direction,
-                                                     std::uint8_t tcp_flags);
+  // addr[name] or a literal "198.51.100.1:80" (port kept). A bound name gives its address.
+  // An unbound name is bound: to `observed` when given (the address the kernel's packet
+  // really carries at that position: first sight outbound), else to its default: caddrN are
+  // the client's addresses, saddrN the server's, N-th = primary + N on the last byte (other
+  // names: kUnknownAddress). `direction` and `tcp_flags` decide the roles on the first SYN.
+  Result<ResolvedAddress, BindError> ResolveEndpoint(
+      const parser::Endpoint& endpoint, parser::Direction direction, std::uint8_t tcp_flags,
+      std::optional<ResolvedAddress> observed = std::nullopt);
 
   // Inbound: the bytes of the kind-30 option for the script's option.
   Result<std::vector<std::uint8_t>, BindError> BuildInbound(const parser::MptcpOption& option,

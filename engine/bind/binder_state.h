@@ -30,6 +30,11 @@ struct ConnectionState {
   std::uint8_t announced = 0;  // ADD_ADDRs mpdrill sent (next automatic address ID)
 };
 
+struct BoundAddress {
+  model::Endpoint address;
+  Side owner = Side::kKernel;
+};
+
 // One subflow (TCP connection) seen by the binder, keyed by its endpoints.
 struct SubflowState {
   model::Endpoint local;   // kernel side
@@ -48,7 +53,9 @@ class BinderState {
   std::mt19937_64 rng;  // deterministic per seed on every platform
   std::optional<bool> kernel_is_client;
   std::map<std::string, std::uint64_t, std::less<>> keys;
-  std::map<std::string, model::Endpoint, std::less<>> addresses;  // ADD_ADDR-bound names
+  // Address variables bound so far (port 0): by `addr[x=inet_addr(..)]`, by an ADD_ADDR, on
+  // first sight in an outbound packet, or to their caddrN/saddrN default on first inbound use.
+  std::map<std::string, BoundAddress, std::less<>> addresses;
   std::vector<ConnectionState> connections;
   std::vector<SubflowState> subflows;
 

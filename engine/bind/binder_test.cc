@@ -382,6 +382,86 @@ TEST(Binder, AddressVariablesFollowTheRoles) {
   EXPECT_FALSE(bad.ok());
 }
 
+// An address name first seen in a kernel packet is bound to what that packet carries (the
+// kernel picks its source address); later uses of the name give that address, inbound too.
+TEST(Binder, AddressNamesFirstSeenOutboundAreBoundToTheLiveAddress) {
+  Binder server(1);
+  const parser::Endpoint s1{.kind = parser::Endpoint::Kind::kVar, .var = "saddr1"};
+  ASSERT_TRUE(server.ResolveEndpoint({.kind = parser::Endpoint::Kind::kVar, .var = "caddr0"},
+                                     kIn, kSyn)
+                  .ok());
+  auto seen = server.ResolveEndpoint(s1, kOut, kAck, ResolvedAddress{Ep(1, 8080), Side::kKernel});
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->address, Ep(1, 0));  // not the default saddr1 = 192.0.2.2: the live one
+  auto again = server.ResolveEndpoint(s1, kIn, kAck);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->address, Ep(1, 0));
+  EXPECT_EQ(again->owner, Side::kKernel);
+  // A bound name is not rebound by a later packet: the runner reports the difference.
+  auto later = server.ResolveEndpoint(s1, kOut, kAck, ResolvedAddress{Ep(9, 8080), Side::kKernel});
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->address, Ep(1, 0));
+}
+
+TEST(Binder, DefaultAddressesAreBoundOnFirstInboundUse) {
+  Binder server(1);
+  auto c1 = server.ResolveEndpoint({.kind = parser::Endpoint::Kind::kVar, .var = "caddr1"}, kIn,
+                                   kSyn);
+  ASSERT_TRUE(c1.ok());
+  ASSERT_TRUE(c1->index.has_value());
+  // Bound now: an outbound packet does not rebind it to whatever it carries.
+  auto out = server.ResolveEndpoint({.kind = parser::Endpoint::Kind::kVar, .var = "caddr1"},
+                                    kOut, kAck, ResolvedAddress{Ep(7, 0), Side::kMpdrill});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->address, c1->address);
+}
+
+// Upstream's close_before_accept.pkt: the server announces `addr[saddr0]` without any tuple
+// before; the kernel announces its endpoint (local + 1), and saddr0 is bound to that.
+TEST_F(ServerHandshake, OutboundAddAddrBindsAnUnboundName) {
+  codec::AddAddr a;
+  a.address_id = 1;
+  a.address = Ep(5, 0).address;
+  a.hmac = crypto::AddAddrHmac(kKernelKey, 2, 1, {a.address.data(), 4}, std::nullopt);
+  std::vector<codec::Option> actual{a};
+  auto r = binder.MatchOutbound(Opts("add_address address_id=1 addr[saddr0] hmac=auto"), actual,
+                                View(kOut, kAck), false);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->empty()) << (*r)[0].ToString();
+  auto bound = binder.ResolveEndpoint({.kind = parser::Endpoint::Kind::kVar, .var = "saddr0"},
+                                      kIn, kAck);
+  ASSERT_TRUE(bound.ok());
+  EXPECT_EQ(bound->address, Ep(5, 0));
+}
+
+// `mp_prio backup=1 address_id=1` is RFC 6824's MP_PRIO: length 4 with the address ID.
+TEST_F(ServerHandshake, MpPrioWithAddressIdIsSentInTheV0Form) {
+  auto b = binder.BuildInbound(Opt("mp_prio backup=1 address_id=1"), View(kIn, kAck));
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(*b, (std::vector<std::uint8_t>{30, 4, 0x51, 1}));
+  auto v1 = binder.BuildInbound(Opt("mp_prio backup=1"), View(kIn, kAck));
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(*v1, (std::vector<std::uint8_t>{30, 3, 0x51}));
+}
+
+// `mp_fastclose ckey=42` sends 42 even though ckey is bound to another key: a wrong key on
+// purpose (upstream's receive_fastclose_with_rst_v4.pkt).
+TEST_F(ServerHandshake, FastcloseWithAValueSendsItAsWritten) {
+  auto b = binder.BuildInbound(Opt("mp_fastclose ckey=42"), View(kIn, kAck));
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(std::get<codec::MpFastclose>(Decode(*b)).receiver_key, 42u);
+}
+
+// A v0 MP_CAPABLE is put on the wire as written: the v1 kernel must fall back to TCP.
+TEST(Binder, MpCapableV0IsBuiltAsWritten) {
+  Binder binder(1);
+  auto b = binder.BuildInbound(Opt("mpcapable v0 flags[flag_h] key[ckey=2]"), View(kIn, kSyn));
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  auto m = std::get<codec::MpCapable>(Decode(*b));
+  EXPECT_EQ(m.version, 0);
+  EXPECT_EQ(m.sender_key, 2u);
+}
+
 TEST(Binder, SameMappingComparesDssMappingsAndOtherOptions) {
   Binder binder(1);
   codec::Dss a;

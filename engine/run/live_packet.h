@@ -48,10 +48,16 @@ struct PacketError {
   std::string message;
 };
 
+// One TCP connection (an MPTCP subflow) of the run, by its four-tuple.
 struct Flow {
-  std::uint16_t local_port = 0;   // kernel side
-  std::uint16_t remote_port = 0;  // script (TUN) side
+  capture::IpAddress local_addr;   // kernel side
+  capture::IpAddress remote_addr;  // script (TUN) side
+  std::uint16_t local_port = 0;    // kernel side
+  std::uint16_t remote_port = 0;   // script (TUN) side
   bool kernel_client = false;
+  // Past the SYN: an inbound ACK or a kernel non-SYN packet was seen. A SYN with the same ISN
+  // on a flow not yet established is a retransmission, otherwise it opens a new flow.
+  bool established = false;
   std::optional<std::uint32_t> remote_isn;
   bool local_isn_known = false;
   std::uint32_t script_local_isn = 0;
@@ -70,6 +76,11 @@ class FlowTable {
   // "<field>: expected: X actual: Y"; empty if it matches. Learns ISNs and TS values.
   Result<std::vector<std::string>, PacketError> MatchOutbound(const parser::Packet& packet,
                                                               const LivePacket& live);
+  // Whether a sniffed packet can be the script's outbound packet at all: it belongs to a known
+  // flow, or it is the kernel's SYN of a new one and the script expects a SYN. Others are
+  // ignored while waiting, as packetdrill ignores packets of no socket it knows (e.g. the
+  // SYN of a subflow the kernel's path manager opens that the script does not follow).
+  bool Expected(const parser::Packet& packet, const LivePacket& live) const;
   // Coalescing: whether more sniffed segments are needed to make up the script packet, and
   // whether `next` continues `segments` (same flow, contiguous, no SYN/RST).
   bool WantsMore(const parser::Packet& packet, const std::vector<LivePacket>& segments) const;
@@ -78,17 +89,29 @@ class FlowTable {
   std::string FormatLive(const LivePacket& live) const;
 
  private:
-  Flow* FindByPorts(std::uint16_t local_port, std::uint16_t remote_port);
-  const Flow* FindByPorts(std::uint16_t local_port, std::uint16_t remote_port) const;
+  // What a script packet's `src > dst` pins, in kernel (local) / script (remote) terms.
+  struct TupleSpec {
+    std::optional<capture::IpAddress> local, remote;
+    std::optional<std::uint16_t> local_port, remote_port;
+  };
+  // Resolves the packet's tuple (none: all unset). Outbound, `live` is the sniffed packet:
+  // address names seen there first are bound to what it carries (docs/run-mptcp.md).
+  Result<TupleSpec, PacketError> ResolveTuple(const parser::Packet& packet, std::uint16_t flags,
+                                              const LivePacket* live);
+  static bool Matches(const Flow& flow, const TupleSpec& t);
+  // The flow of an inbound packet (created for a new SYN or an unknown tuple); sets current_.
+  Flow& InboundFlow(const TupleSpec& t, bool syn_only, std::uint32_t start_seq);
+  Flow* FindLive(const LivePacket& live);
+  const Flow* FindLive(const LivePacket& live) const;
   std::optional<std::uint32_t> MapEcr(std::uint32_t script_ecr) const;
-  // Resolves `addr[..]` tuples through the binder; only the primary addresses (those of the
-  // current flow) are supported so far.
-  std::optional<PacketError> CheckTuple(const parser::Packet& packet, std::uint16_t flags);
+  // packetdrill substitutes -D names in the script's text; the parser keeps `mss NAME` and
+  // `FO NAME` symbolic, and they are resolved here against the run's definitions.
+  Result<parser::TcpOption, PacketError> ResolveSymbols(const parser::TcpOption& option) const;
   bind::PacketView View(const Flow& flow, parser::Direction dir, std::uint16_t flags,
                         std::uint32_t relative_seq, std::span<const std::uint8_t> payload) const;
 
   const RunConfig& config_;
-  capture::IpAddress local_, remote_;  // kernel side, script side
+  capture::IpAddress local_, remote_;  // primary addresses: kernel side, script side
   std::vector<Flow> flows_;
   std::size_t current_ = 0;  // index into flows_ (valid when non-empty)
   std::uint16_t next_remote_port_;

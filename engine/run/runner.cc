@@ -241,6 +241,11 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
     }
     auto live = ParseLive((*got)->bytes, (*got)->time - t0_);
     if (!live) continue;  // not a TCP packet of the run (IPv6 ND, MLD, ...)
+    if (!flows_.Expected(p, *live)) {
+      report_.details += Where(ev.loc) + "ignored (no known connection): " +
+                         flows_.FormatLive(*live) + "\n";
+      continue;
+    }
     if (segments.empty()) {
       segments.push_back(std::move(*live));
       if (config_.strict_segments || !flows_.WantsMore(p, segments)) break;

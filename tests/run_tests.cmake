@@ -3,3 +3,11 @@
 mpdrill_add_test(run_cli_test run_cli_test.cc LIBS mpdrill::tests_support mpdrill::sandbox
                  LABELS netns)
 add_dependencies(run_cli_test mpdrill)
+
+# The project's own MPTCP conformance suite (scripts/mptcp) against this kernel, every script
+# in each IP variant its name implies. Serial: its timing tolerances assume an unloaded run.
+# Exit 3 (no root / no TUN: mpdrill says which) is a skip.
+add_test(NAME scripts_mptcp_suite
+         COMMAND mpdrill run ${PROJECT_SOURCE_DIR}/scripts/mptcp)
+set_tests_properties(scripts_mptcp_suite PROPERTIES LABELS netns RUN_SERIAL TRUE
+                                                    SKIP_RETURN_CODE 3 TIMEOUT 300)

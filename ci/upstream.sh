@@ -19,18 +19,47 @@ dirs=("$@")
 [ ${#dirs[@]} -eq 0 ] && dirs=(.)
 # mpdrill's paths are relative to mptcp/ so they match verdicts.tsv's first column.
 (cd "$upstream/mptcp" && "$mpdrill" run "${dirs[@]}") >"$out" 2>&1
-python3 - "$upstream/verdicts.tsv" "$out" <<'PY'
-import re, sys
+python3 - "$upstream/verdicts.tsv" "$out" "$mpdrill" "$upstream/mptcp" "${dirs[@]}" <<'PY'
+import re, subprocess, sys
+verdicts, first_out, mpdrill, suite = sys.argv[1:5]
+wanted = [d.strip('./') for d in sys.argv[5:] if d.strip('./')]
+LINE = re.compile(r'^(PASS|FAIL|ERROR|ENV) (\S+) \(([^)]+)\) [0-9.]+s(?:: (.*))?$')
+FLAG = {'ipv4': 'ipv4', 'ipv4-mapped-v6': 'ipv4-mapped-ipv6', 'ipv6': 'ipv6'}
+
+def parse(lines):
+    got = {}
+    for line in lines:
+        m = LINE.match(line.rstrip('\n'))
+        if m:
+            got[(m.group(2).lstrip('./'), m.group(3))] = (m.group(1), m.group(4) or '')
+    return got
+
 ref = {}
-for line in open(sys.argv[1]).read().splitlines()[1:]:
+for line in open(verdicts).read().splitlines()[1:]:
     f = line.split('\t')
-    if len(f) >= 3:
+    if len(f) >= 3 and (not wanted or any(f[0].lstrip('./').startswith(w) for w in wanted)):
         ref[(f[0].lstrip('./'), f[1])] = (f[2], f[4] if len(f) > 4 else '')
-mine = {}
-for line in open(sys.argv[2]):
-    m = re.match(r'^(PASS|FAIL|ERROR|ENV) (\S+) \(([^)]+)\) [0-9.]+s(?:: (.*))?$', line.rstrip('\n'))
-    if m:
-        mine[(m.group(2).lstrip('./'), m.group(3))] = (m.group(1), m.group(4) or '')
+mine = parse(open(first_out))
+
+# A run the reference passed that failed here is run again, alone, up to twice: timing on a
+# loaded machine and kernel races (e.g. which ACK carries a repeated ADD_ADDR) make single
+# runs of some upstream scripts flaky under any tool. It is a regression only if every try
+# fails; one that passes on a retry is reported as flaky.
+flaky = {}
+for key in sorted(k for k in ref if ref[k][0] == 'PASS' and mine.get(k, ('-',))[0] not in ('PASS', '-')):
+    for attempt in (2, 3):
+        try:
+            r = subprocess.run([mpdrill, 'run', '--ip_version=' + FLAG.get(key[1], key[1]),
+                                './' + key[0]], cwd=suite, capture_output=True, text=True,
+                               timeout=300)
+            again = parse(r.stdout.splitlines()).get(key)
+        except subprocess.TimeoutExpired:
+            again = None
+        if again and again[0] == 'PASS':
+            flaky[key] = (attempt, mine[key][1])
+            mine[key] = again
+            break
+
 same = regress = fixed = missing = 0
 print(f"{'script':58} {'variant':15} {'packetdrill':11} {'mpdrill':7} first error (mpdrill)")
 for key in sorted(set(ref) | set(mine)):
@@ -44,8 +73,10 @@ for key in sorted(set(ref) | set(mine)):
         fixed += 1
     else:
         same += 1
+    if key in flaky:
+        err = f"flaky: passed on try {flaky[key][0]}; try 1: {flaky[key][1]}"
     print(f"{key[0]:58} {key[1]:15} {r:11} {m:7} {err[:120]}")
-print(f"\nagree {same}, packetdrill PASS but mpdrill not {regress}, "
+print(f"\nagree {same} (of which flaky {len(flaky)}), packetdrill PASS but mpdrill not {regress}, "
       f"mpdrill PASS but packetdrill not {fixed}, not run {missing}")
-sys.exit(1 if regress else 0)
+sys.exit(1 if regress or missing else 0)
 PY

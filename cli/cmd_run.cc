@@ -49,6 +49,7 @@ constexpr std::string_view kUsage =
     "mpdrill's own:\n"
     "  --pcap DIR    write each run's packets (both directions) to DIR/<script>.<variant>.pcap\n"
     "  --seed N      seed for mpdrill-generated MPTCP keys and nonces\n"
+    "  --strict_option_order   MPTCP options in the script's order (default: any order)\n"
     "\n"
     "Output: one line per run (PASS|FAIL|ERROR|ENV file (variant) seconds: first error), then a\n"
     "summary. Exit codes: 0 all passed, 1 a test failed, 2 bad script or usage,\n"

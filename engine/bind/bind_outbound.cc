@@ -446,6 +446,26 @@ std::optional<std::uint8_t> SubtypeOfSpec(const parser::MptcpOption& e) {
 
 }  // namespace
 
+std::string Binder::Describe(const codec::Option& actual, const PacketView& packet) const {
+  const codec::SegmentInfo info = InfoOf(packet);
+  const ConnectionState* c = state_->ConnectionOf(packet.subflow);
+  std::optional<std::uint64_t> kernel_idsn, mpdrill_idsn;
+  if (c && c->kernel_key) kernel_idsn = crypto::Idsn(*c->kernel_key);
+  if (c && c->mpdrill_key) mpdrill_idsn = crypto::Idsn(*c->mpdrill_key);
+  const auto relative = [](std::uint64_t v, std::optional<std::uint64_t> base, bool wide) {
+    if (!base) return v;
+    return wide ? v - *base : (v - *base) & kLow32;
+  };
+  codec::Option shown = actual;
+  if (auto* d = std::get_if<codec::Dss>(&shown)) {
+    if (d->has_data_ack()) d->data_ack = relative(d->data_ack, mpdrill_idsn, d->data_ack_64());
+    if (d->has_mapping()) d->dsn = relative(d->dsn, kernel_idsn, d->dsn_64());
+  } else if (auto* f = std::get_if<codec::MpFail>(&shown)) {
+    f->dsn = relative(f->dsn, mpdrill_idsn, true);
+  }
+  return codec::ToScript(shown, info);
+}
+
 void Binder::Observe(std::span<const codec::Option> actual, const PacketView& packet) {
   for (const codec::Option& o : actual) Learn(*state_, o, packet);
 }
@@ -475,7 +495,7 @@ Result<std::vector<FieldMismatch>, BindError> Binder::MatchOutbound(
                                                "mp_fail",    "mp_fastclose", "mp_tcprst",
                                                "mptcp_raw"};
       std::string actual_text = "absent";
-      if (strict_order && i < actual.size()) actual_text = codec::ToScript(actual[i], info);
+      if (strict_order && i < actual.size()) actual_text = Describe(actual[i], packet);
       m.Add(kNames[e.spec.index()], parser::PrintMptcpOption(e), actual_text);
       continue;
     }
@@ -484,7 +504,7 @@ Result<std::vector<FieldMismatch>, BindError> Binder::MatchOutbound(
   }
   for (std::size_t j = 0; j < actual.size(); ++j) {
     if (!used[j] && !(strict_order && j < expected.size())) {
-      m.Add(codec::SubtypeName(actual[j]), "absent", codec::ToScript(actual[j], info));
+      m.Add(codec::SubtypeName(actual[j]), "absent", Describe(actual[j], packet));
     }
   }
   return out;

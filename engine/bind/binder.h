@@ -133,6 +133,11 @@ class Binder {
   // ignored retransmission): learns keys, nonces and data-level progress from it.
   void Observe(std::span<const codec::Option> actual, const PacketView& packet);
 
+  // A kernel option in script syntax as a script would write it: DSS DATA_ACK relative to
+  // mpdrill's IDSN, DSN and the kernel's MP_FAIL DSN relative to the IDSN they count from,
+  // once the keys are known (else as on the wire). For diagnostics.
+  std::string Describe(const codec::Option& actual, const PacketView& packet) const;
+
   // Whether two sniffed segments may be coalesced into one script packet: same DSS mapping
   // (or neither has one) and the same non-DSS options.
   bool SameMapping(std::span<const codec::Option> a, std::span<const codec::Option> b) const;

@@ -65,6 +65,9 @@ class BinderState {
   SubflowState& EnsureSubflow(const SubflowView& view, std::size_t connection);
   // The connection of the packet's subflow; else the latest connection; else nullptr.
   ConnectionState* ConnectionOf(const SubflowView& view);
+  const ConnectionState* ConnectionOf(const SubflowView& view) const {
+    return const_cast<BinderState*>(this)->ConnectionOf(view);
+  }
   std::size_t NewConnection();
 
   std::optional<std::uint64_t> Key(std::string_view name) const;

@@ -382,6 +382,19 @@ TEST(Binder, AddressVariablesFollowTheRoles) {
   EXPECT_FALSE(bad.ok());
 }
 
+// The kernel's options in diagnostics read like the script: DATA_ACK relative to mpdrill's
+// IDSN, DSN relative to the kernel's.
+TEST_F(ServerHandshake, DescribeWritesKernelDssRelative) {
+  codec::Dss d;
+  d.flags = codec::kDssFlagDataAck | codec::kDssFlagDataAck8 | codec::kDssFlagMapping |
+            codec::kDssFlagDsn8;
+  d.data_ack = crypto::Idsn(2) + 101;
+  d.dsn = crypto::Idsn(kKernelKey) + 1;
+  d.ssn = 1;
+  d.data_level_length = 50;
+  EXPECT_EQ(binder.Describe(d, View(kOut, kAck)), "dss dack8=101 dsn8=1 ssn=1 dll=50 nocs");
+}
+
 // An address name first seen in a kernel packet is bound to what that packet carries (the
 // kernel picks its source address); later uses of the name give that address, inbound too.
 TEST(Binder, AddressNamesFirstSeenOutboundAreBoundToTheLiveAddress) {

@@ -460,7 +460,7 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
       auto r = binder_.MatchOutbound(
           want_mptcp, live_mptcp,
           View(*flow, parser::Direction::kOutbound, live.flags, seg.start_seq, live.payload),
-          /*strict_order=*/false);
+          config_.strict_option_order);
       if (!r) return MakeUnexpected(PacketError{false, r.error().message});
       for (const auto& m : *r) out.push_back(m.ToString());
     }
@@ -538,9 +538,8 @@ std::string FlowTable::FormatLive(const LivePacket& live) const {
     s += AddressText(live.src) + ":" + Num(live.sport) + " > " + AddressText(live.dst) + ":" +
          Num(live.dport) + " ";
   }
-  s += (live.flags ? TcpFlagsToString(live.flags) : std::string("-")) + " " +
-                  Num(seq) + ":" + Num(seq + live.payload_length) + "(" +
-                  Num(live.payload_length) + ")";
+  s += (live.flags ? TcpFlagsToString(live.flags) : std::string("-")) + " " + Num(seq) + ":" +
+       Num(seq + live.payload_length) + "(" + Num(live.payload_length) + ")";
   if (live.flags & capture::kTcpAck) s += " ack " + Num(live.ack);
   s += " win " + Num(live.window);
   const std::vector<LiveOption> opts = DecodeLiveOptions(live.options);
@@ -548,7 +547,14 @@ std::string FlowTable::FormatLive(const LivePacket& live) const {
     s += " <";
     for (std::size_t i = 0; i < opts.size(); ++i) {
       if (i) s += ", ";
-      s += PrintLiveOption(opts[i]);
+      // MPTCP options as the script would write them (relative DSNs) once the flow is known.
+      std::optional<codec::Decoded> d;
+      if (opts[i].mptcp && flow) {
+        if (auto r = codec::Decode(opts[i].bytes)) d = *r;
+      }
+      s += d ? binder_.Describe(d->option, View(*flow, parser::Direction::kOutbound, live.flags,
+                                                seq, live.payload))
+             : PrintLiveOption(opts[i]);
     }
     s += ">";
   }

@@ -60,6 +60,7 @@ Status<std::string> RunConfig::Apply(std::string_view name,
   const std::string v = value.value_or("");
   auto need = [&]() -> bool { return value.has_value() && !value->empty(); };
   if (name == "strict_segments") { strict_segments = true; return Ok{}; }
+  if (name == "strict_option_order") { strict_option_order = true; return Ok{}; }
   if (name == "dry_run") { dry_run = true; return Ok{}; }
   if (name == "verbose" || name == "v") { ++verbose; return Ok{}; }
   // Flags packetdrill accepts that have no effect on a TUN run.

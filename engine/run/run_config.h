@@ -36,6 +36,9 @@ struct RunConfig {
   double tolerance_percent = 12.5;
   std::int64_t tcp_ts_tick_usecs = 0;  // 0: outbound TS val not checked (packetdrill default)
   bool strict_segments = false;
+  // MPTCP options of an outbound packet in the script's order (packetdrill's behaviour);
+  // default: paired by subtype whatever their order (docs/run-mptcp.md).
+  bool strict_option_order = false;
   bool non_fatal_packet = false;
   bool non_fatal_syscall = false;
   bool dry_run = false;

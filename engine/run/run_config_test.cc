@@ -36,6 +36,9 @@ TEST(RunConfigTest, FlagsParseAndRejectBadValues) {
   EXPECT_TRUE(c.Apply("D", "TFO_COOKIE=abc").ok());
   EXPECT_TRUE(c.Apply("non_fatal", "packet,syscall").ok());
   EXPECT_TRUE(c.non_fatal_packet && c.non_fatal_syscall);
+  EXPECT_FALSE(c.strict_option_order);
+  EXPECT_TRUE(c.Apply("strict_option_order", std::nullopt).ok());
+  EXPECT_TRUE(c.strict_option_order);
   EXPECT_FALSE(c.Apply("bind_port", "70000").ok());
   EXPECT_FALSE(c.Apply("ip_version", "ipv5").ok());
   EXPECT_FALSE(c.Apply("no_such_flag", "1").ok());

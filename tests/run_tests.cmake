@@ -3,6 +3,9 @@
 mpdrill_add_test(run_cli_test run_cli_test.cc LIBS mpdrill::tests_support mpdrill::sandbox
                  LABELS netns)
 add_dependencies(run_cli_test mpdrill)
+mpdrill_add_test(run_mptcp_test run_mptcp_test.cc LIBS mpdrill::tests_support mpdrill::sandbox
+                 LABELS netns)
+add_dependencies(run_mptcp_test mpdrill)
 
 # The project's own MPTCP conformance suite (scripts/mptcp) against this kernel, every script
 # in each IP variant its name implies. Serial: its timing tolerances assume an unloaded run.

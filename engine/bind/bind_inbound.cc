@@ -502,6 +502,8 @@ std::optional<std::vector<std::uint8_t>> V0MpPrio(const parser::MptcpOption& opt
 
 Result<std::vector<std::uint8_t>, BindError> Binder::BuildInbound(
     const parser::MptcpOption& option, const PacketView& packet) {
+  // The runner knows who opened the subflow: the roles of caddrN/saddrN follow.
+  if (!state_->kernel_is_client) state_->kernel_is_client = packet.subflow.kernel_is_client;
   if (auto v0 = V0MpPrio(option)) return *v0;
   if (const auto* raw = std::get_if<parser::MptcpRawSpec>(&option.spec)) {
     auto bytes = HexBytes(raw->hex);

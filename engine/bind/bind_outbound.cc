@@ -473,6 +473,7 @@ void Binder::Observe(std::span<const codec::Option> actual, const PacketView& pa
 Result<std::vector<FieldMismatch>, BindError> Binder::MatchOutbound(
     std::span<const parser::MptcpOption> expected, std::span<const codec::Option> actual,
     const PacketView& packet, bool strict_order) {
+  if (!state_->kernel_is_client) state_->kernel_is_client = packet.subflow.kernel_is_client;
   Observe(actual, packet);
   std::vector<FieldMismatch> out;
   OutboundMatcher m(*state_, packet, &out);

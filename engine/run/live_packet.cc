@@ -400,12 +400,15 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
     flow->live_local_isn = live.seq;
   }
   if (!Matches(*flow, *tuple)) {
+    // What the script pins (ports only where it writes them) against the live four-tuple.
     const TupleSpec& t = *tuple;
-    out.push_back(Mismatch(
-        "ip addresses",
-        endpoints(t.local.value_or(flow->local_addr), t.local_port.value_or(flow->local_port),
-                  t.remote.value_or(flow->remote_addr), t.remote_port.value_or(flow->remote_port)),
-        endpoints(live.src, live.sport, live.dst, live.dport)));
+    const auto side = [](const capture::IpAddress& a, std::optional<std::uint16_t> port) {
+      return AddressText(a) + (port ? ":" + Num(*port) : "");
+    };
+    out.push_back(Mismatch("ip addresses",
+                           side(t.local.value_or(flow->local_addr), t.local_port) + ">" +
+                               side(t.remote.value_or(flow->remote_addr), t.remote_port),
+                           endpoints(live.src, live.sport, live.dst, live.dport)));
   }
   if (live.flags != *flags) {
     out.push_back(Mismatch("tcp flags", seg.flags.empty() ? "-" : seg.flags,

@@ -1,9 +1,11 @@
 // Every script the project holds (scripts/, parser/testdata, corpus seeds) and the third-party
-// MPTCP suite under /work/shared/upstream/mptcp (read-only; skipped if absent) must parse, and
+// MPTCP suite under ../shared/upstream/mptcp beside the source tree (read-only; skipped if
+// absent) must parse, and
 // printing the tree must give text that parses back into an equal tree: Parse(Print(t)) == t, and
 // printing is a fixed point: Print(Parse(Print(t))) == Print(t). scripts/syntax/ must together
 // use every construct of the language (SyntaxScriptsCoverEveryConstruct).
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <fstream>
@@ -52,7 +54,10 @@ void ExpectParsesAndRoundTrips(const fs::path& path) {
 }
 
 TEST(RoundTripTest, UpstreamMptcpSuiteParsesAndRoundTrips) {
-  const fs::path dir = "/work/shared/upstream/mptcp";
+  // ../shared beside the source tree (read-only third-party scripts), as ci/upstream.sh.
+  const char* env = std::getenv("MPDRILL_UPSTREAM_MPTCP");
+  const fs::path dir =
+      env ? fs::path(env) : fs::path(MPDRILL_SOURCE_DIR) / ".." / "shared" / "upstream" / "mptcp";
   const std::vector<fs::path> scripts = ScriptsUnder(dir);
   if (scripts.empty()) GTEST_SKIP() << dir << " not present";
   EXPECT_GE(scripts.size(), 68u);

@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 
 fs::path UpstreamDir() {
   if (const char* dir = std::getenv("MPDRILL_UPSTREAM_MPTCP")) return dir;
-  return "/work/shared/upstream/mptcp";
+  // ../shared beside the source tree, as ci/upstream.sh finds it.
+  return fs::path(MPDRILL_SOURCE_DIR) / ".." / "shared" / "upstream" / "mptcp";
 }
 
 // Collects symbol names that do not resolve (field names of `field=value` are not symbols).

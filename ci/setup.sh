@@ -12,7 +12,7 @@ packages=(
   # fuzzing and sanitizer runtimes for clang 14
   libfuzzer-14-dev libclang-rt-14-dev
   # run-time tools used by the scripts and the tests (ip, ss, nstat, tc, sysctl, jq, ethtool)
-  iproute2 procps jq ethtool python3
+  iproute2 procps jq ethtool python3 util-linux
   # capture comparison in benchmarks and field checks
   tshark
 )

@@ -170,5 +170,37 @@ TEST(RunMptcpTest, PcapHoldsBothDirectionsOfTheRun) {
   EXPECT_THAT(d.out, HasSubstr("P. <dss"));
 }
 
+// Without root, mpdrill makes a user namespace of its own (uid mapped to root inside) that
+// owns the run's network and PID namespaces. The test plays an unprivileged user (nobody) in
+// a private mount namespace where /dev/net/tun is a bind-mounted copy of the device node with
+// the mode under test: 0666 (as most distributions ship it) runs the scripts; 0600 is an
+// environment error (exit 3) that says why. Nothing outside that mount namespace changes.
+ToolRun RunAsNobodyWithTunMode(const std::string& mode, const std::string& script) {
+  const fs::path dir = TestDir() / ("tun_" + mode);
+  fs::create_directories(dir);
+  const std::string node = (dir / "tun").string();
+  const std::string cmd =
+      "rm -f " + node + " && mknod " + node + " c 10 200 && chmod " + mode + " " + node +
+      " && mount --bind " + node + " /dev/net/tun && exec setpriv --reuid=65534 --regid=65534 " +
+      "--clear-groups " + kMpdrill + " run " + script;
+  return RunTool({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", cmd},
+                 milliseconds(60000));
+}
+
+TEST(RunMptcpTest, WithoutRootARunUsesItsOwnUserNamespace) {
+  SKIP_WITHOUT_ROOT();
+  ToolRun reach = RunTool({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           "/usr/bin/test", "-x", kMpdrill},
+                          milliseconds(10000));
+  if (reach.exit_code != 0) GTEST_SKIP() << kMpdrill << " is not executable by nobody here";
+  const std::string script = MPDRILL_SOURCE_DIR "/scripts/mptcp/mp_join/server_join.pkt";
+  ToolRun ok = RunAsNobodyWithTunMode("666", script);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("3 run(s), 3 passed"));
+  ToolRun denied = RunAsNobodyWithTunMode("600", script);
+  EXPECT_EQ(denied.exit_code, 3) << denied.out << denied.err;
+  EXPECT_THAT(denied.out, HasSubstr("TUN: open /dev/net/tun: Permission denied"));
+}
+
 }  // namespace
 }  // namespace mpdrill::tests

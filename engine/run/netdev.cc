@@ -60,7 +60,45 @@ std::string NetworkPrefix(const std::string& address, int len, bool v6) {
 
 }  // namespace
 
+namespace {
+
+// Writes `text` to /proc/self/<file> (the user namespace maps).
+bool WriteProcSelf(const char* file, const std::string& text) {
+  const int fd = open((std::string("/proc/self/") + file).c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return ok;
+}
+
+// Without root: a user namespace of our own in which we are root (uid and gid mapped to
+// ours), so the network and PID namespaces below belong to it and we may configure them.
+Status<SetupError> EnterUserNamespace() {
+  const uid_t uid = geteuid();
+  const gid_t gid = getegid();
+  if (unshare(CLONE_NEWUSER) != 0) {
+    const int err = errno;
+    return MakeUnexpected(SetupError{
+        SetupErrorKind::kEnvironment,
+        std::string("not root, and unshare(CLONE_NEWUSER) failed: ") + std::strerror(err) +
+            " (run as root, or allow unprivileged user namespaces)"});
+  }
+  if (!WriteProcSelf("setgroups", "deny") ||
+      !WriteProcSelf("uid_map", "0 " + std::to_string(uid) + " 1\n") ||
+      !WriteProcSelf("gid_map", "0 " + std::to_string(gid) + " 1\n")) {
+    return MakeUnexpected(SetupError{SetupErrorKind::kEnvironment,
+                                     std::string("mapping our ids in a user namespace: ") +
+                                         std::strerror(errno)});
+  }
+  return Ok{};
+}
+
+}  // namespace
+
 Status<SetupError> EnterPrivateNamespaces(ino_t starting_netns) {
+  if (geteuid() != 0) {
+    if (auto s = EnterUserNamespace(); !s) return s;
+  }
   if (unshare(CLONE_NEWNET | CLONE_NEWPID) != 0) {
     const int err = errno;
     return MakeUnexpected(SetupError{SetupErrorKind::kEnvironment,

@@ -170,6 +170,44 @@ TEST(RunMptcpTest, PcapHoldsBothDirectionsOfTheRun) {
   EXPECT_THAT(d.out, HasSubstr("P. <dss"));
 }
 
+// --tcp_ts_tick_usecs=1000 (Linux's TS clock ticks each millisecond): TS vals are compared in
+// script space, 300 ms after the first one is 300 ticks later, within the tolerance; a script
+// expecting 100 ticks names the field and the tolerance.
+TEST(RunMptcpTest, TsValIsCheckedOnlyWithATickAndWithinTheTolerance) {
+  SKIP_WITHOUT_ROOT();
+  const auto script = [](const std::string& second_val) {
+    return "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+           "+0    bind(3, ..., ...) = 0\n"
+           "+0    listen(3, 1) = 0\n"
+           "+0    < S 0:0(0) win 65535 <mss 1460, sackOK, TS val 100 ecr 0, nop, wscale 7>\n"
+           "+0    > S. 0:0(0) ack 1 <...>\n"
+           "+0.01 < . 1:1(0) ack 1 win 512 <nop, nop, TS val 200 ecr 0>\n"
+           "+0    accept(3, ..., ...) = 4\n"
+           "+0    write(4, ..., 10) = 10\n"
+           "+0    > P. 1:11(10) ack 1 <nop, nop, TS val 1000 ecr 200>\n"
+           "+0.01 < . 1:1(0) ack 11 win 512 <nop, nop, TS val 300 ecr 1000>\n"
+           "+0.3  write(4, ..., 10) = 10\n"
+           "+0    > P. 11:21(10) ack 1 <nop, nop, TS val " +
+           second_val + " ecr 300>\n";
+  };
+  const std::string ok = WriteScript("ts_ok.pkt", script("1310"));
+  const std::string bad = WriteScript("ts_bad.pkt", script("1100"));
+  ToolRun r = RunTool({kMpdrill, "run", "--ip_version=ipv4", "--tolerance_usecs=20000",
+                       "--tcp_ts_tick_usecs=1000", ok},
+                      milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = RunTool({kMpdrill, "run", "--ip_version=ipv4", "--tolerance_usecs=20000",
+               "--tcp_ts_tick_usecs=1000", bad},
+              milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ts_bad.pkt:12: tcp option TS val: expected: 1100 actual: 13"));
+  EXPECT_THAT(r.out, HasSubstr("usecs per tick)"));
+  // Without a tick the same script passes: TS val is not checked (packetdrill's default).
+  r = RunTool({kMpdrill, "run", "--ip_version=ipv4", "--tolerance_usecs=20000", bad},
+              milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 // Without root, mpdrill makes a user namespace of its own (uid mapped to root inside) that
 // owns the run's network and PID namespaces. The test plays an unprivileged user (nobody) in
 // a private mount namespace where /dev/net/tun is a bind-mounted copy of the device node with

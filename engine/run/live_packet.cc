@@ -356,7 +356,7 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
 }
 
 Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
-    const parser::Packet& packet, const LivePacket& live) {
+    const parser::Packet& packet, const LivePacket& live, std::int64_t ts_tolerance_usecs) {
   const auto& seg = std::get<parser::TcpSegment>(packet.body);
   auto flags = ParseTcpFlags(seg.flags);
   if (!flags) return MakeUnexpected(PacketError{true, "bad TCP flags '" + seg.flags + "'"});
@@ -486,12 +486,23 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
           out.push_back(Mismatch(field, parser::PrintTcpOption(want), PrintLiveOption(got)));
           continue;
         }
-        // TS val is only checked with --tcp_ts_tick_usecs (packetdrill's default: not); TS
-        // ecr of outbound packets is not checked at all, as packetdrill does not
-        // (run_packet.c verify_outbound_tcp_option): the script's ecr values name inbound
-        // TS vals that need not be the last ones the kernel saw.
+        // TS val is only checked with --tcp_ts_tick_usecs (packetdrill's default: not), in
+        // script space (offset by the first TS val pair seen), within the tolerance; TS ecr
+        // of outbound packets is not checked at all, as packetdrill does not (run_packet.c
+        // verify_outbound_tcp_option): the script's ecr values name inbound TS vals that
+        // need not be the last ones the kernel saw.
         ts_val_map_[ts->val] = live_ts->val;
         if (!first_ts_) first_ts_.emplace(ts->val, live_ts->val);
+        if (config_.tcp_ts_tick_usecs > 0) {
+          const std::uint32_t scripted = first_ts_->first + (live_ts->val - first_ts_->second);
+          const std::int64_t ticks = static_cast<std::int32_t>(scripted - ts->val);
+          if ((ticks < 0 ? -ticks : ticks) * config_.tcp_ts_tick_usecs > ts_tolerance_usecs) {
+            out.push_back(Mismatch("tcp option TS val", Num(ts->val),
+                                   Num(scripted) + " (tolerance " + Num(ts_tolerance_usecs) +
+                                       " usecs at " + Num(config_.tcp_ts_tick_usecs) +
+                                       " usecs per tick)"));
+          }
+        }
         continue;
       }
       if (!got.option || !(*got.option == want)) {

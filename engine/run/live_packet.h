@@ -74,8 +74,11 @@ class FlowTable {
   Result<std::vector<std::uint8_t>, PacketError> BuildInbound(const parser::Packet& packet);
   // Mismatches of the sniffed packet against the script's, each
   // "<field>: expected: X actual: Y"; empty if it matches. Learns ISNs and TS values.
+  // `ts_tolerance_usecs`: how far the TS val may be off with --tcp_ts_tick_usecs (packetdrill:
+  // max(--tolerance_usecs, --tolerance_percent x the event's time since the start)).
   Result<std::vector<std::string>, PacketError> MatchOutbound(const parser::Packet& packet,
-                                                              const LivePacket& live);
+                                                              const LivePacket& live,
+                                                              std::int64_t ts_tolerance_usecs = 0);
   // Whether a sniffed packet can be the script's outbound packet at all: it belongs to a known
   // flow, or it is the kernel's SYN of a new one and the script expects a SYN. Others are
   // ignored while waiting, as packetdrill ignores packets of no socket it knows (e.g. the

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -258,7 +259,11 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
     }
   }
   const LivePacket merged = Coalesce(segments);
-  auto result = flows_.MatchOutbound(p, merged);
+  // packetdrill: the TS val tolerance grows with the time since the start, not the last event.
+  const std::int64_t ts_tolerance = std::max<std::int64_t>(
+      config_.tolerance_usecs,
+      std::llround(config_.tolerance_percent / 100.0 * static_cast<double>(s.start)));
+  auto result = flows_.MatchOutbound(p, merged, ts_tolerance);
   if (!result.ok()) {
     Fail(result.error().script_error ? Verdict::kScriptError : Verdict::kFail, ev.loc,
          "outbound packet: " + result.error().message, parser::PrintPacket(p));

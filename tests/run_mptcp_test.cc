@@ -170,6 +170,37 @@ TEST(RunMptcpTest, PcapHoldsBothDirectionsOfTheRun) {
   EXPECT_THAT(d.out, HasSubstr("P. <dss"));
 }
 
+// Coalescing: the kernel segments one 1800-byte DSS mapping at MSS 1000; both segments carry
+// the same mapping and make one script packet. With a 512-byte window it maps each segment
+// on its own, and one script packet never spans two mappings: the first one is compared.
+TEST(RunMptcpTest, SegmentsCoalesceWithinOneDssMappingOnly) {
+  SKIP_WITHOUT_ROOT();
+  const auto script = [](const std::string& window) {
+    return "--tolerance_usecs=100000\n"
+           "`sysctl -q net.mptcp.enabled=1 net.ipv4.tcp_timestamps=0`\n"
+           "+0    socket(..., SOCK_STREAM, IPPROTO_MPTCP) = 3\n"
+           "+0    bind(3, ..., ...) = 0\n"
+           "+0    listen(3, 1) = 0\n"
+           "+0    < S 0:0(0) win 65535 <mss 1000, mpcapable v1 flags[flag_h] nokey>\n"
+           "+0    > S. 0:0(0) ack 1 <mss 1460, mpcapable v1 flags[flag_h] key[skey]>\n"
+           "+0.01 < . 1:1(0) ack 1 win " +
+           window +
+           " <mpcapable v1 flags[flag_h] key[ckey, skey]>\n"
+           "+0    accept(3, ..., ...) = 4\n"
+           "+0    write(4, ..., 1800) = 1800\n"
+           "+0    > P. 1:1801(1800) ack 1 <dss dack4=1 dsn8=1 ssn=1 dll=1800 nocs, nop, nop>\n";
+  };
+  ToolRun r = RunTool({kMpdrill, "run", "--ip_version=ipv4",
+                       WriteScript("one_mapping.pkt", script("65535"))},
+                      milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = RunTool({kMpdrill, "run", "--ip_version=ipv4",
+               WriteScript("two_mappings.pkt", script("512"))},
+              milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("also: dss.dll: expected: 1800 actual: "));
+}
+
 // --tcp_ts_tick_usecs=1000 (Linux's TS clock ticks each millisecond): TS vals are compared in
 // script space, 300 ms after the first one is 300 ticks later, within the tolerance; a script
 // expecting 100 ticks names the field and the tolerance.

@@ -537,9 +537,22 @@ bool FlowTable::WantsMore(const parser::Packet& packet,
 
 bool FlowTable::Continues(const std::vector<LivePacket>& segments, const LivePacket& next) const {
   const auto& last = segments.back();
-  return next.sport == last.sport && next.dport == last.dport &&
-         next.seq == last.seq + last.payload_length && next.payload_length > 0 &&
-         !(next.flags & (capture::kTcpSyn | capture::kTcpRst));
+  if (!(next.sport == last.sport && next.dport == last.dport && next.src == last.src &&
+        next.dst == last.dst && next.seq == last.seq + last.payload_length &&
+        next.payload_length > 0 && !(next.flags & (capture::kTcpSyn | capture::kTcpRst)))) {
+    return false;
+  }
+  // Never across DSS mappings: one script packet is one mapping (or none), so segments of
+  // different mappings are compared one by one.
+  const auto mptcp = [](const LivePacket& p) {
+    std::vector<codec::Option> out;
+    for (const LiveOption& o : DecodeLiveOptions(p.options)) {
+      if (!o.mptcp) continue;
+      if (auto d = codec::Decode(o.bytes)) out.push_back(d->option);
+    }
+    return out;
+  };
+  return binder_.SameMapping(mptcp(last), mptcp(next));
 }
 
 std::string FlowTable::FormatLive(const LivePacket& live) const {

@@ -85,7 +85,8 @@ class FlowTable {
   // SYN of a subflow the kernel's path manager opens that the script does not follow).
   bool Expected(const parser::Packet& packet, const LivePacket& live) const;
   // Coalescing: whether more sniffed segments are needed to make up the script packet, and
-  // whether `next` continues `segments` (same flow, contiguous, no SYN/RST).
+  // whether `next` continues `segments` (same flow, contiguous, no SYN/RST, the same DSS
+  // mapping or none on both, the same other MPTCP options).
   bool WantsMore(const parser::Packet& packet, const std::vector<LivePacket>& segments) const;
   bool Continues(const std::vector<LivePacket>& segments, const LivePacket& next) const;
   // The sniffed packet in script syntax, in script sequence space.

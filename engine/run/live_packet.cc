@@ -1,6 +1,7 @@
 #include "engine/run/live_packet.h"
 
 #include <charconv>
+#include <utility>
 #include <variant>
 
 #include "engine/codec/mptcp_codec.h"
@@ -244,15 +245,10 @@ Flow& FlowTable::InboundFlow(const TupleSpec& t, bool syn_only, std::uint32_t st
 }
 
 Flow* FlowTable::FindLive(const LivePacket& live) {
-  for (std::size_t i = flows_.size(); i-- > 0;) {
-    const Flow& f = flows_[i];
-    if (f.local_port == live.sport && f.remote_port == live.dport && f.local_addr == live.src &&
-        f.remote_addr == live.dst) {
-      current_ = i;
-      return &flows_[i];
-    }
-  }
-  return nullptr;
+  const Flow* f = std::as_const(*this).FindLive(live);
+  if (!f) return nullptr;
+  current_ = static_cast<std::size_t>(f - flows_.data());
+  return &flows_[current_];
 }
 
 const Flow* FlowTable::FindLive(const LivePacket& live) const {

@@ -105,6 +105,7 @@ class FlowTable {
   static bool Matches(const Flow& flow, const TupleSpec& t);
   // The flow of an inbound packet (created for a new SYN or an unknown tuple); sets current_.
   Flow& InboundFlow(const TupleSpec& t, bool syn_only, std::uint32_t start_seq);
+  // The flow of a sniffed packet by its four-tuple; the non-const one makes it current.
   Flow* FindLive(const LivePacket& live);
   const Flow* FindLive(const LivePacket& live) const;
   std::optional<std::uint32_t> MapEcr(std::uint32_t script_ecr) const;

@@ -215,6 +215,32 @@ TEST(ModelFallback, G6PeerMayStillSendOptionsUntilItAcknowledges) {
   EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
 }
 
+// Upstream dss/dss_ssn_specified_server.pkt: the client acknowledges with
+// `dss dack8=1001 dsn8=1 ssn=1 dll=0` on a pure ACK — a DSS "mapping" of length 0 on a segment
+// without data. It maps no byte, and Linux 6.18 never sees it: zero-length segments are
+// dropped before the MPTCP layer (net/mptcp/options.c, mptcp_incoming_options), so the kernel
+// goes on with DSS. Not an infinite mapping: no fallback, no G1 on the kernel's next DSS; its
+// DATA_ACK still counts.
+TEST(ModelFallback, ZeroLengthMappingOnAPureAckIsNoInfiniteMapping) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kS, 1000, 0, /*peer_ack=*/false);
+  codec::Dss ack = s.AckDss(kC);
+  ack.flags |= codec::kDssFlagMapping | codec::kDssFlagDsn8;
+  ack.dsn = s.next_dsn(kC);
+  ack.ssn = 1;
+  ack.data_level_length = 0;
+  s.Send(0, kC, kAck, {}, {ack});
+  s.Data(kS, 1000, 0, /*peer_ack=*/false);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+  // Its DATA_ACK was taken: acknowledging 1000 bytes less now goes backwards (D10).
+  codec::Dss back = s.AckDss(kC);
+  back.data_ack -= 2000;
+  s.Send(0, kC, kAck, {}, {back});
+  EXPECT_THAT(s.Rules(), ElementsAre("D10")) << s.Dump();
+}
+
 TEST(ModelJoin, CleanJoinCarriesData) {
   Scenario s;
   s.Handshake();

@@ -106,6 +106,14 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
   last_timestamp_us_ = seg.timestamp_us;
 
   const SegmentClass cls = sf.Track(sender, seg);
+  if (cls.discarded) {
+    // Its receiver drops it: no state changes; only what its sender may never send counts.
+    if (mode_ == Mode::kPlain || (mode_ == Mode::kFallback && SideFallen(sender))) {
+      CheckNoOptions(sender, seg, r);
+    }
+    if (sink) violations_ += sink->size() - before;
+    return;
+  }
   // Rule G6: the receiver of the infinite mapping has fallen back once it acknowledged it.
   if (fallback_pending_.active && sender == fallback_pending_.side &&
       index == fallback_pending_.subflow && seg.ack_flag() &&

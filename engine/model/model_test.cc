@@ -411,6 +411,30 @@ TEST(ModelFastclose, ValidFastcloseClosesConnection) {
   EXPECT_EQ(done[0].subflows[0].state, SubflowState::kReset);
 }
 
+// Upstream mp_reset/mp_reset_single_tcp.pkt injects `R. 1002:1002(0)` while the kernel expects
+// sequence 1: the kernel answers with a challenge ACK and stays connected (RFC 5961 §3.2,
+// RFC 9293 §3.10.7.4: only a RST at the next expected sequence number resets). The model
+// took any RST as a reset, retired the connection and ignored everything after it.
+TEST(ModelClose, RstOutsideTheReceiversWindowResetsNothing) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 10);
+  s.seq_ahead = 1001;
+  s.Send(0, kC, kTcpRst | kAck, {}, {});
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});  // the challenge ACK
+  s.Data(kC, 20);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_THAT(s.observer().TakeFinished(), IsEmpty());
+  auto live = s.observer().LiveSummaries();
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].subflows[0].state, SubflowState::kEstablished);
+  EXPECT_EQ(live[0].data_bytes[0], 30u);  // the data after it is still judged and counted
+  s.Send(0, kC, kTcpRst | kAck, {}, {});  // at the next sequence number: a reset
+  auto done = s.observer().TakeFinished();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].subflows[0].state, SubflowState::kReset);
+}
+
 TEST(ModelFastclose, X1WrongKey) {
   Scenario s;
   s.Handshake();

@@ -245,6 +245,27 @@ TEST(ModelMonitor, FindingsCarryTheEventLineAndThePacket) {
   EXPECT_EQ(t.deliberate, 0u);
 }
 
+TEST(ModelMonitor, KeepsAtMostMaxFindingsOverTheRun) {
+  const Wire w(false);
+  ModelMonitor monitor(LiveModelOptions{.max_findings = 1});
+  monitor.OnWire(w.Packet(false, kMpdrillIsn, 0, kSyn, {Mpc(std::nullopt, std::nullopt)}),
+                 PacketOrigin::kInjected, 0);
+  monitor.OnWire(w.Packet(true, kKernelIsn, kMpdrillIsn + 1, kSyn | kAck, {Mpc(kKernelKey, {})}),
+                 PacketOrigin::kKernel, 100);
+  monitor.OnWire(
+      w.Packet(false, kMpdrillIsn + 1, kKernelIsn + 1, kAck, {Mpc(kMpdrillKey, kKernelKey)}),
+      PacketOrigin::kInjected, 200);
+  codec::MpFastclose fastclose;
+  fastclose.receiver_key = kKernelKey;
+  for (int i = 0; i < 3; ++i) {
+    monitor.OnWire(w.Packet(true, kKernelIsn + 1, kMpdrillIsn + 1, kAck, {fastclose}),
+                   PacketOrigin::kKernel, 300 + i);
+    EXPECT_THAT(monitor.Take(), SizeIs(i == 0 ? 1 : 0));  // taken each time, still bounded
+  }
+  EXPECT_EQ(monitor.Totals().kernel, 3u);
+  EXPECT_EQ(monitor.Totals().dropped, 2u);
+}
+
 // End of a run: nothing after Close() is judged, and connections left open are no violation
 // (no end-of-input rule runs).
 TEST(ModelMonitor, ClosedMonitorJudgesNothingMore) {

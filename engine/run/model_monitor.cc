@@ -10,6 +10,11 @@ void ModelMonitor::OnWire(std::span<const std::uint8_t> packet, PacketOrigin ori
   if (closed_) return;
   live_.OnPacket(packet, origin, time_usecs);
   for (LiveFinding& f : live_.TakeFindings()) {
+    if (kept_ >= max_findings_) {
+      ++dropped_;
+      continue;
+    }
+    ++kept_;
     MonitorFinding m;
     m.finding = std::move(f);
     m.line = line_;
@@ -44,7 +49,7 @@ MonitorTotals ModelMonitor::Totals() const {
   t.connections = live_.observer().stats().connections;
   t.kernel = live_.kernel_violations();
   t.deliberate = live_.deliberate_violations();
-  t.dropped = live_.dropped_findings();
+  t.dropped = live_.dropped_findings() + dropped_;
   return t;
 }
 

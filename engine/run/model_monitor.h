@@ -45,7 +45,9 @@ struct MonitorTotals {
 class ModelMonitor final : public WireTap {
  public:
   ModelMonitor() : ModelMonitor(LiveModelOptions{}) {}
-  explicit ModelMonitor(const LiveModelOptions& options) : live_(options) {}
+  // At most options.max_findings findings are kept over the whole run; beyond, only counted.
+  explicit ModelMonitor(const LiveModelOptions& options)
+      : live_(options), max_findings_(options.max_findings) {}
 
   void OnWire(std::span<const std::uint8_t> packet, PacketOrigin origin,
               std::int64_t time_usecs) override;
@@ -59,6 +61,9 @@ class ModelMonitor final : public WireTap {
  private:
   mutable std::mutex mu_;
   LiveModel live_;
+  std::size_t max_findings_;
+  std::size_t kept_ = 0;
+  std::size_t dropped_ = 0;
   int line_ = 0;
   bool closed_ = false;
   std::vector<MonitorFinding> findings_;

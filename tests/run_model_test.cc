@@ -3,6 +3,7 @@
 // and the model judges every packet crossing tun0. Needs root and /dev/net/tun (skips else).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -150,6 +151,19 @@ TEST(RunModelTest, DeliberatelyBadInjectedPacketsArePrintedAndDoNotFail) {
     EXPECT_THAT(r.out, HasSubstr("mpdrill run: model: 0 kernel violation(s) in 0 run(s), "
                                  "2 deliberate finding(s) in 1 run(s)"));
   }
+  // "packet N" is frame N of the run's --pcap: `mpdrill check` finds the same there.
+  const fs::path pcaps = TestDir() / "pcaps";
+  fs::remove_all(pcaps);
+  ToolRun r =
+      RunTool({kMpdrill, "run", "--ip_version=ipv4", "--pcap", pcaps.string(), s}, kRunTimeout);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string flat = s;
+  std::replace(flat.begin(), flat.end(), '/', '_');
+  const std::string pcap = (pcaps / (flat + ".ipv4.pcap")).string();
+  ToolRun check = RunTool({kMpdrill, "check", pcap}, milliseconds(10000));
+  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+  EXPECT_THAT(check.out, HasSubstr(pcap + ":5: A2 (RFC 8684 §3.4.1) conn 1 subflow 0 client: "));
+  EXPECT_THAT(check.out, HasSubstr(pcap + ":8: D3 (RFC 8684 §3.3.1) conn 1 subflow 0 client: "));
 }
 
 TEST(RunModelTest, KernelViolationFailsTheRunUnderFailAndTheDefault) {

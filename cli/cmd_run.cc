@@ -51,10 +51,14 @@ constexpr std::string_view kUsage =
     "  --pcap DIR    write each run's packets (both directions) to DIR/<script>.<variant>.pcap\n"
     "  --seed N      seed for mpdrill-generated MPTCP keys and nonces\n"
     "  --strict_option_order   MPTCP options in the script's order (default: any order)\n"
+    "  --model=off|warn|fail   the RFC 8684 reference model checks every packet on tun0:\n"
+    "                fail (default; warn when invoked as packetdrill): a violation by the\n"
+    "                kernel fails the run; warn: printed only. Findings on mpdrill's own\n"
+    "                packets are printed as deliberate, never fail.\n"
     "\n"
-    "Output: one line per run (PASS|FAIL|ERROR|ENV file (variant) seconds: first error), then a\n"
-    "summary. Exit codes: 0 all passed, 1 a test failed, 2 bad script or usage,\n"
-    "3 environment (no privilege, no TUN).\n";
+    "Output: one line per run (PASS|FAIL|ERROR|ENV file (variant) seconds: first error), the\n"
+    "model's findings under it (-v: all of them, and the packets), then a summary. Exit codes:\n"
+    "0 all passed, 1 a test failed, 2 bad script or usage, 3 environment (no privilege, no TUN).\n";
 
 // Flags that take a value (packetdrill's getopt table).
 bool TakesValue(std::string_view name) {
@@ -62,7 +66,7 @@ bool TakesValue(std::string_view name) {
       "ip_version", "bind_port", "code_command", "code_format", "code_sockopt", "connect_port",
       "remote_ip", "local_ip", "gateway_ip", "netmask_ip", "speed", "mss", "mtu",
       "init_scripts", "tolerance_usecs", "tolerance_percent", "tcp_ts_tick_usecs", "non_fatal",
-      "define", "D", "pcap", "seed", "so_filename", "so_flags"};
+      "define", "D", "pcap", "seed", "so_filename", "so_flags", "model"};
   return std::find(std::begin(kValued), std::end(kValued), name) != std::end(kValued);
 }
 
@@ -153,6 +157,10 @@ std::string VariantLabel(IpVersion v) {
 
 struct Tally {
   int runs = 0, passed = 0, failed = 0, script_errors = 0, env_errors = 0;
+  // The live model: kernel violations and deliberate findings, and the runs they were in.
+  std::uint64_t model_kernel = 0, model_deliberate = 0;
+  int model_kernel_runs = 0, model_deliberate_runs = 0;
+  bool model_on = false;
   int ExitCode() const {
     if (env_errors) return kExitEnvironment;
     if (script_errors) return kExitBadInput;
@@ -181,7 +189,7 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
     RunConfig probe;
     for (const Flag& f : cli.flags) {
       if (auto s = probe.Apply(f.name, f.value); !s) {
-        io.err << prog << ": " << s.error() << "\n";
+        io.err << prog << ": " << s.error() << "\n\n" << kUsage;
         return kExitBadInput;
       }
     }
@@ -250,6 +258,8 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
       if (interrupted) break;
       RunConfig config;
       if (!packetdrill_mode) UpstreamVariantDefaults(v, &config);
+      // As packetdrill, the verdicts are packetdrill's: the model only warns unless asked.
+      if (packetdrill_mode) config.model_mode = run::ModelMode::kWarn;
       config.ip_version = v;
       std::optional<std::string> bad;
       for (const auto& h : parsed->options) {
@@ -293,6 +303,15 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
       io.out << run::VerdictName(r.report.verdict) << " " << label << " " << secs << "s";
       if (!r.report.first_error.empty()) io.out << ": " << r.report.first_error;
       io.out << "\n";
+      if (config.model_mode != run::ModelMode::kOff) {
+        tally.model_on = true;
+        tally.model_kernel += r.report.model_kernel;
+        tally.model_deliberate += r.report.model_deliberate;
+        tally.model_kernel_runs += r.report.model_kernel > 0;
+        tally.model_deliberate_runs += r.report.model_deliberate > 0;
+      }
+      std::istringstream notes(r.report.notes);
+      for (std::string line; std::getline(notes, line);) io.out << "    " << line << "\n";
       if (!r.report.details.empty() && (r.report.verdict != Verdict::kPass || config.verbose)) {
         std::istringstream lines(r.report.details);
         std::string line;
@@ -313,6 +332,11 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
          << tally.failed << " failed, " << tally.script_errors << " script error(s), "
          << tally.env_errors << " environment error(s)" << (interrupted ? ", interrupted" : "")
          << "\n";
+  if (tally.model_on) {
+    io.out << prog << ": model: " << tally.model_kernel << " kernel violation(s) in "
+           << tally.model_kernel_runs << " run(s), " << tally.model_deliberate
+           << " deliberate finding(s) in " << tally.model_deliberate_runs << " run(s)\n";
+  }
   if (interrupted) return kExitFailure;
   return tally.ExitCode();
 }

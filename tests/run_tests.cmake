@@ -14,3 +14,8 @@ add_test(NAME scripts_mptcp_suite
          COMMAND mpdrill run ${PROJECT_SOURCE_DIR}/scripts/mptcp)
 set_tests_properties(scripts_mptcp_suite PROPERTIES LABELS netns RUN_SERIAL TRUE
                                                     SKIP_RETURN_CODE 3 TIMEOUT 300)
+
+# The live reference model in `mpdrill run` (--model=off|warn|fail), end to end.
+mpdrill_add_test(run_model_test run_model_test.cc LIBS mpdrill::tests_support mpdrill::sandbox
+                 LABELS netns)
+add_dependencies(run_model_test mpdrill)

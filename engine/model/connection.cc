@@ -106,6 +106,14 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
   last_timestamp_us_ = seg.timestamp_us;
 
   const SegmentClass cls = sf.Track(sender, seg);
+  if (cls.discarded) {
+    // Its receiver drops it: no state changes; only what its sender may never send counts.
+    if (mode_ == Mode::kPlain || (mode_ == Mode::kFallback && SideFallen(sender))) {
+      CheckNoOptions(sender, seg, r);
+    }
+    if (sink) violations_ += sink->size() - before;
+    return;
+  }
   // Rule G6: the receiver of the infinite mapping has fallen back once it acknowledged it.
   if (fallback_pending_.active && sender == fallback_pending_.side &&
       index == fallback_pending_.subflow && seg.ack_flag() &&
@@ -397,7 +405,11 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
                                 ExpectedActual(Presence(checksums_),
                                                Presence(o.checksum.has_value())));
     }
-    if (o.data_level_length == 0) {
+    // A length-0 mapping on a segment that takes no subflow sequence space maps nothing: it
+    // is no infinite mapping, and Linux 6.18 never sees it (zero-length segments are dropped
+    // before the MPTCP layer, net/mptcp/options.c mptcp_incoming_options); its DATA_ACK counts.
+    const bool maps_nothing = seg.payload_length == 0 && !seg.fin() && !seg.syn();
+    if (o.data_level_length == 0 && !maps_nothing) {
       // RFC 8684 §3.3.1, rules D6 and G6: an infinite mapping is a fallback to TCP. Its sender
       // has fallen back now; the peer once it acknowledges this segment.
       FallBack(RuleId::kG6, "infinite mapping", seg);
@@ -409,7 +421,9 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
     DataSequence& ds = data_[Index(sender)];
     const std::uint64_t dsn =
         o.dsn_64() ? o.dsn : Expand32(ds.dsn_reference(), static_cast<std::uint32_t>(o.dsn));
-    if (o.data_fin() && o.ssn == 0 && o.data_level_length == 1) {
+    if (o.data_level_length == 0) {
+      // maps_nothing: only the DATA_ACK below.
+    } else if (o.data_fin() && o.ssn == 0 && o.data_level_length == 1) {
       // Rule D7: a DATA_FIN alone (SSN 0, length 1) maps no subflow bytes.
       ds.OnMapping(dsn, 0, true, r);
     } else {

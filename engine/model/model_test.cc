@@ -215,6 +215,32 @@ TEST(ModelFallback, G6PeerMayStillSendOptionsUntilItAcknowledges) {
   EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
 }
 
+// Upstream dss/dss_ssn_specified_server.pkt: the client acknowledges with
+// `dss dack8=1001 dsn8=1 ssn=1 dll=0` on a pure ACK — a DSS "mapping" of length 0 on a segment
+// without data. It maps no byte, and Linux 6.18 never sees it: zero-length segments are
+// dropped before the MPTCP layer (net/mptcp/options.c, mptcp_incoming_options), so the kernel
+// goes on with DSS. Not an infinite mapping: no fallback, no G1 on the kernel's next DSS; its
+// DATA_ACK still counts.
+TEST(ModelFallback, ZeroLengthMappingOnAPureAckIsNoInfiniteMapping) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kS, 1000, 0, /*peer_ack=*/false);
+  codec::Dss ack = s.AckDss(kC);
+  ack.flags |= codec::kDssFlagMapping | codec::kDssFlagDsn8;
+  ack.dsn = s.next_dsn(kC);
+  ack.ssn = 1;
+  ack.data_level_length = 0;
+  s.Send(0, kC, kAck, {}, {ack});
+  s.Data(kS, 1000, 0, /*peer_ack=*/false);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+  // Its DATA_ACK was taken: acknowledging 1000 bytes less now goes backwards (D10).
+  codec::Dss back = s.AckDss(kC);
+  back.data_ack -= 2000;
+  s.Send(0, kC, kAck, {}, {back});
+  EXPECT_THAT(s.Rules(), ElementsAre("D10")) << s.Dump();
+}
+
 TEST(ModelJoin, CleanJoinCarriesData) {
   Scenario s;
   s.Handshake();
@@ -382,6 +408,30 @@ TEST(ModelFastclose, ValidFastcloseClosesConnection) {
   auto done = s.observer().TakeFinished();
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].close, CloseKind::kFastclose);
+  EXPECT_EQ(done[0].subflows[0].state, SubflowState::kReset);
+}
+
+// Upstream mp_reset/mp_reset_single_tcp.pkt injects `R. 1002:1002(0)` while the kernel expects
+// sequence 1: the kernel answers with a challenge ACK and stays connected (RFC 5961 §3.2,
+// RFC 9293 §3.10.7.4: only a RST at the next expected sequence number resets). The model
+// took any RST as a reset, retired the connection and ignored everything after it.
+TEST(ModelClose, RstOutsideTheReceiversWindowResetsNothing) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 10);
+  s.seq_ahead = 1001;
+  s.Send(0, kC, kTcpRst | kAck, {}, {});
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});  // the challenge ACK
+  s.Data(kC, 20);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_THAT(s.observer().TakeFinished(), IsEmpty());
+  auto live = s.observer().LiveSummaries();
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].subflows[0].state, SubflowState::kEstablished);
+  EXPECT_EQ(live[0].data_bytes[0], 30u);  // the data after it is still judged and counted
+  s.Send(0, kC, kTcpRst | kAck, {}, {});  // at the next sequence number: a reset
+  auto done = s.observer().TakeFinished();
+  ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].subflows[0].state, SubflowState::kReset);
 }
 

@@ -76,6 +76,17 @@ SegmentClass Subflow::Track(Side sender, const Segment& seg) {
   }
   const std::uint32_t start = seg.seq + (seg.syn() ? 1 : 0);
   c.rel_seq = start - d.isn;
+  // RFC 9293 §3.10.7.4, RFC 5961 §3.2: a RST resets only at the receiver's next expected
+  // sequence number (in the window: a challenge ACK; outside: dropped). That number lies
+  // between the receiver's highest ACK and what the sender sent: a RST outside that range is
+  // not accepted (a SYN's answer, before either is known, always is).
+  const TcpDirection& peer = tcp_[Index(Peer(sender))];
+  if (seg.rst() && d.any && peer.ack_seen &&
+      !(SeqLeq(peer.max_ack, seg.seq) && SeqLeq(seg.seq, d.snd_max))) {
+    c.discarded = true;
+    c.stale = true;
+    return c;
+  }
   const std::uint32_t data_end = start + seg.payload_length;
   const std::uint32_t end = data_end + (seg.fin() ? 1 : 0);
   if (!d.any) {

@@ -47,6 +47,7 @@ struct SegmentClass {
   std::uint32_t rel_seq = 0;    // seq - ISN: SSN of the first payload byte (rule D5)
   bool retransmission = false;  // all of its payload was sent before (not just reordered)
   bool stale = false;           // its ACK is below one already sent: reordered or repeated
+  bool discarded = false;       // a RST its receiver cannot accept: it changes nothing
 };
 
 enum class SubflowState : std::uint8_t {

@@ -69,6 +69,9 @@ class Scenario {
   std::function<void(const Segment&)> tap;
   // The next Send() acknowledges this many bytes less than the peer sent (an older ACK).
   std::uint32_t ack_lag = 0;
+  // The next Send() carries a sequence number this far beyond its sender's next one (a
+  // segment the receiver cannot accept); the sender's next sequence number does not move.
+  std::uint32_t seq_ahead = 0;
   const ViolationSink& violations() const { return violations_; }
   std::uint64_t key(Side s) const { return key_[Index(s)]; }
   std::uint64_t idsn(Side s) const { return crypto::Idsn(key(s)); }
@@ -106,16 +109,20 @@ class Scenario {
     seg.timestamp_us = packet_ * 1000;
     seg.src = f.ep[i];
     seg.dst = f.ep[1 - i];
-    seg.seq = f.next[i];
+    seg.seq = f.next[i] + seq_ahead;
     seg.ack = (flags & kTcpAck) ? f.next[1 - i] - ack_lag : 0;
     ack_lag = 0;
+    const bool ahead = seq_ahead != 0;
+    seq_ahead = 0;
     seg.flags = flags;
     seg.window = 65535;
     seg.payload_length = static_cast<std::uint32_t>(payload.size());
     seg.payload = payload;
     if (cut_payload_to) seg.payload = seg.payload.first(*cut_payload_to);
     seg.options = options;
-    f.next[i] += seg.payload_length + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
+    if (!ahead) {
+      f.next[i] += seg.payload_length + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
+    }
     if (tap) tap(seg);
     observer_.Observe(seg, &violations_);
     return seg.index;

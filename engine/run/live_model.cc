@@ -47,23 +47,20 @@ std::string_view OriginName(PacketOrigin origin) {
   return "?";
 }
 
-std::optional<ModelMode> ParseModelMode(std::string_view text) {
-  if (text == "off") return ModelMode::kOff;
-  if (text == "warn") return ModelMode::kWarn;
-  if (text == "fail") return ModelMode::kFail;
-  return std::nullopt;
-}
-
 std::string LiveFinding::ToString() const {
-  // model::Format: "packet 12 conn 1 subflow 0 client: D3 (RFC 8684 §3.3.1): <explanation>";
-  // the culprit is named after the side so a reader sees whose packet broke the rule.
-  std::string text = model::Format(violation);
-  const std::string side(model::SideName(violation.sender));
-  const std::size_t at = text.find(side + ":");
-  if (at != std::string::npos) {
-    text.insert(at + side.size(), std::string(" (") + std::string(OriginName(culprit)) + ")");
+  // Shaped like `mpdrill check`'s lines, rule first: "model: D3 (RFC 8684 §3.3.1) packet 12
+  // conn 1 subflow 0 server (kernel): <explanation>"; a packet of no known connection has no
+  // conn part. The culprit is named after the side so a reader sees whose packet broke it.
+  const model::Violation& v = violation;
+  std::string text = deliberate() ? "model: deliberate: " : "model: ";
+  text += std::string(codec::RuleName(v.rule)) + " (" + std::string(model::Section(v.rule)) +
+          ") packet " + std::to_string(v.packet);
+  if (v.connection != 0) {
+    text += " conn " + std::to_string(v.connection) + " subflow " + std::to_string(v.subflow) +
+            " " + std::string(model::SideName(v.sender));
   }
-  return std::string(deliberate() ? "model: deliberate: " : "model: ") + text;
+  text += " (" + std::string(OriginName(culprit)) + "): " + v.explanation;
+  return text;
 }
 
 LiveModel::LiveModel(const LiveModelOptions& options)

@@ -28,28 +28,17 @@
 #include "engine/codec/mptcp_option.h"
 #include "engine/model/observer.h"
 #include "engine/model/violation.h"
+#include "engine/run/wire_tap.h"
 
 namespace mpdrill::run {
-
-// Who put a packet on the wire of tun0.
-enum class PacketOrigin : std::uint8_t {
-  kInjected,  // mpdrill built and wrote it (a script's inbound packet)
-  kKernel,    // the kernel under test sent it (sniffed)
-};
-std::string_view OriginName(PacketOrigin origin);  // "mpdrill" / "kernel"
-
-// What --model asks of the runner: ignore the model, print its findings, or also fail the run
-// on a kernel violation (the default).
-enum class ModelMode : std::uint8_t { kOff, kWarn, kFail };
-std::optional<ModelMode> ParseModelMode(std::string_view text);  // "off" / "warn" / "fail"
 
 struct LiveFinding {
   model::Violation violation;  // violation.packet = the LiveModel's packet number (1-based)
   // The endpoint that broke the rule: kInjected = mpdrill itself (deliberate).
   PacketOrigin culprit = PacketOrigin::kKernel;
   bool deliberate() const { return culprit == PacketOrigin::kInjected; }
-  // "model: packet 4 conn 1 subflow 0 server (kernel): D3 (RFC 8684 §3.3.1): ..." or
-  // "model: deliberate: packet 4 ... (mpdrill): ..." for mpdrill's own packets.
+  // "model: D3 (RFC 8684 §3.3.1) packet 4 conn 1 subflow 0 server (kernel): ..." or
+  // "model: deliberate: C6 (RFC 8684 §3.1) packet 3 ... (mpdrill): ..." for mpdrill's own.
   std::string ToString() const;
 };
 

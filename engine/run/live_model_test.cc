@@ -13,6 +13,7 @@
 #include "engine/codec/mptcp_codec.h"
 #include "engine/codec/mptcp_option.h"
 #include "engine/crypto/mptcp_crypto.h"
+#include "engine/run/model_monitor.h"
 
 namespace mpdrill::run {
 namespace {
@@ -66,8 +67,8 @@ class Wire {
 
  private:
   static std::array<std::uint8_t, 16> Address6(bool kernel) {
-    return {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            static_cast<std::uint8_t>(kernel ? 1 : 2)};
+    return {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+            0,    0,    0,    0,    0, 0, 0, static_cast<std::uint8_t>(kernel ? 1 : 2)};
   }
   bool v6_;
 };
@@ -91,9 +92,8 @@ void Handshake(const Wire& w, LiveModel* live, std::uint64_t echoed = kKernelKey
                  PacketOrigin::kInjected, 0);
   live->OnPacket(w.Packet(true, kKernelIsn, kMpdrillIsn + 1, kSyn | kAck, {Mpc(kKernelKey, {})}),
                  PacketOrigin::kKernel, 100);
-  live->OnPacket(
-      w.Packet(false, kMpdrillIsn + 1, kKernelIsn + 1, kAck, {Mpc(kMpdrillKey, echoed)}),
-      PacketOrigin::kInjected, 200);
+  live->OnPacket(w.Packet(false, kMpdrillIsn + 1, kKernelIsn + 1, kAck, {Mpc(kMpdrillKey, echoed)}),
+                 PacketOrigin::kInjected, 200);
 }
 
 // The kernel's first data segment: a 64-bit mapping of `data` at IDSN+1, SSN 1, with a
@@ -135,8 +135,9 @@ TEST_P(LiveModelTest, BadInjectedPacketIsDeliberate) {
   EXPECT_EQ(findings[0].violation.rule, codec::RuleId::kC6);
   EXPECT_TRUE(findings[0].deliberate());
   EXPECT_EQ(findings[0].violation.packet, 3u);
-  EXPECT_THAT(findings[0].ToString(), StartsWith("model: deliberate: packet 3 "));
-  EXPECT_THAT(findings[0].ToString(), HasSubstr("client (mpdrill): C6"));
+  EXPECT_THAT(findings[0].ToString(),
+              StartsWith("model: deliberate: C6 (RFC 8684 §3.1) packet 3 conn 1 subflow 0 "
+                         "client (mpdrill): "));
   EXPECT_THAT(findings[0].ToString(), HasSubstr("expected: 0xfedcba9876543210 actual: 0x1111"));
   EXPECT_EQ(live.kernel_violations(), 0u);
   EXPECT_EQ(live.deliberate_violations(), 1u);
@@ -155,7 +156,10 @@ TEST_P(LiveModelTest, KernelViolationIsAFailure) {
   ASSERT_THAT(findings, SizeIs(1));
   EXPECT_EQ(findings[0].violation.rule, codec::RuleId::kX1);
   EXPECT_FALSE(findings[0].deliberate());
-  EXPECT_THAT(findings[0].ToString(), StartsWith("model: packet 4 conn 1 subflow 0 server (kernel): X1"));
+  EXPECT_THAT(findings[0].ToString(),
+              StartsWith("model: X1 (RFC 8684 §3.5) packet 4 conn 1 subflow 0 server (kernel): "
+                         "MP_FASTCLOSE key: expected: 0x123456789abcdef actual: "
+                         "0xfedcba9876543210"));
   EXPECT_EQ(live.kernel_violations(), 1u);
   EXPECT_EQ(live.deliberate_violations(), 0u);
 }
@@ -167,9 +171,9 @@ TEST_P(LiveModelTest, CodecViolationBlamesThePacketsSender) {
                 PacketOrigin::kInjected, 0);
   // The kernel's SYN/ACK carries an MP_CAPABLE with no key (RFC 8684 §3.1: the SYN/ACK form
   // has the sender's key): a per-packet codec finding, the kernel's.
-  live.OnPacket(w.Packet(true, kKernelIsn, kMpdrillIsn + 1, kSyn | kAck,
-                         {Mpc(std::nullopt, std::nullopt)}),
-                PacketOrigin::kKernel, 100);
+  live.OnPacket(
+      w.Packet(true, kKernelIsn, kMpdrillIsn + 1, kSyn | kAck, {Mpc(std::nullopt, std::nullopt)}),
+      PacketOrigin::kKernel, 100);
   std::vector<LiveFinding> findings = live.TakeFindings();
   ASSERT_THAT(findings, ::testing::Not(IsEmpty()));
   for (const LiveFinding& f : findings) {
@@ -207,11 +211,78 @@ TEST(LiveModelFindings, KeptFindingsAreBoundedButCounted) {
   EXPECT_EQ(live.kernel_violations() + live.deliberate_violations(), 2u);
 }
 
-TEST(LiveModelMode, Parses) {
-  EXPECT_EQ(ParseModelMode("off"), ModelMode::kOff);
-  EXPECT_EQ(ParseModelMode("warn"), ModelMode::kWarn);
-  EXPECT_EQ(ParseModelMode("fail"), ModelMode::kFail);
-  EXPECT_EQ(ParseModelMode("strict"), std::nullopt);
+// ModelMonitor: LiveModel as a wire tap, as the runner uses it.
+TEST(ModelMonitor, FindingsCarryTheEventLineAndThePacket) {
+  const Wire w(false);
+  ModelMonitor monitor;
+  monitor.SetEvent(7);
+  monitor.OnWire(w.Packet(false, kMpdrillIsn, 0, kSyn, {Mpc(std::nullopt, std::nullopt)}),
+                 PacketOrigin::kInjected, 0);
+  monitor.OnWire(w.Packet(true, kKernelIsn, kMpdrillIsn + 1, kSyn | kAck, {Mpc(kKernelKey, {})}),
+                 PacketOrigin::kKernel, 100);
+  monitor.SetEvent(9);
+  monitor.OnWire(
+      w.Packet(false, kMpdrillIsn + 1, kKernelIsn + 1, kAck, {Mpc(kMpdrillKey, kKernelKey)}),
+      PacketOrigin::kInjected, 200);
+  EXPECT_THAT(monitor.Take(), IsEmpty());
+  monitor.SetEvent(12);
+  codec::MpFastclose fastclose;
+  fastclose.receiver_key = kKernelKey;  // rule X1: must be mpdrill's key
+  const Buf bad = w.Packet(true, kKernelIsn + 1, kMpdrillIsn + 1, kAck, {fastclose});
+  monitor.OnWire(bad, PacketOrigin::kKernel, 300);
+  std::vector<MonitorFinding> found = monitor.Take();
+  ASSERT_THAT(found, SizeIs(1));
+  EXPECT_EQ(found[0].line, 12);
+  EXPECT_EQ(found[0].finding.violation.rule, codec::RuleId::kX1);
+  EXPECT_FALSE(found[0].finding.deliberate());
+  EXPECT_EQ(found[0].packet_origin, PacketOrigin::kKernel);
+  EXPECT_EQ(found[0].packet, bad);
+  EXPECT_THAT(monitor.Take(), IsEmpty());
+  const MonitorTotals t = monitor.Totals();
+  EXPECT_EQ(t.packets, 4u);
+  EXPECT_EQ(t.connections, 1u);
+  EXPECT_EQ(t.kernel, 1u);
+  EXPECT_EQ(t.deliberate, 0u);
+}
+
+TEST(ModelMonitor, KeepsAtMostMaxFindingsOverTheRun) {
+  const Wire w(false);
+  ModelMonitor monitor(LiveModelOptions{.max_findings = 1});
+  monitor.OnWire(w.Packet(false, kMpdrillIsn, 0, kSyn, {Mpc(std::nullopt, std::nullopt)}),
+                 PacketOrigin::kInjected, 0);
+  monitor.OnWire(w.Packet(true, kKernelIsn, kMpdrillIsn + 1, kSyn | kAck, {Mpc(kKernelKey, {})}),
+                 PacketOrigin::kKernel, 100);
+  monitor.OnWire(
+      w.Packet(false, kMpdrillIsn + 1, kKernelIsn + 1, kAck, {Mpc(kMpdrillKey, kKernelKey)}),
+      PacketOrigin::kInjected, 200);
+  codec::MpFastclose fastclose;
+  fastclose.receiver_key = kKernelKey;
+  for (int i = 0; i < 3; ++i) {
+    monitor.OnWire(w.Packet(true, kKernelIsn + 1, kMpdrillIsn + 1, kAck, {fastclose}),
+                   PacketOrigin::kKernel, 300 + i);
+    EXPECT_THAT(monitor.Take(), SizeIs(i == 0 ? 1 : 0));  // taken each time, still bounded
+  }
+  EXPECT_EQ(monitor.Totals().kernel, 3u);
+  EXPECT_EQ(monitor.Totals().dropped, 2u);
+}
+
+// End of a run: nothing after Close() is judged, and connections left open are no violation
+// (no end-of-input rule runs).
+TEST(ModelMonitor, ClosedMonitorJudgesNothingMore) {
+  const Wire w(true);
+  ModelMonitor monitor;
+  monitor.OnWire(w.Packet(false, kMpdrillIsn, 0, kSyn, {Mpc(std::nullopt, std::nullopt)}),
+                 PacketOrigin::kInjected, 0);
+  monitor.OnWire(w.Packet(true, kKernelIsn, kMpdrillIsn + 1, kSyn | kAck, {Mpc(kKernelKey, {})}),
+                 PacketOrigin::kKernel, 100);
+  monitor.Close();
+  codec::MpFastclose fastclose;
+  fastclose.receiver_key = kKernelKey;
+  monitor.OnWire(w.Packet(true, kKernelIsn + 1, kMpdrillIsn + 1, kAck, {fastclose}),
+                 PacketOrigin::kKernel, 300);
+  EXPECT_THAT(monitor.Take(), IsEmpty());
+  EXPECT_EQ(monitor.Totals().packets, 2u);
+  EXPECT_EQ(monitor.Totals().kernel, 0u);
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "engine/run/packet_io.h"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 namespace mpdrill::run {
 
@@ -31,8 +35,8 @@ void PcapRecorder::Record(std::span<const std::uint8_t> packet, std::int64_t tim
   pcap_dump_flush(dumper_);
 }
 
-TunPacketIo::TunPacketIo(sandbox::TunDevice tun, Clock& clock, PcapRecorder* recorder)
-    : tun_(std::move(tun)), clock_(clock), recorder_(recorder) {
+TunPacketIo::TunPacketIo(sandbox::TunDevice tun, Clock& clock, std::vector<WireTap*> taps)
+    : tun_(std::move(tun)), clock_(clock), taps_(std::move(taps)) {
   reader_ = std::thread([this] { ReadLoop(); });
 }
 
@@ -44,30 +48,57 @@ TunPacketIo::~TunPacketIo() {
   reader_.join();
 }
 
+bool TunPacketIo::DrainLocked() {
+  // Bounded: a device holds at most its queue (500 packets by default) at once.
+  constexpr int kMaxPerDrain = 4096;
+  for (int i = 0; i < kMaxPerDrain; ++i) {
+    auto got = tun_.Read(std::chrono::microseconds(0));
+    const std::int64_t now = clock_.NowUsecs();
+    if (!got) {
+      std::lock_guard<std::mutex> lock(mu_);
+      error_ = got.error().message;
+      cv_.notify_all();
+      return false;
+    }
+    if (!*got) return true;
+    for (WireTap* tap : taps_) tap->OnWire(**got, PacketOrigin::kKernel, now);
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(SniffedPacket{std::move(**got), now});
+    cv_.notify_all();
+  }
+  return true;
+}
+
 void TunPacketIo::ReadLoop() {
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
     }
-    auto got = tun_.Read(std::chrono::microseconds(20000));
-    const std::int64_t now = clock_.NowUsecs();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!got) {
-      error_ = got.error().message;
+    // Wait for a packet outside the lock (Send must not wait for it), every 20 ms at most to
+    // see stop_; read under the lock.
+    pollfd p{tun_.fd(), POLLIN, 0};
+    if (poll(&p, 1, 20) < 0 && errno != EINTR) {
+      std::lock_guard<std::mutex> lock(mu_);
+      error_ = std::string("poll ") + tun_.name() + ": " + std::strerror(errno);
       cv_.notify_all();
       return;
     }
-    if (*got) {
-      if (recorder_) recorder_->Record(**got, now);
-      queue_.push_back(SniffedPacket{std::move(**got), now});
-      cv_.notify_all();
-    }
+    std::lock_guard<std::mutex> wire(wire_mu_);
+    if (!DrainLocked()) return;
   }
 }
 
 Status<std::string> TunPacketIo::Send(std::span<const std::uint8_t> packet) {
-  if (recorder_) recorder_->Record(packet, clock_.NowUsecs());
+  std::lock_guard<std::mutex> wire(wire_mu_);
+  // What the kernel sent before this write crossed the wire before it.
+  if (!DrainLocked()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return MakeUnexpected(*error_);
+  }
+  // Tapped before the write: the kernel may answer before write() returns.
+  const std::int64_t now = clock_.NowUsecs();
+  for (WireTap* tap : taps_) tap->OnWire(packet, PacketOrigin::kInjected, now);
   if (auto s = tun_.Write(packet); !s) return MakeUnexpected(s.error().message);
   return Ok{};
 }

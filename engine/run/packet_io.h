@@ -1,6 +1,7 @@
 // Packet I/O of a run, injected into the Runner: the TUN device in the run's namespace, or
 // an in-memory backend in tests. Sniffed packets carry the time they arrived (a reader thread
 // timestamps them as the kernel sends them, so a packet sent early is seen as early).
+// Wire taps (the pcap recorder, the live model) see both directions in wire order.
 #ifndef MPDRILL_ENGINE_RUN_PACKET_IO_H_
 #define MPDRILL_ENGINE_RUN_PACKET_IO_H_
 
@@ -19,6 +20,7 @@
 
 #include "base/result.h"
 #include "engine/run/timing.h"
+#include "engine/run/wire_tap.h"
 #include "sandbox/tun.h"
 
 namespace mpdrill::run {
@@ -39,11 +41,15 @@ class PacketIo {
 };
 
 // Writes packets to a pcap file (LINKTYPE_RAW), both directions, with Clock timestamps.
-class PcapRecorder {
+class PcapRecorder final : public WireTap {
  public:
   static Result<std::unique_ptr<PcapRecorder>, std::string> Open(const std::string& path);
-  ~PcapRecorder();
+  ~PcapRecorder() override;
   void Record(std::span<const std::uint8_t> packet, std::int64_t time_usecs);
+  void OnWire(std::span<const std::uint8_t> packet, PacketOrigin /*origin*/,
+              std::int64_t time_usecs) override {
+    Record(packet, time_usecs);
+  }
 
  private:
   PcapRecorder(pcap_t* dead, pcap_dumper_t* dumper) : dead_(dead), dumper_(dumper) {}
@@ -52,10 +58,13 @@ class PcapRecorder {
   pcap_dumper_t* dumper_;
 };
 
-// The TUN backend: a reader thread drains the device into a queue.
+// The TUN backend: a reader thread drains the device into a queue. Reads and writes of the
+// device happen under one lock, and Send first drains what the kernel already sent, so the
+// taps see the packets in the order they crossed tun0 (a reply the kernel makes while the
+// write that caused it is still in progress comes after that write).
 class TunPacketIo final : public PacketIo {
  public:
-  TunPacketIo(sandbox::TunDevice tun, Clock& clock, PcapRecorder* recorder);
+  TunPacketIo(sandbox::TunDevice tun, Clock& clock, std::vector<WireTap*> taps);
   ~TunPacketIo() override;  // stops and joins the reader
   Status<std::string> Send(std::span<const std::uint8_t> packet) override;
   Result<std::optional<SniffedPacket>, std::string> Receive(std::int64_t deadline) override;
@@ -63,10 +72,14 @@ class TunPacketIo final : public PacketIo {
 
  private:
   void ReadLoop();
+  // Reads every packet the device holds now into the queue, through the taps; false on a read
+  // error (then error_ is set). Needs wire_mu_.
+  bool DrainLocked();
   sandbox::TunDevice tun_;
   Clock& clock_;
-  PcapRecorder* recorder_;
-  std::mutex mu_;
+  std::vector<WireTap*> taps_;
+  std::mutex wire_mu_;  // device reads/writes and taps, in wire order
+  std::mutex mu_;       // queue_, error_, stop_
   std::condition_variable cv_;
   std::deque<SniffedPacket> queue_;
   std::optional<std::string> error_;

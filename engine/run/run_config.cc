@@ -55,6 +55,22 @@ std::vector<IpVersion> VariantsForFile(std::string_view path) {
   return {IpVersion::kIpv4, IpVersion::kIpv4MappedIpv6, IpVersion::kIpv6};
 }
 
+std::string_view ModelModeName(ModelMode m) {
+  switch (m) {
+    case ModelMode::kOff: return "off";
+    case ModelMode::kWarn: return "warn";
+    case ModelMode::kFail: return "fail";
+  }
+  return "?";
+}
+
+std::optional<ModelMode> ParseModelMode(std::string_view text) {
+  for (ModelMode m : {ModelMode::kOff, ModelMode::kWarn, ModelMode::kFail}) {
+    if (text == ModelModeName(m)) return m;
+  }
+  return std::nullopt;
+}
+
 Status<std::string> RunConfig::Apply(std::string_view name,
                                      const std::optional<std::string>& value) {
   const std::string v = value.value_or("");
@@ -120,6 +136,10 @@ Status<std::string> RunConfig::Apply(std::string_view name,
     } else {
       defines.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     }
+  } else if (name == "model") {
+    auto m = ParseModelMode(v);
+    if (!m) return MakeUnexpected("bad --model: '" + v + "' (off, warn or fail)");
+    model_mode = *m;
   } else if (name == "seed") {
     std::uint64_t s = 0;
     if (!ParseInt(std::string_view(v), &s)) return Bad(name, v);

@@ -24,6 +24,12 @@ std::optional<IpVersion> ParseIpVersion(std::string_view name);
 // *v6.pkt -> ipv6, any other -> all three (upstream run_all.py's rule).
 std::vector<IpVersion> VariantsForFile(std::string_view path);
 
+// What --model asks of a run (mpdrill's own flag): ignore the live reference model, print its
+// findings, or also fail the run on a violation by the kernel (the default).
+enum class ModelMode : std::uint8_t { kOff, kWarn, kFail };
+std::string_view ModelModeName(ModelMode m);  // "off" / "warn" / "fail"
+std::optional<ModelMode> ParseModelMode(std::string_view text);
+
 struct RunConfig {
   std::optional<IpVersion> ip_version;  // nullopt: ipv4 (after Finalize)
   // Address flags as given ("" = packetdrill's default for the variant).
@@ -44,6 +50,7 @@ struct RunConfig {
   bool dry_run = false;
   int verbose = 0;
   std::optional<std::uint64_t> seed;
+  ModelMode model_mode = ModelMode::kFail;                   // --model
   std::vector<std::pair<std::string, std::string>> defines;  // -D NAME=VALUE, in order
 
   // Resolved by Finalize():

@@ -47,6 +47,22 @@ TEST(RunConfigTest, FlagsParseAndRejectBadValues) {
   EXPECT_FALSE(c.Finalize().ok());
 }
 
+TEST(RunConfigTest, ModelModeDefaultsToFailAndParses) {
+  RunConfig c;
+  EXPECT_EQ(c.model_mode, ModelMode::kFail);
+  EXPECT_TRUE(c.Apply("model", "warn").ok());
+  EXPECT_EQ(c.model_mode, ModelMode::kWarn);
+  EXPECT_TRUE(c.Apply("model", "off").ok());
+  EXPECT_EQ(c.model_mode, ModelMode::kOff);
+  const auto bad = c.Apply("model", "bogus");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error(), "bad --model: 'bogus' (off, warn or fail)");
+  EXPECT_FALSE(c.Apply("model", std::nullopt).ok());
+  EXPECT_EQ(ParseModelMode("fail"), ModelMode::kFail);
+  EXPECT_EQ(ParseModelMode("strict"), std::nullopt);
+  EXPECT_EQ(ModelModeName(ModelMode::kWarn), "warn");
+}
+
 TEST(RunConfigTest, ShellEnvironmentCarriesOptAndDefines) {
   RunConfig c;
   ASSERT_TRUE(c.Apply("D", "FOO=bar").ok());

@@ -27,6 +27,8 @@ constexpr std::int64_t kCommandTimeoutMs = 30000;
 constexpr std::int64_t kNonBlockingSyscallWaitUsecs = 2000000;
 constexpr std::int64_t kAnyTimeWaitUsecs = 10000000;
 constexpr std::uint16_t kFirstRemotePort = 48000;
+// Model findings shown per run without -v (the rest are counted).
+constexpr int kModelNotesShown = 5;
 
 // One syscall in flight on its own thread (packetdrill runs blocking calls beside the event
 // loop the same way).
@@ -94,6 +96,12 @@ class ScriptRunner {
   void DoOutbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
   bool CheckOnTime(const parser::Event& ev, const Schedule& s, std::int64_t actual,
                    const std::string& what);
+  // The live model (--model): which event runs, and what it found since the last call.
+  void ModelEvent(const parser::SourceLoc& loc) {
+    if (ctx_.model) ctx_.model->SetEvent(loc.line);
+  }
+  void CheckModel();
+  void CloseModel();
 
   const parser::Script& script_;
   const RunConfig& config_;
@@ -105,7 +113,60 @@ class ScriptRunner {
   std::optional<PendingCall> pending_;
   std::vector<std::thread> threads_;
   RunReport report_;
+  int model_notes_ = 0;
+  int model_notes_hidden_ = 0;
 };
+
+// A kernel violation fails the run (--model=fail) unless it already failed: the first becomes
+// the run's error, located at the event being executed when its packet crossed tun0. Every
+// other finding (mpdrill's own packets: deliberate; --model=warn; after the first error) is a
+// note, printed whatever the verdict.
+void ScriptRunner::CheckModel() {
+  if (!ctx_.model) return;
+  for (const MonitorFinding& f : ctx_.model->Take()) {
+    std::string packet;
+    if (f.packet_origin == PacketOrigin::kKernel) {
+      if (auto live = ParseLive(f.packet, 0)) packet = "kernel packet: " + flows_.FormatLive(*live);
+    }
+    const std::string text = f.finding.ToString();
+    if (!f.finding.deliberate() && config_.model_mode == ModelMode::kFail && !failed()) {
+      Fail(Verdict::kFail, parser::SourceLoc{f.line, 0}, text, packet);
+      continue;
+    }
+    if (model_notes_ >= kModelNotesShown && config_.verbose == 0) {
+      ++model_notes_hidden_;
+      continue;
+    }
+    ++model_notes_;
+    report_.notes += Where(parser::SourceLoc{f.line, 0}) + text + "\n";
+    if (config_.verbose > 0 && !packet.empty()) report_.notes += "  " + packet + "\n";
+  }
+}
+
+// End of the run: packets after this are not judged, and connections the script left open
+// stay open (no end-of-input rule runs: docs/run.md).
+void ScriptRunner::CloseModel() {
+  if (!ctx_.model) return;
+  ctx_.model->Close();
+  CheckModel();
+  const MonitorTotals t = ctx_.model->Totals();
+  report_.model_kernel = static_cast<std::uint32_t>(t.kernel);
+  report_.model_deliberate = static_cast<std::uint32_t>(t.deliberate);
+  if (model_notes_hidden_ > 0) {
+    report_.notes += "model: " + std::to_string(model_notes_hidden_) +
+                     " more finding(s) not shown (-v shows them)\n";
+  }
+  if (t.dropped > 0) {
+    report_.notes += "model: " + std::to_string(t.dropped) + " more finding(s) only counted\n";
+  }
+  if (config_.verbose > 0) {
+    report_.details += "model (" + std::string(ModelModeName(config_.model_mode)) +
+                       "): " + std::to_string(t.packets) + " packet(s) on tun0 (" +
+                       std::to_string(t.skipped) + " not TCP), " + std::to_string(t.connections) +
+                       " connection(s), " + std::to_string(t.kernel) + " kernel violation(s), " +
+                       std::to_string(t.deliberate) + " deliberate\n";
+  }
+}
 
 bool ScriptRunner::RunShell(const parser::Command& cmd, const parser::SourceLoc& loc) {
   std::vector<std::string> env = ctx_.base_env;
@@ -282,7 +343,9 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
 }
 
 RunReport ScriptRunner::Run() {
+  if (script_.init_command) ModelEvent(script_.init_command->loc);
   if (script_.init_command && !RunShell(*script_.init_command, script_.init_command->loc)) {
+    CloseModel();
     return report_;
   }
   t0_ = ctx_.clock->NowUsecs();
@@ -297,10 +360,13 @@ RunReport ScriptRunner::Run() {
     last_inbound = inbound;
     if (!outbound && !s.any) {
       ctx_.clock->SleepUntilUsecs(t0_ + s.start);
+      CheckModel();  // what crossed tun0 while waiting belongs to the previous event
+      if (failed()) break;
       if (!std::holds_alternative<parser::Packet>(ev.action)) {
         CheckOnTime(ev, s, Now(), "event");
       }
     }
+    ModelEvent(ev.loc);
     if (failed()) break;
     if (call) {
       DoSyscall(ev, *call, s);
@@ -318,9 +384,11 @@ RunReport ScriptRunner::Run() {
       // %{ }% blocks: skipped with a warning (docs/run.md).
       report_.details += Where(ev.loc) + "warning: %{ }% code block skipped\n";
     }
+    CheckModel();
     if (failed()) break;
   }
   if (!failed()) FinishPending(Now() + kNonBlockingSyscallWaitUsecs);
+  CloseModel();
   if (!failed() && script_.cleanup_command) {
     RunShell(*script_.cleanup_command, script_.cleanup_command->loc);
   }

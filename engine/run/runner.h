@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/run/model_monitor.h"
 #include "engine/run/packet_io.h"
 #include "engine/run/run_config.h"
 #include "engine/run/timing.h"
@@ -30,6 +31,9 @@ struct RunReport {
   Verdict verdict = Verdict::kPass;
   std::string first_error;  // "file:line: what: expected: X actual: Y"
   std::string details;      // further lines: script and live packets, command output, ...
+  std::string notes;        // lines printed whatever the verdict: the live model's findings
+  std::uint32_t model_kernel = 0;      // violations by the kernel the live model saw
+  std::uint32_t model_deliberate = 0;  // violations on mpdrill's own (injected) packets
 };
 
 struct RunnerContext {
@@ -39,6 +43,8 @@ struct RunnerContext {
   PacketIo* io = nullptr;
   // Extra environment for shell commands besides the inherited one and config's OPT_*.
   std::vector<std::string> base_env;
+  // The live reference model, a tap of `io` (nullptr: --model=off).
+  ModelMonitor* model = nullptr;
 };
 
 RunReport RunScript(const parser::Script& script, const RunConfig& config,

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -23,7 +24,8 @@ extern char** environ;
 namespace mpdrill::run {
 namespace {
 
-// The report travels over a pipe: verdict byte, first error, NUL, details.
+// The report travels over a pipe: verdict byte, then each field as <decimal length>:<bytes>
+// (first error, details, notes, model counts).
 void WriteAll(int fd, const std::string& s) {
   std::size_t off = 0;
   while (off < s.size()) {
@@ -35,8 +37,42 @@ void WriteAll(int fd, const std::string& s) {
 }
 
 std::string Encode(const RunReport& r) {
-  return std::string(1, static_cast<char>('0' + static_cast<int>(r.verdict))) + r.first_error +
-         std::string(1, '\0') + r.details;
+  std::string out(1, static_cast<char>('0' + static_cast<int>(r.verdict)));
+  for (const std::string& field :
+       {r.first_error, r.details, r.notes, std::to_string(r.model_kernel),
+        std::to_string(r.model_deliberate)}) {
+    out += std::to_string(field.size()) + ":" + field;
+  }
+  return out;
+}
+
+// The next <length>:<bytes> field at *pos, or "" when the data ends early (a killed run).
+std::string NextField(const std::string& s, std::size_t* pos) {
+  const std::size_t colon = s.find(':', *pos);
+  if (colon == std::string::npos) {
+    *pos = s.size();
+    return "";
+  }
+  std::size_t len = 0;
+  for (std::size_t i = *pos; i < colon; ++i) {
+    if (s[i] < '0' || s[i] > '9' || len > s.size()) {
+      *pos = s.size();
+      return "";
+    }
+    len = len * 10 + static_cast<std::size_t>(s[i] - '0');
+  }
+  const std::string field = s.substr(colon + 1, len);
+  *pos = std::min(s.size(), colon + 1 + len);
+  return field;
+}
+
+std::uint32_t Count(const std::string& field) {
+  std::uint32_t n = 0;
+  for (char c : field) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return n;
 }
 
 RunReport Decode(const std::string& s, int exit_code) {
@@ -48,9 +84,12 @@ RunReport Decode(const std::string& s, int exit_code) {
   }
   const int v = s[0] - '0';
   r.verdict = v >= 0 && v <= 3 ? static_cast<Verdict>(v) : Verdict::kFail;
-  const auto nul = s.find('\0', 1);
-  r.first_error = s.substr(1, nul == std::string::npos ? std::string::npos : nul - 1);
-  if (nul != std::string::npos) r.details = s.substr(nul + 1);
+  std::size_t pos = 1;
+  r.first_error = NextField(s, &pos);
+  r.details = NextField(s, &pos);
+  r.notes = NextField(s, &pos);
+  r.model_kernel = Count(NextField(s, &pos));
+  r.model_deliberate = Count(NextField(s, &pos));
   return r;
 }
 
@@ -89,8 +128,14 @@ int RunInside(const IsolatedRun& run, ino_t starting_netns, int report_fd) {
   }
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  // The live reference model sees every packet crossing tun0 (after the pcap, in wire order).
+  std::unique_ptr<ModelMonitor> model;
+  if (run.config.model_mode != ModelMode::kOff) model = std::make_unique<ModelMonitor>();
+  std::vector<WireTap*> taps;
+  if (recorder) taps.push_back(recorder.get());
+  if (model) taps.push_back(model.get());
   {
-    TunPacketIo io(std::move(tun.value()), clock, recorder.get());
+    TunPacketIo io(std::move(tun.value()), clock, taps);
     RunnerContext ctx;
     ctx.script_path = run.script_path;
     std::error_code ec;
@@ -99,6 +144,7 @@ int RunInside(const IsolatedRun& run, ino_t starting_netns, int report_fd) {
     ctx.clock = &clock;
     ctx.io = &io;
     ctx.base_env = env;
+    ctx.model = model.get();
     report = RunScript(*run.script, run.config, ctx);
   }
   WriteAll(report_fd, Encode(report));

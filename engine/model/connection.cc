@@ -574,10 +574,8 @@ void Connection::OnRemoveAddr(Side sender, const codec::RemoveAddr& o) {
 }
 
 bool Connection::finished() const {
-  bool all_reset = true;
   for (const auto& sf : subflows_) {
     if (!sf->closed()) return false;
-    all_reset = all_reset && sf->state() == SubflowState::kReset;
   }
   switch (mode_) {
     case Mode::kPending:
@@ -585,10 +583,20 @@ bool Connection::finished() const {
     case Mode::kFallback:
       return true;
     case Mode::kMptcp:
-      return fastclose_by_.has_value() || all_reset ||
-             (data_[0].data_fin_acked() && data_[1].data_fin_acked());
+      // Every subflow reset is not the end of an MPTCP connection (RFC 8684 §3.3.3: only
+      // DATA_FIN or MP_FASTCLOSE close it): a new subflow may join it (Linux keeps it for
+      // that). Such a connection lingers (all_subflows_reset) and the observer retires it
+      // after its own timeout.
+      return fastclose_by_.has_value() || (data_[0].data_fin_acked() && data_[1].data_fin_acked());
   }
   return true;
+}
+
+bool Connection::all_subflows_reset() const {
+  for (const auto& sf : subflows_) {
+    if (sf->state() != SubflowState::kReset) return false;
+  }
+  return !subflows_.empty();
 }
 
 }  // namespace mpdrill::model

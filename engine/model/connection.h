@@ -51,6 +51,8 @@ class Connection {
   // Closed for good: every subflow closed, and the connection closed at data level, by
   // MP_FASTCLOSE, or as TCP. Retransmissions after this are ignored.
   bool finished() const;
+  // Every subflow was reset, the connection itself not closed: it may still be joined.
+  bool all_subflows_reset() const;
   std::uint64_t last_timestamp_us() const { return last_timestamp_us_; }
   ConnectionSummary Summary() const;
 

@@ -430,6 +430,37 @@ TEST(ModelClose, RstOutsideTheReceiversWindowResetsNothing) {
   EXPECT_EQ(live[0].subflows[0].state, SubflowState::kEstablished);
   EXPECT_EQ(live[0].data_bytes[0], 30u);  // the data after it is still judged and counted
   s.Send(0, kC, kTcpRst | kAck, {}, {});  // at the next sequence number: a reset
+  live = s.observer().LiveSummaries();
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].subflows[0].state, SubflowState::kReset);
+}
+
+// RFC 8684 §3.3.3: resetting every subflow does not close the MPTCP connection (Linux keeps it
+// for new subflows): a join afterwards finds its token and carries data, no J2. Such a
+// connection is retired after ObserverOptions::all_reset_linger_us without traffic.
+TEST(ModelClose, AConnectionWhoseSubflowsWereResetCanStillBeJoined) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 10);
+  s.Send(0, kC, kTcpRst | kAck, {}, {codec::MpTcpRst{0, 1}});
+  EXPECT_THAT(s.observer().TakeFinished(), IsEmpty());
+  const std::size_t sf = s.Join();
+  s.Data(kC, 20, sf);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  auto live = s.observer().LiveSummaries();
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].data_bytes[0], 30u);
+}
+
+TEST(ModelClose, AllResetConnectionsAreRetiredAfterTheirLinger) {
+  ObserverOptions o;
+  o.all_reset_linger_us = 5000;  // 5 segments of the scenario's clock
+  Scenario s(Scenario::kClientKey, Scenario::kServerKey, o);
+  s.Handshake();
+  s.Send(0, kC, kTcpRst | kAck, {}, {});
+  EXPECT_EQ(s.observer().live_connections(), 1u);
+  s.observer().Sweep(1000 * 1000);  // the scenario's clock is 1 ms per segment
+  EXPECT_EQ(s.observer().live_connections(), 0u);
   auto done = s.observer().TakeFinished();
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].subflows[0].state, SubflowState::kReset);

@@ -186,8 +186,9 @@ void Observer::Retire(std::uint64_t id, bool evicted) {
 void Observer::Sweep(std::uint64_t now_us) {
   std::vector<std::uint64_t> idle;
   for (const auto& [id, c] : connections_) {
-    if (now_us > c->last_timestamp_us() &&
-        now_us - c->last_timestamp_us() > options_.idle_timeout_us) {
+    const std::uint64_t limit =
+        c->all_subflows_reset() ? options_.all_reset_linger_us : options_.idle_timeout_us;
+    if (now_us > c->last_timestamp_us() && now_us - c->last_timestamp_us() > limit) {
       idle.push_back(id);
     }
   }

@@ -35,6 +35,9 @@ struct ObserverOptions {
   std::size_t max_pending_joins = 1024;   // SYNs with unknown tokens awaiting an answer
   // Connections silent this long (by the segments' injected timestamps) are retired.
   std::uint64_t idle_timeout_us = 600ull * 1000 * 1000;
+  // An MPTCP connection whose subflows were all reset stays joinable this long (Linux keeps
+  // it until the application closes it; a capture cannot see that) before it is retired.
+  std::uint64_t all_reset_linger_us = 60ull * 1000 * 1000;
 };
 
 struct ObserverStats {
@@ -59,6 +62,9 @@ class Observer {
   void Observe(const Segment& seg, ViolationSink* out);
   // End of input: every live connection is retired into the finished summaries.
   void Finish(ViolationSink* out);
+  // Retires the connections silent since before now_us minus their timeout (idle_timeout_us,
+  // all_reset_linger_us). Observe() does this itself every few thousand segments.
+  void Sweep(std::uint64_t now_us);
 
   // Summaries of retired connections (closed, evicted or finished), oldest first; drains them.
   std::vector<ConnectionSummary> TakeFinished();
@@ -98,7 +104,6 @@ class Observer {
   void Dispatch(Connection& c, std::uint32_t subflow, const Segment& seg, ViolationSink* out);
   void RegisterTokens(Connection& c);
   void Retire(std::uint64_t id, bool evicted);
-  void Sweep(std::uint64_t now_us);
 
   ObserverOptions options_;
   ObserverStats stats_;

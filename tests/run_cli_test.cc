@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "sandbox/leak_check.h"
 #include "sandbox/netns.h"
-#include "sandbox/tun.h"
+#include "tests/run_support.h"
 #include "tests/tool_runner.h"
 
 namespace mpdrill::tests {
@@ -27,20 +27,11 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-const std::string kMpdrill = MPDRILL_BINARY_DIR "/cli/mpdrill";
+const std::string kMpdrill = MpdrillPath();
 const std::string kSmoke = MPDRILL_SOURCE_DIR "/scripts/smoke/";
 
-#define SKIP_WITHOUT_ROOT()                                                     \
-  if (geteuid() != 0 || !sandbox::TunAvailable()) {                             \
-    GTEST_SKIP() << "needs root and /dev/net/tun to run scripts in namespaces"; \
-  }
-
 std::string WriteScript(const std::string& name, const std::string& text) {
-  const fs::path dir = fs::temp_directory_path() / ("mpdrill_run_test_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  const fs::path p = dir / name;
-  std::ofstream(p) << text;
-  return p.string();
+  return WriteScratchFile("run_test", name, text);
 }
 
 ino_t NetnsOf(pid_t pid) {

@@ -11,7 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/tun.h"
+#include "tests/run_support.h"
 #include "tests/tool_runner.h"
 
 namespace mpdrill::tests {
@@ -22,25 +22,13 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fs = std::filesystem;
 
-const std::string kMpdrill = MPDRILL_BINARY_DIR "/cli/mpdrill";
+const std::string kMpdrill = MpdrillPath();
 constexpr milliseconds kRunTimeout(60000);
 
-#define SKIP_WITHOUT_ROOT()                                                     \
-  if (geteuid() != 0 || !sandbox::TunAvailable()) {                             \
-    GTEST_SKIP() << "needs root and /dev/net/tun to run scripts in namespaces"; \
-  }
-
-fs::path TestDir() {
-  const fs::path dir =
-      fs::temp_directory_path() / ("mpdrill_model_test_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path TestDir() { return ScratchDir("model_test"); }
 
 std::string WriteFile(const std::string& name, const std::string& text) {
-  const fs::path p = TestDir() / name;
-  std::ofstream(p) << text;
-  return p.string();
+  return WriteScratchFile("model_test", name, text);
 }
 
 // The kernel as server up to accept(): window scale 8 as scripts/mptcp/common/defaults.sh

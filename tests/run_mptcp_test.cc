@@ -9,7 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/tun.h"
+#include "tests/run_support.h"
 #include "tests/tool_runner.h"
 
 namespace mpdrill::tests {
@@ -19,24 +19,12 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-const std::string kMpdrill = MPDRILL_BINARY_DIR "/cli/mpdrill";
+const std::string kMpdrill = MpdrillPath();
 
-#define SKIP_WITHOUT_ROOT()                                                     \
-  if (geteuid() != 0 || !sandbox::TunAvailable()) {                             \
-    GTEST_SKIP() << "needs root and /dev/net/tun to run scripts in namespaces"; \
-  }
-
-fs::path TestDir() {
-  const fs::path dir =
-      fs::temp_directory_path() / ("mpdrill_run_mptcp_test_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path TestDir() { return ScratchDir("run_mptcp_test"); }
 
 std::string WriteScript(const std::string& name, const std::string& text) {
-  const fs::path p = TestDir() / name;
-  std::ofstream(p) << text;
-  return p.string();
+  return WriteScratchFile("run_mptcp_test", name, text);
 }
 
 // The kernel as server up to accept(): MP_CAPABLE v1 with keys ckey (mpdrill's, generated)

@@ -3,7 +3,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <tins/ip.h>
+#include <tins/ipv6.h>
+#include <tins/rawpdu.h>
+
+#include <algorithm>
 #include <cstring>
+#include <exception>
 #include <variant>
 
 #include "base/bytes.h"
@@ -82,61 +88,58 @@ Result<std::vector<std::uint8_t>, std::string> BuildTcpPacket(const WireTcp& t) 
                           " bytes: more than the 40 a header holds");
   }
   const bool v6 = t.src.version == 6;
-  const std::size_t ip_len = v6 ? 40 : 20;
   const std::size_t tcp_len = 20 + opts.size() + t.payload_length;
-  if (ip_len + tcp_len > 65535) return MakeUnexpected(std::string("packet longer than 65535 bytes"));
-  std::vector<std::uint8_t> buf(ip_len + tcp_len, 0);
-  ByteWriter w(buf);
+  if ((v6 ? 40 : 20) + tcp_len > 65535) {
+    return MakeUnexpected(std::string("packet longer than 65535 bytes"));
+  }
+  // The TCP segment is laid out here, its options byte for byte as written: a conformance and
+  // fuzzing tool must put any option bytes on the wire, and libtins' TCP options cannot carry
+  // some (an option with a length byte and no data, e.g. a crafted `30 2`, is sized one byte
+  // short and fails to serialize). libtins frames it in the IP or IPv6 header (lengths,
+  // IPv4 header checksum, TOS/traffic class, TTL/hop limit, flow label). It reports errors by
+  // throwing: nothing leaves here.
+  std::vector<std::uint8_t> segment(tcp_len, 0);  // payload zero-filled, as packetdrill's
+  ByteWriter w(segment);
+  bool ok = w.WriteU16(t.sport) && w.WriteU16(t.dport) && w.WriteU32(t.seq) &&
+            w.WriteU32(t.ack);
+  const std::uint16_t doff = static_cast<std::uint16_t>((20 + opts.size()) / 4);
+  ok = ok && w.WriteU16(static_cast<std::uint16_t>((doff << 12) | (t.flags & 0x1ff))) &&
+       w.WriteU16(t.window) && w.WriteU16(0) /* checksum, below */ && w.WriteU16(t.urgent) &&
+       w.WriteBytes(Bytes(opts.data(), opts.size()));
+  if (!ok) return MakeUnexpected(std::string("packet buffer too small"));
   const std::uint8_t tos = static_cast<std::uint8_t>((t.ip.tos.value_or(0) & 0xfc) | EcnBits(t.ip));
   const std::uint8_t ttl = t.ip.ttl.value_or(64);
-  bool ok = true;
-  if (v6) {
-    const std::uint32_t flow = t.ip.flowlabel.value_or(0) & 0xfffff;
-    ok &= w.WriteU32((6u << 28) | (static_cast<std::uint32_t>(tos) << 20) | flow);
-    ok &= w.WriteU16(static_cast<std::uint16_t>(tcp_len));
-    ok &= w.WriteU8(IPPROTO_TCP);
-    ok &= w.WriteU8(ttl);
-    ok &= w.WriteBytes(t.src.view());
-    ok &= w.WriteBytes(t.dst.view());
-  } else {
-    ok &= w.WriteU8(0x45);
-    ok &= w.WriteU8(tos);
-    ok &= w.WriteU16(static_cast<std::uint16_t>(ip_len + tcp_len));
-    ok &= w.WriteU16(0);       // id
-    ok &= w.WriteU16(0x4000);  // DF
-    ok &= w.WriteU8(ttl);
-    ok &= w.WriteU8(IPPROTO_TCP);
-    ok &= w.WriteU16(0);  // checksum, below
-    ok &= w.WriteBytes(t.src.view());
-    ok &= w.WriteBytes(t.dst.view());
+  std::string src, dst;
+  capture::AppendAddress(t.src, &src);
+  capture::AppendAddress(t.dst, &dst);
+  try {
+    // TCP checksum over the pseudo-header (RFC 9293 §3.1), summed here: libtins' checksum
+    // helpers mix byte orders between versions.
+    std::uint32_t sum = Sum16(t.src.view(), 0);
+    sum = Sum16(t.dst.view(), sum);
+    sum += IPPROTO_TCP + static_cast<std::uint32_t>(tcp_len);
+    const std::uint16_t check = Fold(Sum16(Bytes(segment.data(), tcp_len), sum));
+    segment[16] = static_cast<std::uint8_t>(check >> 8);
+    segment[17] = static_cast<std::uint8_t>(check);
+    Tins::RawPDU tcp(segment);
+    if (v6) {
+      Tins::IPv6 ip{Tins::IPv6Address{dst}, Tins::IPv6Address{src}};
+      ip.next_header(IPPROTO_TCP);
+      ip.traffic_class(tos);
+      ip.flow_label(t.ip.flowlabel.value_or(0) & 0xfffff);
+      ip.hop_limit(ttl);
+      return (ip / tcp).serialize();
+    }
+    Tins::IP ip{Tins::IPv4Address{dst}, Tins::IPv4Address{src}};
+    ip.protocol(IPPROTO_TCP);
+    ip.tos(tos);
+    ip.ttl(ttl);
+    ip.id(0);
+    ip.flags(Tins::IP::DONT_FRAGMENT);
+    return (ip / tcp).serialize();
+  } catch (const std::exception& e) {
+    return MakeUnexpected(std::string("building the packet: ") + e.what());
   }
-  const std::size_t tcp_at = w.size();
-  ok &= w.WriteU16(t.sport);
-  ok &= w.WriteU16(t.dport);
-  ok &= w.WriteU32(t.seq);
-  ok &= w.WriteU32(t.ack);
-  const std::uint16_t doff = static_cast<std::uint16_t>((20 + opts.size()) / 4);
-  ok &= w.WriteU16(static_cast<std::uint16_t>((doff << 12) | (t.flags & 0x1ff)));
-  ok &= w.WriteU16(t.window);
-  ok &= w.WriteU16(0);  // checksum, below
-  ok &= w.WriteU16(t.urgent);
-  ok &= w.WriteBytes(Bytes(opts.data(), opts.size()));
-  if (!ok) return MakeUnexpected(std::string("packet buffer too small"));
-  // The payload stays zero-filled (packetdrill sends zeros too).
-  std::uint32_t sum = Sum16(t.src.view(), 0);
-  sum = Sum16(t.dst.view(), sum);
-  sum += IPPROTO_TCP;
-  sum += static_cast<std::uint32_t>(tcp_len);
-  sum = Sum16(Bytes(buf.data() + tcp_at, tcp_len), sum);
-  const std::uint16_t tcp_csum = Fold(sum);
-  buf[tcp_at + 16] = static_cast<std::uint8_t>(tcp_csum >> 8);
-  buf[tcp_at + 17] = static_cast<std::uint8_t>(tcp_csum);
-  if (!v6) {
-    const std::uint16_t ip_csum = Fold(Sum16(Bytes(buf.data(), 20), 0));
-    buf[10] = static_cast<std::uint8_t>(ip_csum >> 8);
-    buf[11] = static_cast<std::uint8_t>(ip_csum);
-  }
-  return buf;
 }
 
 std::optional<std::uint16_t> ParseTcpFlags(std::string_view text) {

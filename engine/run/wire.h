@@ -1,7 +1,8 @@
-// IP/TCP packets of `mpdrill run` on the wire: building inbound packets (IPv4 or IPv6 header,
-// TCP header, options, zero-filled payload like packetdrill's, checksums) through the
-// project's bounds-checked ByteWriter, TCP flag strings, and the non-MPTCP TCP options in both
-// directions (script option -> bytes, sniffed bytes -> script option for matching/printing).
+// IP/TCP packets of `mpdrill run` on the wire: building inbound packets (the TCP segment with
+// its options byte for byte and a zero-filled payload like packetdrill's through the project's
+// bounds-checked ByteWriter, framed in IPv4/IPv6 by libtins), TCP flag strings, and the
+// non-MPTCP TCP options in both directions (script option -> bytes, sniffed bytes -> script
+// option for matching/printing).
 #ifndef MPDRILL_ENGINE_RUN_WIRE_H_
 #define MPDRILL_ENGINE_RUN_WIRE_H_
 

@@ -20,8 +20,7 @@ namespace mpdrill::codec::internal {
 using DecodeStatus = std::optional<DecodeError>;
 using EncodeStatus = Status<EncodeError>;
 
-inline DecodeError Fail(DecodeErrorCode code, RuleId rule, std::size_t offset,
-                       std::string_view reason) {
+inline DecodeError Fail(DecodeErrorCode code, RuleId rule, std::size_t offset, Reason reason) {
   return DecodeError{code, rule, static_cast<std::uint8_t>(offset > 255 ? 255 : offset), reason};
 }
 inline Unexpected<EncodeError> Inconsistent(std::string_view reason) {

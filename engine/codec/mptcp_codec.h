@@ -10,6 +10,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "base/result.h"
 #include "engine/codec/mptcp_option.h"
@@ -90,6 +91,9 @@ struct DecodeError {
 
 struct Decoded {
   Decoded() {}  // user-provided: value-initialisation must not zero `violations`
+  // The option of subtype T built in place (the decoder's way: no default MpCapable first).
+  template <typename T>
+  explicit Decoded(std::in_place_type_t<T> subtype) : option(subtype) {}
   Option option;
   ViolationList violations;  // rules broken by this option that are checkable per packet
 };

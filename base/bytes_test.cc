@@ -35,6 +35,11 @@ TEST(ByteReaderTest, EveryPrefixFailsCleanly) {
     EXPECT_FALSE(r.ReadU64(&v)) << n;
     EXPECT_EQ(r.offset(), 0u);
   }
+  ByteReader whole(data);
+  std::uint64_t v = 0;
+  ASSERT_TRUE(whole.ReadU64(&v));
+  EXPECT_EQ(v, 0xdeadbeef00112233u);
+  EXPECT_TRUE(whole.empty());
 }
 
 TEST(ByteWriterTest, WritesBigEndianAndRefusesOverflow) {

@@ -29,38 +29,37 @@ bool ShapeOf(std::size_t length, AddAddrShape* shape) {
 
 }  // namespace
 
-DecodeStatus DecodeAddAddr(ByteReader& r, std::uint8_t nibble, const SegmentInfo&, Decoded* out) {
-  const std::size_t length = r.data().size();
+DecodeResult DecodeAddAddr(Bytes option, std::uint8_t nibble, const SegmentInfo&) {
   AddAddrShape shape{};
-  if (!ShapeOf(length, &shape)) {
+  if (!ShapeOf(option.size(), &shape)) {
     return Fail(DecodeErrorCode::kAddAddrLength, RuleId::kA1, kOffLength,
                 "add_addr: length is not 8, 10, 16, 18, 20, 22, 28 or 30");
   }
-  AddAddr& o = out->option.emplace<AddAddr>();
-  o.echo = nibble & 0x1;
-  o.reserved = (nibble >> 1) & 0x7;
-  o.ipv6 = shape.ipv6;
-  r.ReadU8(&o.address_id);
-  Bytes address;
-  r.ReadBytes(shape.ipv6 ? 16 : 4, &address);
-  std::copy(address.begin(), address.end(), o.address.begin());
-  if (shape.port) o.port.emplace(), r.ReadU16(&*o.port);
-  const std::size_t hmac_offset = r.offset();
-  if (shape.hmac) o.hmac.emplace(), r.ReadU64(&*o.hmac);
+  return Build<AddAddr>([&](AddAddr& o, ViolationList& violations) {
+    ByteReader r = Body(option);
+    o.echo = nibble & 0x1;
+    o.reserved = (nibble >> 1) & 0x7;
+    o.ipv6 = shape.ipv6;
+    r.ReadU8(&o.address_id);
+    Bytes address;
+    r.ReadBytes(shape.ipv6 ? 16 : 4, &address);
+    std::copy(address.begin(), address.end(), o.address.begin());
+    if (shape.port) o.port.emplace(), r.ReadU16(&*o.port);
+    const std::size_t hmac_offset = r.offset();
+    if (shape.hmac) o.hmac.emplace(), r.ReadU64(&*o.hmac);
 
-  Decoded& d = *out;
-  // A1/A5: an echo carries no HMAC; an announcement carries one.
-  if (o.echo && o.hmac) {
-    d.violations.Add({RuleId::kA5, static_cast<std::uint8_t>(hmac_offset),
+    // A1/A5: an echo carries no HMAC; an announcement carries one.
+    if (o.echo && o.hmac) {
+      violations.Add({RuleId::kA5, static_cast<std::uint8_t>(hmac_offset),
                       "add_addr: echo carries an HMAC"});
-  } else if (!o.echo && !o.hmac) {
-    d.violations.Add({RuleId::kA1, kOffLength, "add_addr: announcement without an HMAC"});
-  }
-  // Reserved bits: no own rule in the catalogue; reported under the format rule A1.
-  if (o.reserved != 0) {
-    d.violations.Add({RuleId::kA1, kOffSubtype, "add_addr: reserved bits are set"});
-  }
-  return std::nullopt;
+    } else if (!o.echo && !o.hmac) {
+      violations.Add({RuleId::kA1, kOffLength, "add_addr: announcement without an HMAC"});
+    }
+    // Reserved bits: no own rule in the catalogue; reported under the format rule A1.
+    if (o.reserved != 0) {
+      violations.Add({RuleId::kA1, kOffSubtype, "add_addr: reserved bits are set"});
+    }
+  });
 }
 
 std::size_t LengthOf(const AddAddr& o) {

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
+#include <variant>
 #include <span>
 #include <string_view>
 
@@ -15,14 +17,25 @@
 
 namespace mpdrill::codec::internal {
 
-// A decoder fills `*out` (already zeroed, in place inside the caller's Result: no copy of the
-// 300-byte Decoded on the hot path) and returns the error, if any.
-using DecodeStatus = std::optional<DecodeError>;
+// A subtype decoder returns Decode's whole result. Every return is a prvalue (a Fail, or a
+// Build that names its one result), so the 200-byte Result is built once, in the caller's
+// slot, with the right subtype from the start: never copied, never default-built first.
+using DecodeResult = Result<Decoded, DecodeError>;
 using EncodeStatus = Status<EncodeError>;
 
-inline DecodeError Fail(DecodeErrorCode code, RuleId rule, std::size_t offset,
-                       std::string_view reason) {
-  return DecodeError{code, rule, static_cast<std::uint8_t>(offset > 255 ? 255 : offset), reason};
+inline Unexpected<DecodeError> Fail(DecodeErrorCode code, RuleId rule, std::size_t offset,
+                                    Reason reason) {
+  return Unexpected<DecodeError>{
+      DecodeError{code, rule, static_cast<std::uint8_t>(offset > 255 ? 255 : offset), reason}};
+}
+
+// A decoded option of subtype T: `fill(T& option, ViolationList& violations)` sets its fields
+// and adds the rules it breaks.
+template <typename T, typename Fill>
+DecodeResult Build(Fill fill) {
+  DecodeResult result{std::in_place, std::in_place_type<T>};
+  fill(std::get<T>(result->option), result->violations);
+  return result;  // the only return: NRVO
 }
 inline Unexpected<EncodeError> Inconsistent(std::string_view reason) {
   return Unexpected<EncodeError>{EncodeError{EncodeErrorCode::kInconsistentFields, reason}};
@@ -38,18 +51,23 @@ inline bool IsSyn(const SegmentInfo& s) { return s.syn.has_value() && *s.syn && 
 inline bool IsSynAck(const SegmentInfo& s) { return s.syn.has_value() && *s.syn && s.ack.has_value() && *s.ack; }
 inline bool IsNonSyn(const SegmentInfo& s) { return s.syn.has_value() && !*s.syn; }
 
-// Decoders get the whole option, already checked: kind 30, 3 <= size <= 40, length byte == size.
-// `reader` is positioned after byte 2; `nibble` is byte 2's low nibble.
-DecodeStatus DecodeMpCapable(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
-DecodeStatus DecodeMpJoin(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
-DecodeStatus DecodeDss(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
-DecodeStatus DecodeAddAddr(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
-DecodeStatus DecodeRemoveAddr(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
-DecodeStatus DecodeMpPrio(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
-DecodeStatus DecodeMpFail(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
-DecodeStatus DecodeMpFastclose(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
-DecodeStatus DecodeMpTcpRst(ByteReader& reader, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out);
-DecodeStatus DecodeOpaque(ByteReader& reader, std::uint8_t subtype, std::uint8_t nibble, Decoded* out);
+// Decoders get the whole option, already checked: kind 30, 3 <= size <= 40, length byte == size;
+// `nibble` is byte 2's low nibble. They read the body through Body(option).
+inline ByteReader Body(Bytes option) {
+  ByteReader reader(option);
+  reader.Skip(3);  // kind, length, subtype|nibble
+  return reader;
+}
+DecodeResult DecodeMpCapable(Bytes option, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpJoin(Bytes option, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeDss(Bytes option, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeAddAddr(Bytes option, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeRemoveAddr(Bytes option, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpPrio(Bytes option, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpFail(Bytes option, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpFastclose(Bytes option, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeMpTcpRst(Bytes option, std::uint8_t nibble, const SegmentInfo& segment);
+DecodeResult DecodeOpaque(Bytes option, std::uint8_t subtype, std::uint8_t nibble);
 
 // Length of the whole option built from its named parts.
 std::size_t LengthOf(const MpCapable& o);

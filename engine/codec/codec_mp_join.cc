@@ -3,55 +3,56 @@
 
 namespace mpdrill::codec::internal {
 
-DecodeStatus DecodeMpJoin(ByteReader& r, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out) {
-  const std::size_t length = r.data().size();
-  MpJoin& o = out->option.emplace<MpJoin>();
-  switch (length) {
-    case 12: o.form = JoinForm::kSyn; break;
-    case 16: o.form = JoinForm::kSynAck; break;
-    case 24: o.form = JoinForm::kAck; break;
+DecodeResult DecodeMpJoin(Bytes option, std::uint8_t nibble, const SegmentInfo& segment) {
+  JoinForm form = JoinForm::kSyn;
+  switch (option.size()) {
+    case 12: form = JoinForm::kSyn; break;
+    case 16: form = JoinForm::kSynAck; break;
+    case 24: form = JoinForm::kAck; break;
     default:
       return Fail(DecodeErrorCode::kMpJoinLength, RuleId::kJ1, kOffLength,
                   "mp_join: length is not 12, 16 or 24");
   }
-  std::uint8_t byte3 = 0;
-  r.ReadU8(&byte3);
-  switch (o.form) {
-    case JoinForm::kSyn:
-      o.backup = nibble & 0x1;
-      o.reserved = (nibble >> 1) & 0x7;
-      o.address_id = byte3;
-      r.ReadU32(&o.token);
-      r.ReadU32(&o.nonce);
-      break;
-    case JoinForm::kSynAck:
-      o.backup = nibble & 0x1;
-      o.reserved = (nibble >> 1) & 0x7;
-      o.address_id = byte3;
-      r.ReadU64(&o.truncated_hmac);
-      r.ReadU32(&o.nonce);
-      break;
-    case JoinForm::kAck:
-      o.reserved = static_cast<std::uint16_t>((nibble << 8) | byte3);
-      r.ReadArray(&o.hmac);
-      break;
-  }
-  Decoded& d = *out;
-  // J1: the form must match the segment's role.
-  if (IsSyn(segment) && o.form != JoinForm::kSyn) {
-    d.violations.Add({RuleId::kJ1, kOffLength, "mp_join: SYN form must be 12 bytes"});
-  } else if (IsSynAck(segment) && o.form != JoinForm::kSynAck) {
-    d.violations.Add({RuleId::kJ1, kOffLength, "mp_join: SYN/ACK form must be 16 bytes"});
-  } else if (segment.syn.has_value() && *segment.syn && o.form == JoinForm::kAck) {
-    d.violations.Add({RuleId::kJ1, kOffLength, "mp_join: a SYN carries the 12 or 16 byte form"});
-  } else if (IsNonSyn(segment) && o.form != JoinForm::kAck) {
-    d.violations.Add({RuleId::kJ1, kOffLength, "mp_join: non-SYN form must be 24 bytes"});
-  }
-  // J7: reserved bits zero.
-  if (o.reserved != 0) {
-    d.violations.Add({RuleId::kJ7, kOffSubtype, "mp_join: reserved bits are set"});
-  }
-  return std::nullopt;
+  return Build<MpJoin>([&](MpJoin& o, ViolationList& violations) {
+    ByteReader r = Body(option);
+    o.form = form;
+    std::uint8_t byte3 = 0;
+    r.ReadU8(&byte3);
+    switch (o.form) {
+      case JoinForm::kSyn:
+        o.backup = nibble & 0x1;
+        o.reserved = (nibble >> 1) & 0x7;
+        o.address_id = byte3;
+        r.ReadU32(&o.token);
+        r.ReadU32(&o.nonce);
+        break;
+      case JoinForm::kSynAck:
+        o.backup = nibble & 0x1;
+        o.reserved = (nibble >> 1) & 0x7;
+        o.address_id = byte3;
+        r.ReadU64(&o.truncated_hmac);
+        r.ReadU32(&o.nonce);
+        break;
+      case JoinForm::kAck:
+        o.reserved = static_cast<std::uint16_t>((nibble << 8) | byte3);
+        r.ReadArray(&o.hmac);
+        break;
+    }
+    // J1: the form must match the segment's role.
+    if (IsSyn(segment) && o.form != JoinForm::kSyn) {
+      violations.Add({RuleId::kJ1, kOffLength, "mp_join: SYN form must be 12 bytes"});
+    } else if (IsSynAck(segment) && o.form != JoinForm::kSynAck) {
+      violations.Add({RuleId::kJ1, kOffLength, "mp_join: SYN/ACK form must be 16 bytes"});
+    } else if (segment.syn.has_value() && *segment.syn && o.form == JoinForm::kAck) {
+      violations.Add({RuleId::kJ1, kOffLength, "mp_join: a SYN carries the 12 or 16 byte form"});
+    } else if (IsNonSyn(segment) && o.form != JoinForm::kAck) {
+      violations.Add({RuleId::kJ1, kOffLength, "mp_join: non-SYN form must be 24 bytes"});
+    }
+    // J7: reserved bits zero.
+    if (o.reserved != 0) {
+      violations.Add({RuleId::kJ7, kOffSubtype, "mp_join: reserved bits are set"});
+    }
+  });
 }
 
 std::size_t LengthOf(const MpJoin& o) {

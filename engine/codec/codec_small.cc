@@ -30,18 +30,18 @@ std::size_t InlineSize(const InlineBytes<N>& bytes) {
 }  // namespace
 
 // ---- REMOVE_ADDR: 3 + n bytes, n >= 1 (R1); low nibble of byte 2 reserved (R3).
-DecodeStatus DecodeRemoveAddr(ByteReader& r, std::uint8_t nibble, const SegmentInfo&, Decoded* out) {
-  RemoveAddr& o = out->option.emplace<RemoveAddr>();
-  o.reserved = nibble;
-  CopyRest(r, &o.address_ids);
-  Decoded& d = *out;
-  if (o.address_ids.size == 0) {
-    d.violations.Add({RuleId::kR1, kOffLength, "remove_addr: no address ID"});
-  }
-  if (o.reserved != 0) {
-    d.violations.Add({RuleId::kR3, kOffSubtype, "remove_addr: reserved bits are set"});
-  }
-  return std::nullopt;
+DecodeResult DecodeRemoveAddr(Bytes option, std::uint8_t nibble, const SegmentInfo&) {
+  return Build<RemoveAddr>([&](RemoveAddr& o, ViolationList& violations) {
+    ByteReader r = Body(option);
+    o.reserved = nibble;
+    CopyRest(r, &o.address_ids);
+    if (o.address_ids.size == 0) {
+      violations.Add({RuleId::kR1, kOffLength, "remove_addr: no address ID"});
+    }
+    if (o.reserved != 0) {
+      violations.Add({RuleId::kR3, kOffSubtype, "remove_addr: reserved bits are set"});
+    }
+  });
 }
 std::size_t LengthOf(const RemoveAddr& o) { return 3 + InlineSize(o.address_ids); }
 EncodeStatus EncodeBody(const RemoveAddr& o, ByteWriter& w) {
@@ -51,19 +51,18 @@ EncodeStatus EncodeBody(const RemoveAddr& o, ByteWriter& w) {
 }
 
 // ---- MP_PRIO: length 3 (P1); 3 reserved bits and B.
-DecodeStatus DecodeMpPrio(ByteReader& r, std::uint8_t nibble, const SegmentInfo&, Decoded* out) {
-  if (r.data().size() != 3) {
+DecodeResult DecodeMpPrio(Bytes option, std::uint8_t nibble, const SegmentInfo&) {
+  if (option.size() != 3) {
     return Fail(DecodeErrorCode::kMpPrioLength, RuleId::kP1, kOffLength,
                 "mp_prio: length is not 3");
   }
-  MpPrio& o = out->option.emplace<MpPrio>();
-  o.backup = nibble & 0x1;
-  o.reserved = (nibble >> 1) & 0x7;
-  Decoded& d = *out;
-  if (o.reserved != 0) {
-    d.violations.Add({RuleId::kP1, kOffSubtype, "mp_prio: reserved bits are set"});
-  }
-  return std::nullopt;
+  return Build<MpPrio>([&](MpPrio& o, ViolationList& violations) {
+    o.backup = nibble & 0x1;
+    o.reserved = (nibble >> 1) & 0x7;
+    if (o.reserved != 0) {
+      violations.Add({RuleId::kP1, kOffSubtype, "mp_prio: reserved bits are set"});
+    }
+  });
 }
 std::size_t LengthOf(const MpPrio&) { return 3; }
 EncodeStatus EncodeBody(const MpPrio& o, ByteWriter& w) {
@@ -74,21 +73,21 @@ EncodeStatus EncodeBody(const MpPrio& o, ByteWriter& w) {
 }
 
 // ---- MP_FAIL: length 12 (F1); 12 reserved bits; 64-bit DSN.
-DecodeStatus DecodeMpFail(ByteReader& r, std::uint8_t nibble, const SegmentInfo&, Decoded* out) {
-  if (r.data().size() != 12) {
+DecodeResult DecodeMpFail(Bytes option, std::uint8_t nibble, const SegmentInfo&) {
+  if (option.size() != 12) {
     return Fail(DecodeErrorCode::kMpFailLength, RuleId::kF1, kOffLength,
                 "mp_fail: length is not 12");
   }
-  MpFail& o = out->option.emplace<MpFail>();
-  std::uint8_t byte3 = 0;
-  r.ReadU8(&byte3);
-  o.reserved = static_cast<std::uint16_t>((nibble << 8) | byte3);
-  r.ReadU64(&o.dsn);
-  Decoded& d = *out;
-  if (o.reserved != 0) {
-    d.violations.Add({RuleId::kF1, kOffSubtype, "mp_fail: reserved bits are set"});
-  }
-  return std::nullopt;
+  return Build<MpFail>([&](MpFail& o, ViolationList& violations) {
+    ByteReader r = Body(option);
+    std::uint8_t byte3 = 0;
+    r.ReadU8(&byte3);
+    o.reserved = static_cast<std::uint16_t>((nibble << 8) | byte3);
+    r.ReadU64(&o.dsn);
+    if (o.reserved != 0) {
+      violations.Add({RuleId::kF1, kOffSubtype, "mp_fail: reserved bits are set"});
+    }
+  });
 }
 std::size_t LengthOf(const MpFail&) { return 12; }
 EncodeStatus EncodeBody(const MpFail& o, ByteWriter& w) {
@@ -100,21 +99,21 @@ EncodeStatus EncodeBody(const MpFail& o, ByteWriter& w) {
 }
 
 // ---- MP_FASTCLOSE: length 12; 12 reserved bits; the option receiver's key (X1).
-DecodeStatus DecodeMpFastclose(ByteReader& r, std::uint8_t nibble, const SegmentInfo&, Decoded* out) {
-  if (r.data().size() != 12) {
+DecodeResult DecodeMpFastclose(Bytes option, std::uint8_t nibble, const SegmentInfo&) {
+  if (option.size() != 12) {
     return Fail(DecodeErrorCode::kMpFastcloseLength, RuleId::kX1, kOffLength,
                 "mp_fastclose: length is not 12");
   }
-  MpFastclose& o = out->option.emplace<MpFastclose>();
-  std::uint8_t byte3 = 0;
-  r.ReadU8(&byte3);
-  o.reserved = static_cast<std::uint16_t>((nibble << 8) | byte3);
-  r.ReadU64(&o.receiver_key);
-  Decoded& d = *out;
-  if (o.reserved != 0) {
-    d.violations.Add({RuleId::kX1, kOffSubtype, "mp_fastclose: reserved bits are set"});
-  }
-  return std::nullopt;
+  return Build<MpFastclose>([&](MpFastclose& o, ViolationList& violations) {
+    ByteReader r = Body(option);
+    std::uint8_t byte3 = 0;
+    r.ReadU8(&byte3);
+    o.reserved = static_cast<std::uint16_t>((nibble << 8) | byte3);
+    r.ReadU64(&o.receiver_key);
+    if (o.reserved != 0) {
+      violations.Add({RuleId::kX1, kOffSubtype, "mp_fastclose: reserved bits are set"});
+    }
+  });
 }
 std::size_t LengthOf(const MpFastclose&) { return 12; }
 EncodeStatus EncodeBody(const MpFastclose& o, ByteWriter& w) {
@@ -126,22 +125,22 @@ EncodeStatus EncodeBody(const MpFastclose& o, ByteWriter& w) {
 }
 
 // ---- MP_TCPRST: length 4 (T2); flags U V W T; reason (T3: any value tolerated).
-DecodeStatus DecodeMpTcpRst(ByteReader& r, std::uint8_t nibble, const SegmentInfo& segment, Decoded* out) {
-  if (r.data().size() != 4) {
+DecodeResult DecodeMpTcpRst(Bytes option, std::uint8_t nibble, const SegmentInfo& segment) {
+  if (option.size() != 4) {
     return Fail(DecodeErrorCode::kMpTcpRstLength, RuleId::kT2, kOffLength,
                 "mp_tcprst: length is not 4");
   }
-  MpTcpRst& o = out->option.emplace<MpTcpRst>();
-  o.flags = nibble;
-  r.ReadU8(&o.reason);
-  Decoded& d = *out;
-  if (segment.rst.has_value() && !*segment.rst) {
-    d.violations.Add({RuleId::kT1, kOffSubtype, "mp_tcprst: carried on a segment without RST"});
-  }
-  if (o.flags & kTcpRstFlagsUvw) {
-    d.violations.Add({RuleId::kT2, kOffSubtype, "mp_tcprst: reserved flags U, V or W are set"});
-  }
-  return std::nullopt;
+  return Build<MpTcpRst>([&](MpTcpRst& o, ViolationList& violations) {
+    ByteReader r = Body(option);
+    o.flags = nibble;
+    r.ReadU8(&o.reason);
+    if (segment.rst.has_value() && !*segment.rst) {
+      violations.Add({RuleId::kT1, kOffSubtype, "mp_tcprst: carried on a segment without RST"});
+    }
+    if (o.flags & kTcpRstFlagsUvw) {
+      violations.Add({RuleId::kT2, kOffSubtype, "mp_tcprst: reserved flags U, V or W are set"});
+    }
+  });
 }
 std::size_t LengthOf(const MpTcpRst&) { return 4; }
 EncodeStatus EncodeBody(const MpTcpRst& o, ByteWriter& w) {
@@ -152,22 +151,23 @@ EncodeStatus EncodeBody(const MpTcpRst& o, ByteWriter& w) {
 }
 
 // ---- 0xf MP_EXPERIMENTAL (§8, private use) and unassigned 0x9..0xe: kept byte for byte.
-DecodeStatus DecodeOpaque(ByteReader& r, std::uint8_t subtype, std::uint8_t nibble, Decoded* out) {
+DecodeResult DecodeOpaque(Bytes option, std::uint8_t subtype, std::uint8_t nibble) {
   if (subtype == static_cast<std::uint8_t>(Subtype::kExperimental)) {
-    Experimental& o = out->option.emplace<Experimental>();
+    return Build<Experimental>([&](Experimental& o, ViolationList&) {
+      ByteReader r = Body(option);
+      o.nibble = nibble;
+      CopyRest(r, &o.body);
+    });
+  }
+  return Build<UnknownSubtype>([&](UnknownSubtype& o, ViolationList& violations) {
+    ByteReader r = Body(option);
+    o.subtype = subtype;
     o.nibble = nibble;
     CopyRest(r, &o.body);
-    return std::nullopt;
-  }
-  UnknownSubtype& o = out->option.emplace<UnknownSubtype>();
-  o.subtype = subtype;
-  o.nibble = nibble;
-  CopyRest(r, &o.body);
-  Decoded& d = *out;
-  // E1: unknown subtypes are ignored, never fatal; reported for information.
-  d.violations.Add({RuleId::kE1, kOffSubtype, "mptcp option: unknown subtype is ignored",
+    // E1: unknown subtypes are ignored, never fatal; reported for information.
+    violations.Add({RuleId::kE1, kOffSubtype, "mptcp option: unknown subtype is ignored",
                     Severity::kInfo});
-  return std::nullopt;
+  });
 }
 std::size_t LengthOf(const Experimental& o) { return 3 + InlineSize(o.body); }
 EncodeStatus EncodeBody(const Experimental& o, ByteWriter& w) {

@@ -11,10 +11,8 @@ namespace mpdrill::codec {
 
 using internal::Fail;
 
-namespace {
-
-internal::DecodeStatus DecodeInto(std::span<const std::uint8_t> bytes, const SegmentInfo& segment,
-                                  Decoded* out) {
+Result<Decoded, DecodeError> Decode(std::span<const std::uint8_t> bytes,
+                                    const SegmentInfo& segment) {
   // Header checks, mpdrill rule G7 (RFC 8684 §3: kind, length, subtype are always present).
   if (bytes.size() < 3) {
     return Fail(DecodeErrorCode::kTruncatedHeader, RuleId::kG7, bytes.size(),
@@ -41,37 +39,21 @@ internal::DecodeStatus DecodeInto(std::span<const std::uint8_t> bytes, const Seg
     return Fail(DecodeErrorCode::kOptionTooLong, RuleId::kA7, internal::kOffLength,
                 "mptcp option: length byte exceeds the 40-byte option space");
   }
-  ByteReader reader(bytes);
-  reader.Skip(2);
-  std::uint8_t byte2 = 0;
-  reader.ReadU8(&byte2);
-  const std::uint8_t subtype = byte2 >> 4;
-  const std::uint8_t nibble = byte2 & 0x0f;
+  const std::uint8_t subtype = bytes[internal::kOffSubtype] >> 4;
+  const std::uint8_t nibble = bytes[internal::kOffSubtype] & 0x0f;
+  // Each case returns the subtype decoder's Result as it is (a tail call: no copy).
   switch (subtype) {
-    case 0x0: return internal::DecodeMpCapable(reader, nibble, segment, out);
-    case 0x1: return internal::DecodeMpJoin(reader, nibble, segment, out);
-    case 0x2: return internal::DecodeDss(reader, nibble, segment, out);
-    case 0x3: return internal::DecodeAddAddr(reader, nibble, segment, out);
-    case 0x4: return internal::DecodeRemoveAddr(reader, nibble, segment, out);
-    case 0x5: return internal::DecodeMpPrio(reader, nibble, segment, out);
-    case 0x6: return internal::DecodeMpFail(reader, nibble, segment, out);
-    case 0x7: return internal::DecodeMpFastclose(reader, nibble, segment, out);
-    case 0x8: return internal::DecodeMpTcpRst(reader, nibble, segment, out);
-    default: return internal::DecodeOpaque(reader, subtype, nibble, out);  // 0x9..0xf
+    case 0x0: return internal::DecodeMpCapable(bytes, nibble, segment);
+    case 0x1: return internal::DecodeMpJoin(bytes, nibble, segment);
+    case 0x2: return internal::DecodeDss(bytes, nibble, segment);
+    case 0x3: return internal::DecodeAddAddr(bytes, nibble, segment);
+    case 0x4: return internal::DecodeRemoveAddr(bytes, nibble, segment);
+    case 0x5: return internal::DecodeMpPrio(bytes, nibble, segment);
+    case 0x6: return internal::DecodeMpFail(bytes, nibble, segment);
+    case 0x7: return internal::DecodeMpFastclose(bytes, nibble, segment);
+    case 0x8: return internal::DecodeMpTcpRst(bytes, nibble, segment);
+    default: return internal::DecodeOpaque(bytes, subtype, nibble);  // 0x9..0xf
   }
-}
-
-}  // namespace
-
-Result<Decoded, DecodeError> Decode(std::span<const std::uint8_t> bytes,
-                                    const SegmentInfo& segment) {
-  // One Result, built first and returned on every path (NRVO): the 300-byte Decoded is zeroed
-  // once in the caller's slot and the subtype decoders fill it in place. This keeps decode at
-  // tens of millions of options per second (codec_bench).
-  Result<Decoded, DecodeError> result{std::in_place};
-  internal::DecodeStatus status = DecodeInto(bytes, segment, &result.value());
-  if (status) result = Unexpected<DecodeError>{*status};
-  return result;
 }
 
 std::size_t EncodedLength(const Option& option) {

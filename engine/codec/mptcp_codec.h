@@ -9,9 +9,12 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "base/result.h"
 #include "engine/codec/mptcp_option.h"
+#include "engine/codec/reason.h"
 #include "engine/codec/rules.h"
 
 namespace mpdrill::codec {
@@ -30,21 +33,26 @@ struct SegmentInfo {
 enum class Severity : std::uint8_t { kViolation, kInfo };
 
 // A rule broken by one option, found without state. Offset counts from the option's kind byte.
+// Written `{rule, offset, "reason"}` or `{rule, offset, "reason", Severity::kInfo}`; the
+// default constructor leaves it unset (only ViolationList's filled slots are ever read).
 struct Violation {
+  Violation() = default;
+  constexpr Violation(RuleId rule, std::uint8_t offset, Reason reason,
+                      Severity severity = Severity::kViolation)
+      : reason(reason), rule(rule), offset(offset), severity(severity) {}
+  Reason reason;  // first, so that the three bytes below share one 8-byte slot
   RuleId rule;
   std::uint8_t offset;
-  // Unique, greppable reason (static storage), e.g. "mp_capable: version is not 1".
-  std::string_view reason;
-  Severity severity = Severity::kViolation;
+  Severity severity;
   friend bool operator==(const Violation&, const Violation&) = default;
 };
+static_assert(sizeof(Violation) == 16 && std::is_trivially_default_constructible_v<Violation>);
 
-// Fixed capacity, no allocation on the decode path.
+// Fixed capacity, no allocation on the decode path. Only items[0, size) are ever read; the
+// slots are trivially constructible, so building a list writes `size` alone.
 struct ViolationList {
   static constexpr std::size_t kCapacity = 8;
-  // Only items[0, size) are ever read. Not zeroing the 256-byte array (a `rep stos` per decoded
-  // option) takes ~25% off Decode (codec_bench, docs/performance.md).
-  ViolationList() {}
+  ViolationList() {}  // user-provided: `ViolationList{}` must not zero the slots either
   std::array<Violation, kCapacity> items;
   std::uint8_t size = 0;
   void Add(Violation v) {
@@ -76,13 +84,16 @@ enum class DecodeErrorCode : std::uint8_t {
 struct DecodeError {
   DecodeErrorCode code;
   RuleId rule;
-  std::uint8_t offset;      // of the byte that proved the failure
-  std::string_view reason;  // unique sentence (static storage), e.g. "dss: length does not ..."
+  std::uint8_t offset;  // of the byte that proved the failure
+  Reason reason;        // e.g. "dss: length does not match the A, a, M and m flags"
   friend bool operator==(const DecodeError&, const DecodeError&) = default;
 };
 
 struct Decoded {
-  Decoded() {}  // user-provided: value-initialisation must not zero `violations` (see above)
+  Decoded() {}  // user-provided: value-initialisation must not zero `violations`
+  // The option of subtype T built in place (the decoder's way: no default MpCapable first).
+  template <typename T>
+  explicit Decoded(std::in_place_type_t<T> subtype) : option(subtype) {}
   Option option;
   ViolationList violations;  // rules broken by this option that are checkable per packet
 };

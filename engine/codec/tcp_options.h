@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <string_view>
+
+#include "engine/codec/reason.h"
 
 namespace mpdrill::codec {
 
@@ -19,7 +20,7 @@ struct TcpOptionView {
 // header end stops parsing). The rest of the area is not interpreted.
 struct WalkStop {
   std::uint8_t offset;
-  std::string_view reason;  // unique sentence
+  Reason reason;  // unique sentence
 };
 
 // Iterates EOL (0) and NOP (1) as one-byte options; stops at EOL (reported as an option).

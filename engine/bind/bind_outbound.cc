@@ -477,7 +477,6 @@ Result<std::vector<FieldMismatch>, BindError> Binder::MatchOutbound(
   Observe(actual, packet);
   std::vector<FieldMismatch> out;
   OutboundMatcher m(*state_, packet, &out);
-  codec::SegmentInfo info = InfoOf(packet);
   std::vector<bool> used(actual.size(), false);
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const parser::MptcpOption& e = expected[i];

@@ -31,7 +31,7 @@ std::string CommOf(pid_t pid) {
 
 // Reaps `pid` (an orphan reparented to us, or an exited process) within 3 s.
 bool ReapWithin(pid_t pid) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     int status;
     const pid_t r = waitpid(pid, &status, WNOHANG);

@@ -29,7 +29,7 @@ std::string CommOf(pid_t pid) {
   return comm;
 }
 
-// Reaps `pid` (an orphan reparented to us, or an exited process) within 3 s.
+// Reaps `pid` (an orphan reparented to us, or an exited process) within 10 s.
 bool ReapWithin(pid_t pid) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {

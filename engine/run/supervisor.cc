@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -101,16 +100,6 @@ std::int64_t NowMs() {
 
 // Process B: PID 1 of the run's PID namespace, inside the private network namespace.
 int RunInside(const IsolatedRun& run, ino_t starting_netns, int report_fd) {
-  // As packetdrill does (run.c set_scheduling_priority), the run's threads and the commands it
-  // forks get the lowest real-time round-robin priority on a machine with more than one CPU,
-  // so other load does not delay injected packets and syscalls past the tolerance. Best
-  // effort: a refusal leaves the normal policy. (packetdrill's mlockall is not copied: with
-  // sanitizers it would pin their huge shadow mappings.) Nothing here ever spins.
-  if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
-    sched_param param{};
-    param.sched_priority = sched_get_priority_min(SCHED_RR);
-    if (param.sched_priority >= 0) sched_setscheduler(0, SCHED_RR, &param);
-  }
   RunReport report;
   auto tun = SetUpNetwork(run.config, starting_netns);
   if (!tun) {

@@ -44,6 +44,9 @@ TEST(TokenIdsn, KnownAnswers) {
   EXPECT_EQ(Idsn(0xffffffffffffffffULL), 0x57fb595bbbacf0caULL);
   EXPECT_EQ(Token(0xfedcba9876543210ULL), 0x18f9781bu);
   EXPECT_EQ(Idsn(0xfedcba9876543210ULL), 0x280818bf0fa7e28eULL);
+  const KeyDerived both = Derive(0x0123456789abcdefULL);  // one digest, the same two values
+  EXPECT_EQ(both.token, 0x55c53f5du);
+  EXPECT_EQ(both.idsn, 0x570762cd38be9818ULL);
 }
 
 // The Linux kernel's net/mptcp/crypto_test.c vectors: its key and message strings are used as

@@ -3,7 +3,10 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstdlib>
+#include <cstring>
 
 #include "base/bytes.h"
 
@@ -130,6 +133,30 @@ DssChecksum::DssChecksum(std::uint64_t dsn, std::uint32_t ssn, std::uint16_t dat
   Add(header);
 }
 
+namespace {
+
+// One's-complement sum of `bytes` (a multiple of 8 long) as big-endian 16-bit words, folded to
+// 16 bits. Eight bytes per step: two 32-bit halves of a native load, summed in 64 bits (no
+// carry is lost: each step adds less than 2^33, a call sees at most 2^16 steps). RFC 1071
+// §2: the sum does not depend on how the words are grouped (2^16 = 1 modulo 0xffff), and the
+// sum of byte-swapped words is the byte-swapped sum, so a little-endian load is swapped once at
+// the end instead of per word.
+std::uint64_t SumWords64K(const std::uint8_t* bytes, std::size_t length) {
+  std::uint64_t acc = 0;
+  for (std::size_t i = 0; i < length; i += 8) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, bytes + i, sizeof(v));
+    acc += (v & 0xffffffffu) + (v >> 32);
+  }
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  if constexpr (std::endian::native == std::endian::little) {
+    acc = ((acc & 0xff) << 8) | (acc >> 8);
+  }
+  return acc;
+}
+
+}  // namespace
+
 void DssChecksum::Add(std::span<const std::uint8_t> payload) {
   std::size_t i = 0;
   const std::size_t n = payload.size();
@@ -138,19 +165,17 @@ void DssChecksum::Add(std::span<const std::uint8_t> payload) {
     odd_ = false;
     i = 1;
   }
-  // Sum big-endian 16-bit words in a 64-bit accumulator; fold every so often so the sum can
-  // never overflow (2^47 words before that could happen: one fold per 64 KiB is plenty).
-  std::uint64_t acc = 0;
-  std::size_t words = 0;
-  for (; i + 1 < n; i += 2) {
-    acc += static_cast<std::uint32_t>(payload[i] << 8 | payload[i + 1]);
-    if (++words == 65536) {
-      sum_ += acc;
-      acc = 0;
-      words = 0;
-    }
+  // From here on `i` is at the start of a 16-bit word: the bulk 8 bytes at a time, in blocks
+  // of at most 64 KiB (see SumWords64K).
+  constexpr std::size_t kBlock = std::size_t{1} << 16;
+  while (n - i >= 8) {
+    const std::size_t block = std::min(kBlock, (n - i) & ~std::size_t{7});
+    sum_ += SumWords64K(payload.data() + i, block);
+    i += block;
   }
-  sum_ += acc;
+  for (; i + 1 < n; i += 2) {
+    sum_ += static_cast<std::uint32_t>(payload[i] << 8 | payload[i + 1]);
+  }
   if (i < n) {
     sum_ += static_cast<std::uint32_t>(payload[i]) << 8;  // high byte; the next Add completes it
     odd_ = true;

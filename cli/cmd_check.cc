@@ -467,7 +467,7 @@ class FileChecker {
                     std::to_string(checksums_.verified) + " failed " +
                     std::to_string(checksums_.failed) + " unverifiable " +
                     std::to_string(checksums_.unverifiable) + "\n");
-        for (const std::string& s : summaries_) out_.append(s);
+        for (const std::string& s : summaries_) AppendAndFlush(s);
         if (summaries_omitted_) {
           out_.append("  (" + std::to_string(summaries_omitted_) + " more connections)\n");
         }
@@ -493,11 +493,18 @@ class FileChecker {
         out_.append(",\"connections\":[");
         for (std::size_t i = 0; i < summaries_.size(); ++i) {
           if (i) out_.push_back(',');
-          out_.append(summaries_[i]);
+          AppendAndFlush(summaries_[i]);
         }
         out_.append("]}\n");
         return;
     }
+  }
+
+  // Up to 10,000 summaries (11 MB of JSON for the bench's file) go out as they are appended,
+  // not gathered into one string first.
+  void AppendAndFlush(std::string_view text) {
+    out_.append(text);
+    if (out_.size() >= kFlushBytes) Flush();
   }
 
   void Flush() {

@@ -4,7 +4,6 @@
 // one summary per connection (docs/check.md).
 #include <boost/program_options.hpp>
 
-#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -21,7 +20,7 @@
 #include "engine/capture/pcap_reader.h"
 #include "engine/codec/json_util.h"
 #include "engine/codec/rules.h"
-#include "engine/model/address_manager.h"
+#include "engine/model/summary.h"
 #include "engine/model/observer.h"
 
 namespace mpdrill::cli {
@@ -63,18 +62,13 @@ struct Options {
   model::ObserverOptions observer;
 };
 
-void AppendUint(std::uint64_t v, std::string* out) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, static_cast<std::size_t>(r.ptr - buf));
-}
+using codec::AppendUint;
 
-std::string EndpointText(const model::Endpoint& e) {
-  std::string out = e.ip_version == 6 ? "[" : "";
-  out += model::AddressText(e.ip_version == 6, e.address, std::nullopt);
-  if (e.ip_version == 6) out += "]";
-  out += ":" + std::to_string(e.port);
-  return out;
+// A JSON string of the endpoint (digits, hex, dots, colons, brackets: nothing to escape).
+void AppendJsonEndpoint(const model::Endpoint& e, std::string* out) {
+  out->push_back('"');
+  model::AppendEndpoint(e, out);
+  out->push_back('"');
 }
 
 model::Endpoint EndpointOf(const capture::IpAddress& a, std::uint16_t port) {
@@ -180,6 +174,23 @@ void AppendFinding(Format format, std::string_view file, const Finding& f, std::
   }
 }
 
+// The three checksum counts, each after its label (text or JSON keys).
+struct ChecksumLabels {
+  std::string_view verified, failed, unverifiable;
+};
+constexpr ChecksumLabels kJsonChecksumLabels = {
+    ",\"checksums_verified\":", ",\"checksums_failed\":", ",\"checksums_unverifiable\":"};
+
+void AppendChecksums(const model::ChecksumStats& c, const ChecksumLabels& labels,
+                     std::string* out) {
+  out->append(labels.verified);
+  AppendUint(c.verified, out);
+  out->append(labels.failed);
+  AppendUint(c.failed, out);
+  out->append(labels.unverifiable);
+  AppendUint(c.unverifiable, out);
+}
+
 void AppendDirections(const std::array<std::uint64_t, 2>& bytes, std::string* out) {
   out->append("{\"client_to_server\":");
   AppendUint(bytes[0], out);
@@ -188,14 +199,14 @@ void AppendDirections(const std::array<std::uint64_t, 2>& bytes, std::string* ou
   out->push_back('}');
 }
 
-void AppendJsonSummary(const model::ConnectionSummary& s, std::uint64_t violations,
-                       std::string* out) {
+// `s.violations`: as for AppendTextSummary.
+void AppendJsonSummary(const model::ConnectionSummary& s, std::string* out) {
   out->append("{\"id\":");
   AppendUint(s.id, out);
   out->append(",\"client\":");
-  codec::AppendJsonString(EndpointText(s.client), out);
+  AppendJsonEndpoint(s.client, out);
   out->append(",\"server\":");
-  codec::AppendJsonString(EndpointText(s.server), out);
+  AppendJsonEndpoint(s.server, out);
   out->append(",\"mode\":\"");
   out->append(model::ModeName(s.mode));
   out->append(s.checksums ? "\",\"checksums\":true" : "\",\"checksums\":false");
@@ -216,13 +227,8 @@ void AppendJsonSummary(const model::ConnectionSummary& s, std::uint64_t violatio
   out->append(",\"data_bytes\":");
   AppendDirections(s.data_bytes, out);
   out->append(",\"violations\":");
-  AppendUint(violations, out);
-  out->append(",\"checksums_verified\":");
-  AppendUint(s.checksum_stats.verified, out);
-  out->append(",\"checksums_failed\":");
-  AppendUint(s.checksum_stats.failed, out);
-  out->append(",\"checksums_unverifiable\":");
-  AppendUint(s.checksum_stats.unverifiable, out);
+  AppendUint(s.violations, out);
+  AppendChecksums(s.checksum_stats, kJsonChecksumLabels, out);
   out->append(",\"first_frame\":");
   AppendUint(s.first_packet, out);
   out->append(",\"last_frame\":");
@@ -238,9 +244,9 @@ void AppendJsonSummary(const model::ConnectionSummary& s, std::uint64_t violatio
     out->append(",\"initiator\":\"");
     out->append(model::SideName(f.initiator));
     out->append("\",\"from\":");
-    codec::AppendJsonString(EndpointText(f.initiator_endpoint), out);
+    AppendJsonEndpoint(f.initiator_endpoint, out);
     out->append(",\"to\":");
-    codec::AppendJsonString(EndpointText(f.responder_endpoint), out);
+    AppendJsonEndpoint(f.responder_endpoint, out);
     out->append(",\"state\":\"");
     out->append(model::SubflowStateName(f.state));
     out->append(f.backup ? "\",\"backup\":true" : "\",\"backup\":false");
@@ -259,15 +265,14 @@ void AppendJsonSummary(const model::ConnectionSummary& s, std::uint64_t violatio
   out->append("]}");
 }
 
-void AppendTextSummary(const model::ConnectionSummary& s, std::uint64_t violations,
-                       std::string* out) {
-  model::ConnectionSummary copy = s;
-  copy.violations = violations;
-  out->append(model::Describe(copy));
+// `s.violations` is what this command reported for the connection (codec findings included,
+// --rule-off applied), not the model's own count.
+void AppendTextSummary(const model::ConnectionSummary& s, std::string* out) {
+  out->append(model::Describe(s));
   if (s.checksums) {
-    out->append("  checksums verified " + std::to_string(s.checksum_stats.verified) +
-                " failed " + std::to_string(s.checksum_stats.failed) + " unverifiable " +
-                std::to_string(s.checksum_stats.unverifiable) + "\n");
+    AppendChecksums(s.checksum_stats, {"  checksums verified ", " failed ", " unverifiable "},
+                    out);
+    out->push_back('\n');
   }
 }
 
@@ -424,9 +429,9 @@ class FileChecker {
     }
     sink_.clear();
     for (model::ConnectionSummary& s : observer_.TakeFinished()) {
-      std::uint64_t count = 0;
+      s.violations = 0;
       if (auto it = per_connection_.find(s.id); it != per_connection_.end()) {
-        count = it->second;
+        s.violations = it->second;
         per_connection_.erase(it);
       }
       ++connections_;
@@ -440,10 +445,10 @@ class FileChecker {
       std::string text;
       switch (opts_.format) {
         case Format::kText:
-          AppendTextSummary(s, count, &text);
+          AppendTextSummary(s, &text);
           break;
         case Format::kJson:
-          AppendJsonSummary(s, count, &text);
+          AppendJsonSummary(s, &text);
           break;
       }
       summaries_.push_back(std::move(text));
@@ -462,7 +467,7 @@ class FileChecker {
                     std::to_string(checksums_.verified) + " failed " +
                     std::to_string(checksums_.failed) + " unverifiable " +
                     std::to_string(checksums_.unverifiable) + "\n");
-        for (const std::string& s : summaries_) out_.append(s);
+        for (const std::string& s : summaries_) AppendAndFlush(s);
         if (summaries_omitted_) {
           out_.append("  (" + std::to_string(summaries_omitted_) + " more connections)\n");
         }
@@ -480,12 +485,7 @@ class FileChecker {
         AppendUint(malformed_, &out_);
         out_.append(",\"violations\":");
         AppendUint(violations_, &out_);
-        out_.append(",\"checksums_verified\":");
-        AppendUint(checksums_.verified, &out_);
-        out_.append(",\"checksums_failed\":");
-        AppendUint(checksums_.failed, &out_);
-        out_.append(",\"checksums_unverifiable\":");
-        AppendUint(checksums_.unverifiable, &out_);
+        AppendChecksums(checksums_, kJsonChecksumLabels, &out_);
         out_.append(",\"connection_count\":");
         AppendUint(connections_, &out_);
         out_.append(",\"connections_omitted\":");
@@ -493,11 +493,18 @@ class FileChecker {
         out_.append(",\"connections\":[");
         for (std::size_t i = 0; i < summaries_.size(); ++i) {
           if (i) out_.push_back(',');
-          out_.append(summaries_[i]);
+          AppendAndFlush(summaries_[i]);
         }
         out_.append("]}\n");
         return;
     }
+  }
+
+  // Up to 10,000 summaries (11 MB of JSON for the bench's file) go out as they are appended,
+  // not gathered into one string first.
+  void AppendAndFlush(std::string_view text) {
+    out_.append(text);
+    if (out_.size() >= kFlushBytes) Flush();
   }
 
   void Flush() {

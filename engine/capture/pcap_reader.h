@@ -1,4 +1,6 @@
-// Reads pcap and pcapng files through libpcap (pcap_open_offline handles both formats).
+// Reads pcap and pcapng files through libpcap (pcap_fopen_offline handles both formats), from
+// a stdio stream with a large buffer of the reader's own (glibc's default is one 4 KiB read(2)
+// per block: a third of `mpdrill check`'s time went to those system calls).
 #ifndef MPDRILL_ENGINE_CAPTURE_PCAP_READER_H_
 #define MPDRILL_ENGINE_CAPTURE_PCAP_READER_H_
 
@@ -55,9 +57,12 @@ class PcapReader {
   struct Closer {
     void operator()(pcap* handle) const;
   };
-  PcapReader(std::string path, pcap* handle);
+  PcapReader(std::string path, std::unique_ptr<char[]> buffer, pcap* handle);
 
   std::string path_;
+  // The FILE's buffer (setvbuf): declared before handle_ so that it outlives the fclose in
+  // pcap_close. Null when reading standard input through libpcap's own stream.
+  std::unique_ptr<char[]> buffer_;
   std::unique_ptr<pcap, Closer> handle_;
   std::uint32_t linktype_ = 0;
   std::uint32_t snaplen_ = 0;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -57,7 +60,31 @@ TEST_F(PcapReaderTest, ReadsFramesInOrderWithNumbersTimestampsAndLengths) {
 TEST_F(PcapReaderTest, MissingFileNamesTheFile) {
   auto reader = PcapReader::Open(Path("nope.pcap"));
   ASSERT_FALSE(reader.ok());
-  EXPECT_NE(reader.error().message.find("nope.pcap"), std::string::npos);
+  EXPECT_EQ(reader.error().message, Path("nope.pcap") + ": " + std::strerror(ENOENT));
+}
+
+TEST_F(PcapReaderTest, RecordsAcrossReadBufferBoundariesAreWhole) {
+  // More than the reader's 1 MiB stdio buffer, in records of odd sizes, then a cut record.
+  const std::string path = Path("big.pcap");
+  std::vector<Buf> frames;
+  for (std::uint16_t i = 0; i < 2000; ++i) frames.push_back(SegmentFrame(i, 1000 + i % 7));
+  ASSERT_TRUE(testing::WritePcap(path, kLinkEthernet, frames));
+  ASSERT_GT(std::filesystem::file_size(path), std::uintmax_t{2} << 20);
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 3);
+  auto reader = PcapReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  Frame f;
+  for (std::uint16_t i = 0; i + 1 < frames.size(); ++i) {
+    auto more = reader->Next(&f);
+    ASSERT_TRUE(more.ok() && *more) << "frame " << i + 1;
+    ASSERT_EQ(f.number, i + 1u);
+    ASSERT_TRUE(std::equal(f.data.begin(), f.data.end(), frames[i].begin(), frames[i].end()))
+        << "frame " << i + 1;
+  }
+  auto more = reader->Next(&f);
+  ASSERT_FALSE(more.ok());
+  EXPECT_NE(more.error().message.find("after frame 1999"), std::string::npos)
+      << more.error().message;
 }
 
 TEST_F(PcapReaderTest, GarbageAndEmptyFilesAreErrorsNamingTheFile) {

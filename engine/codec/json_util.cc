@@ -1,5 +1,7 @@
 #include "engine/codec/json_util.h"
 
+#include <charconv>
+
 namespace mpdrill::codec {
 namespace {
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -35,6 +37,12 @@ void AppendHex(std::span<const std::uint8_t> bytes, std::string* out) {
     out->push_back(kHexDigits[b >> 4]);
     out->push_back(kHexDigits[b & 0xf]);
   }
+}
+
+void AppendUint(std::uint64_t v, std::string* out) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 
 }  // namespace mpdrill::codec

@@ -16,6 +16,9 @@ void AppendJsonString(std::string_view s, std::string* out);
 // Appends lowercase hex digits of `bytes`, no prefix, no quotes.
 void AppendHex(std::span<const std::uint8_t> bytes, std::string* out);
 
+// Appends `v` in decimal (a JSON number, or text) without a temporary string.
+void AppendUint(std::uint64_t v, std::string* out);
+
 }  // namespace mpdrill::codec
 
 #endif  // MPDRILL_ENGINE_CODEC_JSON_UTIL_H_

@@ -12,6 +12,11 @@
 namespace mpdrill::crypto {
 
 // K1: token = most significant 32 bits of SHA-256(key); IDSN = least significant 64 bits.
+struct KeyDerived {
+  std::uint32_t token = 0;
+  std::uint64_t idsn = 0;
+};
+KeyDerived Derive(std::uint64_t key);  // both from one digest
 std::uint32_t Token(std::uint64_t key);
 std::uint64_t Idsn(std::uint64_t key);
 

@@ -44,6 +44,9 @@ TEST(TokenIdsn, KnownAnswers) {
   EXPECT_EQ(Idsn(0xffffffffffffffffULL), 0x57fb595bbbacf0caULL);
   EXPECT_EQ(Token(0xfedcba9876543210ULL), 0x18f9781bu);
   EXPECT_EQ(Idsn(0xfedcba9876543210ULL), 0x280818bf0fa7e28eULL);
+  const KeyDerived both = Derive(0x0123456789abcdefULL);  // one digest, the same two values
+  EXPECT_EQ(both.token, 0x55c53f5du);
+  EXPECT_EQ(both.idsn, 0x570762cd38be9818ULL);
 }
 
 // The Linux kernel's net/mptcp/crypto_test.c vectors: its key and message strings are used as
@@ -138,6 +141,41 @@ TEST(DssChecksum, ByteByByteAndEmptyPieces) {
     c.Add(std::span<const std::uint8_t>(&b, 1));
   }
   EXPECT_EQ(c.Finish(), 0x846e);
+}
+
+// The bulk of a piece is summed 8 bytes at a time: pieces of every length and alignment up to
+// 64 KiB + 40, over bytes that are not all alike, agree with a plain word-by-word sum.
+TEST(DssChecksum, WideSumsAgreeWithWordByWordSums) {
+  std::vector<std::uint8_t> data((1 << 16) + 41);
+  std::uint32_t x = 12345;
+  for (std::uint8_t& b : data) {
+    x = x * 1103515245u + 12345u;
+    b = static_cast<std::uint8_t>(x >> 16);
+  }
+  auto reference = [&](std::size_t from, std::size_t length) {
+    std::uint64_t sum = 0x0123 + 0x4567 + 0x89ab + 0xcdef + 0x1000 + 7;  // header words
+    for (std::size_t i = 0; i < length; ++i) {
+      sum += (i % 2 == 0) ? std::uint64_t{data[from + i]} << 8 : data[from + i];
+    }
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(~sum & 0xffff);
+  };
+  const std::span<const std::uint8_t> all(data);
+  for (std::size_t from : {0, 1, 3, 8}) {
+    for (std::size_t length : {0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1499, 1500, 65535, 65536,
+                               65537, 65540}) {
+      if (from + length > data.size()) continue;
+      DssChecksum one(0x0123456789abcdefULL, 0x1000, 7);
+      one.Add(all.subspan(from, length));
+      EXPECT_EQ(one.Finish(), reference(from, length)) << from << " " << length;
+      // The same bytes in an odd piece, then the rest.
+      DssChecksum two(0x0123456789abcdefULL, 0x1000, 7);
+      const std::size_t cut = length / 3 | 1;
+      two.Add(all.subspan(from, std::min(cut, length)));
+      if (cut < length) two.Add(all.subspan(from + cut, length - cut));
+      EXPECT_EQ(two.Finish(), reference(from, length)) << from << " " << length << " cut";
+    }
+  }
 }
 
 // A receiver's check: summing the pseudo-header with the checksum field filled in, plus the

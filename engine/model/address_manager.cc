@@ -1,44 +1,55 @@
 #include "engine/model/address_manager.h"
 
-#include <cstdio>
+#include <charconv>
 
+#include "engine/codec/json_util.h"
 #include "engine/crypto/mptcp_crypto.h"
 
 namespace mpdrill::model {
 
 using codec::RuleId;
 
+void AppendAddress(bool ipv6, const std::array<std::uint8_t, 16>& a, std::string* out) {
+  if (!ipv6) {
+    for (int i = 0; i < 4; ++i) {
+      if (i) out->push_back('.');
+      codec::AppendUint(a[i], out);
+    }
+    return;
+  }
+  // RFC 5952 §4.2: the longest run of two or more zero groups (the first on a tie) is "::".
+  int best = -1, best_len = 1;
+  for (int g = 0; g < 8;) {
+    int len = 0;
+    while (g + len < 8 && a[2 * (g + len)] == 0 && a[2 * (g + len) + 1] == 0) ++len;
+    if (len > best_len) {
+      best = g;
+      best_len = len;
+    }
+    g += len ? len : 1;
+  }
+  for (int g = 0; g < 8; ++g) {
+    if (g == best) {
+      out->append("::");
+      g += best_len - 1;
+      continue;
+    }
+    if (g && g != best + best_len) out->push_back(':');
+    // RFC 5952 §4.1, §4.3: lowercase, leading zeros suppressed.
+    char buf[4];
+    const auto r = std::to_chars(buf, buf + sizeof(buf), (a[2 * g] << 8) | a[2 * g + 1], 16);
+    out->append(buf, static_cast<std::size_t>(r.ptr - buf));
+  }
+}
+
 std::string AddressText(bool ipv6, const std::array<std::uint8_t, 16>& a,
                         std::optional<std::uint16_t> port) {
-  char buf[64];
   std::string out;
-  if (!ipv6) {
-    std::snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-    out = buf;
-  } else {
-    // RFC 5952 §4.2: the longest run of two or more zero groups (the first on a tie) is "::".
-    int best = -1, best_len = 1;
-    for (int g = 0; g < 8;) {
-      int len = 0;
-      while (g + len < 8 && a[2 * (g + len)] == 0 && a[2 * (g + len) + 1] == 0) ++len;
-      if (len > best_len) {
-        best = g;
-        best_len = len;
-      }
-      g += len ? len : 1;
-    }
-    for (int g = 0; g < 8; ++g) {
-      if (g == best) {
-        out += "::";
-        g += best_len - 1;
-        continue;
-      }
-      std::snprintf(buf, sizeof(buf), "%s%x", (g && g != best + best_len) ? ":" : "",
-                    (a[2 * g] << 8) | a[2 * g + 1]);
-      out += buf;
-    }
+  AppendAddress(ipv6, a, &out);
+  if (port) {
+    out.append(" port ");
+    codec::AppendUint(*port, &out);
   }
-  if (port) out += " port " + std::to_string(*port);
   return out;
 }
 
@@ -64,21 +75,23 @@ static bool SameAddress(const Advertisement& a, const codec::AddAddr& o) {
 void AddressManager::OnAddAddr(Side sender, const codec::AddAddr& o,
                                const std::array<std::optional<std::uint64_t>, 2>& keys,
                                std::uint64_t packet, const Reporter& r) {
-  const std::string text = "id " + std::to_string(o.address_id) + " " +
-                           AddressText(o.ipv6, o.address, o.port);
+  // What the option says, for a report only (most ADD_ADDRs report nothing).
+  auto text = [&o] {
+    return "id " + std::to_string(o.address_id) + " " + AddressText(o.ipv6, o.address, o.port);
+  };
   if (o.echo) {
     // RFC 8684 §3.4.1, rule A4: the echo repeats the advertised ID, address and port.
     Advertisement* a = Find(Peer(sender), o.address_id);
     if (a == nullptr) {
       r.Report(RuleId::kA4, "ADD_ADDR echo of an address the peer never advertised: " +
-                                ExpectedActual("an advertised address ID", text));
+                                ExpectedActual("an advertised address ID", text()));
       return;
     }
     if (!SameAddress(*a, o)) {
       r.Report(RuleId::kA4, "ADD_ADDR echo does not match the advertisement: " +
                                 ExpectedActual("id " + std::to_string(a->id) + " " +
                                                    AddressText(a->ipv6, a->address, a->port),
-                                               text));
+                                               text()));
       return;
     }
     a->echoed = true;
@@ -93,7 +106,7 @@ void AddressManager::OnAddAddr(Side sender, const codec::AddAddr& o,
         *ks, *kr, o.address_id, std::span<const std::uint8_t>(o.address.data(), n), o.port);
     if (want != *o.hmac) {
       // Rule A3: the receiver ignores it, so the model does too.
-      r.Report(RuleId::kA2, "ADD_ADDR HMAC for " + text + ": " +
+      r.Report(RuleId::kA2, "ADD_ADDR HMAC for " + text() + ": " +
                                 ExpectedActual(Hex(want), Hex(*o.hmac)));
       return;
     }
@@ -107,7 +120,7 @@ void AddressManager::OnAddAddr(Side sender, const codec::AddAddr& o,
     r.Report(RuleId::kA6, "ADD_ADDR rebinds an address ID without REMOVE_ADDR: " +
                               ExpectedActual("id " + std::to_string(a->id) + " " +
                                                  AddressText(a->ipv6, a->address, a->port),
-                                             text));
+                                             text()));
     a->removed = true;
   }
   auto& list = adv_[Index(sender)];

@@ -25,6 +25,8 @@ struct Advertisement {
   std::uint32_t retransmissions = 0;
 };
 
+// Dotted quad, or RFC 5952 text for IPv6; AddressText adds " port N" when there is a port.
+void AppendAddress(bool ipv6, const std::array<std::uint8_t, 16>& address, std::string* out);
 std::string AddressText(bool ipv6, const std::array<std::uint8_t, 16>& address,
                         std::optional<std::uint16_t> port);
 

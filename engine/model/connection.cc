@@ -80,9 +80,10 @@ std::optional<std::uint32_t> Connection::AddJoin(const Segment& syn, Side respon
 
 void Connection::SetKey(Side s, std::uint64_t key) {
   keys_[Index(s)] = key;
-  tokens_[Index(s)] = crypto::Token(key);  // K1
+  const crypto::KeyDerived k1 = crypto::Derive(key);  // K1
+  tokens_[Index(s)] = k1.token;
   new_tokens_ = true;
-  data_[Index(s)].Start(crypto::Idsn(key));
+  data_[Index(s)].Start(k1.idsn);
 }
 
 bool Connection::SideFallen(Side s) const { return side_fallen_[Index(s)]; }

@@ -24,42 +24,49 @@ std::optional<Mapping> MappingTracker::FindConflict(const Mapping& m) const {
   // retransmission may repeat it, or grow it by the DATA_FIN (Linux adds the DATA_FIN to the
   // last mapping when it retransmits after close), but no subflow byte moves to another DSN.
   const std::uint64_t offset = m.dsn - m.ssn;
-  for (const Record& rec : records_) {
-    const Mapping& o = rec.mapping;
+  for (std::size_t k = 0; k < records_.size(); ++k) {
+    const Mapping& o = At(k).mapping;
     if (!SsnRangesOverlap(m.ssn, m.data_len, o.ssn, o.data_len)) continue;
     if (o.dsn - o.ssn != offset) return o;
   }
   return std::nullopt;
 }
 
-std::size_t MappingTracker::pending() const {
-  return static_cast<std::size_t>(
-      std::count_if(records_.begin(), records_.end(), [](const Record& r) { return r.pending; }));
+void MappingTracker::EndPending(Record& rec) {
+  if (!rec.pending) return;
+  rec.pending = false;
+  --pending_;
+  rec.buffer = {};
+  rec.covered = {};
 }
 
 void MappingTracker::Add(const Mapping& m, ChecksumStats* stats) {
   for (const Record& rec : records_) {
     if (rec.mapping == m) return;  // retransmitted mapping
   }
-  Record rec;
-  rec.mapping = m;
-  if (m.checksum && m.data_len > 0) {
-    if (pending() >= kMaxPending) {
-      for (Record& old : records_) {
-        if (!old.pending) continue;
-        old.pending = false;
-        old.buffer = {};
-        old.covered = {};
-        ++stats->unverifiable;
-        break;
-      }
+  const bool collect = m.checksum && m.data_len > 0;
+  if (collect && pending_ >= kMaxPending) {
+    for (std::size_t k = 0; k < records_.size(); ++k) {  // the oldest pending one gives way
+      Record& old = At(k);
+      if (!old.pending) continue;
+      EndPending(old);
+      ++stats->unverifiable;
+      break;
     }
-    rec.pending = true;  // the buffer is allocated only if the mapping arrives in pieces
   }
-  records_.push_back(std::move(rec));
-  while (records_.size() > kMaxRecords) {
-    if (records_.front().pending) ++stats->unverifiable;
-    records_.pop_front();
+  Record* rec = nullptr;
+  if (records_.size() < kMaxRecords) {
+    rec = &records_.emplace_back();
+  } else {
+    rec = &records_[oldest_];
+    oldest_ = (oldest_ + 1) % kMaxRecords;
+    if (rec->pending) ++stats->unverifiable;
+    EndPending(*rec);
+  }
+  rec->mapping = m;
+  if (collect) {
+    rec->pending = true;  // the buffer is allocated only if the mapping arrives in pieces
+    ++pending_;
   }
 }
 
@@ -82,8 +89,9 @@ void MappingTracker::Cover(Record& rec, std::uint32_t begin, std::uint32_t end) 
 void MappingTracker::OnPayload(std::uint32_t rel_seq, std::uint32_t length,
                                std::span<const std::uint8_t> bytes, ChecksumStats* stats,
                                const Reporter& r) {
-  if (length == 0) return;
-  for (Record& rec : records_) {
+  if (length == 0 || pending_ == 0) return;
+  for (std::size_t k = 0; k < records_.size(); ++k) {
+    Record& rec = At(k);
     if (!rec.pending) continue;
     const Mapping& m = rec.mapping;
     if (!SsnRangesOverlap(rel_seq, length, m.ssn, m.data_len)) continue;
@@ -100,9 +108,7 @@ void MappingTracker::OnPayload(std::uint32_t rel_seq, std::uint32_t length,
     const std::uint32_t n = std::min(m.data_len - map_begin, length - pay_begin);
     if (static_cast<std::uint64_t>(pay_begin) + n > bytes.size()) {
       // RFC 8684 §3.3.1: cannot verify what the capture did not keep; not a violation.
-      rec.pending = false;
-      rec.buffer = {};
-      rec.covered = {};
+      EndPending(rec);
       ++stats->unverifiable;
       continue;
     }
@@ -138,9 +144,7 @@ void MappingTracker::Verify(Record& rec, std::span<const std::uint8_t> payload,
                               std::to_string(m.ssn) + " length " + std::to_string(m.dll) +
                               ": " + ExpectedActual(Hex(want), Hex(*m.checksum)));
   }
-  rec.pending = false;
-  rec.buffer = {};
-  rec.covered = {};
+  EndPending(rec);
 }
 
 bool MappingTracker::Covers(std::uint32_t rel_seq) const {

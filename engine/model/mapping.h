@@ -5,7 +5,6 @@
 #define MPDRILL_ENGINE_MODEL_MAPPING_H_
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <utility>
@@ -39,7 +38,7 @@ struct ChecksumStats {
 class MappingTracker {
  public:
   // Bounds: memory grows with live subflows, never with packets.
-  static constexpr std::size_t kMaxRecords = 64;
+  static constexpr std::size_t kMaxRecords = 64;  // a power of two: At() masks
   static constexpr std::size_t kMaxPending = 8;
 
   // A recorded mapping that maps some subflow byte of `m` to a different DSN (rule D9).
@@ -55,7 +54,7 @@ class MappingTracker {
   bool Covers(std::uint32_t rel_seq) const;
   bool empty() const { return records_.empty(); }
   std::size_t size() const { return records_.size(); }
-  std::size_t pending() const;
+  std::size_t pending() const { return pending_; }
   // DSNs of mappings whose checksum failed since the last call (rule F3), oldest first.
   std::vector<std::uint64_t> TakeFailed() {
     std::vector<std::uint64_t> out;
@@ -74,8 +73,18 @@ class MappingTracker {
   void Verify(Record& rec, std::span<const std::uint8_t> payload, ChecksumStats* stats,
               const Reporter& r);
   static void Cover(Record& rec, std::uint32_t begin, std::uint32_t end);
+  // The k-th record, oldest first (k < size()). Until the ring is full oldest_ is 0; then its
+  // size is kMaxRecords: either way the index is taken modulo the constant (a mask, no division).
+  Record& At(std::size_t k) { return records_[(oldest_ + k) % kMaxRecords]; }
+  const Record& At(std::size_t k) const { return records_[(oldest_ + k) % kMaxRecords]; }
+  // Stops collecting the record's payload (verified, unverifiable or evicted).
+  void EndPending(Record& rec);
 
-  std::deque<Record> records_;
+  // A ring, oldest first from oldest_: it grows to kMaxRecords, then each new record takes the
+  // oldest one's slot (no allocation per mapping, as a deque's pop_front/push_back had).
+  std::vector<Record> records_;
+  std::size_t oldest_ = 0;
+  std::size_t pending_ = 0;  // records collecting payload
   std::vector<std::uint64_t> failed_;  // bounded: drained after every segment
 };
 

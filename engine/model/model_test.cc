@@ -490,6 +490,23 @@ TEST(ModelObserver, MemoryFollowsLiveConnections) {
   EXPECT_EQ(s.observer().TakeFinished().size(), 50u);
 }
 
+// The observer remembers the last segment's flow; a retired connection must not keep it.
+TEST(ModelObserver, ASegmentAfterItsConnectionWasRetiredIsIgnored) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 10);
+  s.DataFin(kC);
+  s.DataFin(kS);
+  s.CloseSubflow(0, kS);
+  ASSERT_EQ(s.observer().live_connections(), 0u);
+  const std::uint64_t ignored = s.observer().stats().ignored;
+  s.Send(0, kC, kAck, {}, {});  // same 4-tuple, right after the segment that retired it
+  s.Send(0, kS, kAck, {}, {});
+  EXPECT_EQ(s.observer().stats().ignored, ignored + 2);
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().TakeFinished().size(), 1u);
+}
+
 TEST(ModelObserver, SegmentsOfUnknownFlowsAreIgnored) {
   Observer o;
   ViolationSink v;

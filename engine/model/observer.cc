@@ -52,7 +52,12 @@ void Observer::Observe(const Segment& seg, ViolationSink* out) {
   if (stats_.segments % kSweepEvery == 0) Sweep(seg.timestamp_us);
   const FlowKey key = KeyOf(seg);
   if (seg.syn() && !seg.ack_flag()) {
+    ForgetLastFlow();
     OnSyn(seg, key, out);
+    return;
+  }
+  if (last_.connection != nullptr && last_.key == key) {
+    Dispatch(*last_.connection, last_.subflow, seg, out);
     return;
   }
   auto it = flows_.find(key);
@@ -67,6 +72,7 @@ void Observer::Observe(const Segment& seg, ViolationSink* out) {
     ++stats_.ignored;
     return;
   }
+  last_ = LastFlow{key, ref.subflow, c->second.get()};  // before Dispatch: it may retire c
   Dispatch(*c->second, ref.subflow, seg, out);
 }
 
@@ -161,6 +167,7 @@ void Observer::RegisterTokens(Connection& c) {
 void Observer::Retire(std::uint64_t id, bool evicted) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
+  ForgetLastFlow();
   Connection& c = *it->second;
   ConnectionSummary s = c.Summary();
   s.evicted = evicted;

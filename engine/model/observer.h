@@ -104,6 +104,7 @@ class Observer {
   void Dispatch(Connection& c, std::uint32_t subflow, const Segment& seg, ViolationSink* out);
   void RegisterTokens(Connection& c);
   void Retire(std::uint64_t id, bool evicted);
+  void ForgetLastFlow() { last_.connection = nullptr; }
 
   ObserverOptions options_;
   ObserverStats stats_;
@@ -113,6 +114,15 @@ class Observer {
   std::unordered_map<std::uint32_t, TokenRef> tokens_;
   std::unordered_map<FlowKey, OrphanJoin, FlowHash> orphans_;
   std::vector<ConnectionSummary> finished_;
+  // The flow of the last segment dispatched through flows_: consecutive segments of one subflow
+  // (most of a capture) skip the hash and the connection lookup. Forgotten whenever a flow or
+  // a connection goes away or a SYN may remap a 4-tuple.
+  struct LastFlow {
+    FlowKey key;
+    std::uint32_t subflow = 0;
+    Connection* connection = nullptr;  // null: nothing cached
+  };
+  LastFlow last_;
 };
 
 }  // namespace mpdrill::model

@@ -1,5 +1,6 @@
 #include "engine/model/summary.h"
 
+#include "engine/codec/json_util.h"
 #include "engine/model/address_manager.h"
 #include "engine/model/connection.h"
 
@@ -35,28 +36,58 @@ std::string_view CloseKindName(CloseKind c) {
   return "?";
 }
 
-static std::string EndpointText(const Endpoint& e) {
-  const std::string address = AddressText(e.ip_version == 6, e.address, std::nullopt);
-  if (e.ip_version == 6) return "[" + address + "]:" + std::to_string(e.port);
-  return address + ":" + std::to_string(e.port);
+void AppendEndpoint(const Endpoint& e, std::string* out) {
+  const bool v6 = e.ip_version == 6;
+  if (v6) out->push_back('[');
+  AppendAddress(v6, e.address, out);
+  out->append(v6 ? "]:" : ":");
+  codec::AppendUint(e.port, out);
+}
+
+// "from -> to".
+static void AppendPath(const Endpoint& from, const Endpoint& to, std::string* out) {
+  AppendEndpoint(from, out);
+  out->append(" -> ");
+  AppendEndpoint(to, out);
 }
 
 std::string Describe(const ConnectionSummary& s) {
-  std::string out = "connection " + std::to_string(s.id) + " " + EndpointText(s.client) +
-                    " -> " + EndpointText(s.server) + " mode " + std::string(ModeName(s.mode));
-  if (s.fallback) out += " (fallback: " + s.fallback_reason + ")";
-  out += s.checksums ? " checksums" : "";
-  out += " close " + std::string(CloseKindName(s.close));
-  if (s.evicted) out += " (evicted)";
-  out += "\n  data bytes client->server " + std::to_string(s.data_bytes[0]) +
-         " server->client " + std::to_string(s.data_bytes[1]) + ", violations " +
-         std::to_string(s.violations) + "\n";
+  // Appended in place: `mpdrill check` describes every connection of a capture.
+  std::string out = "connection ";
+  codec::AppendUint(s.id, &out);
+  out.push_back(' ');
+  AppendPath(s.client, s.server, &out);
+  out.append(" mode ");
+  out.append(ModeName(s.mode));
+  if (s.fallback) {
+    out.append(" (fallback: ");
+    out.append(s.fallback_reason);
+    out.push_back(')');
+  }
+  if (s.checksums) out.append(" checksums");
+  out.append(" close ");
+  out.append(CloseKindName(s.close));
+  if (s.evicted) out.append(" (evicted)");
+  out.append("\n  data bytes client->server ");
+  codec::AppendUint(s.data_bytes[0], &out);
+  out.append(" server->client ");
+  codec::AppendUint(s.data_bytes[1], &out);
+  out.append(", violations ");
+  codec::AppendUint(s.violations, &out);
+  out.push_back('\n');
   for (const SubflowSummary& f : s.subflows) {
-    out += "  subflow " + std::to_string(f.id) + (f.joined ? " join " : " initial ") +
-           EndpointText(f.initiator_endpoint) + " -> " + EndpointText(f.responder_endpoint) +
-           " " + std::string(SubflowStateName(f.state)) + (f.backup ? " backup" : "") +
-           " bytes " + std::to_string(f.tcp_bytes[0]) + "/" + std::to_string(f.tcp_bytes[1]) +
-           "\n";
+    out.append("  subflow ");
+    codec::AppendUint(f.id, &out);
+    out.append(f.joined ? " join " : " initial ");
+    AppendPath(f.initiator_endpoint, f.responder_endpoint, &out);
+    out.push_back(' ');
+    out.append(SubflowStateName(f.state));
+    if (f.backup) out.append(" backup");
+    out.append(" bytes ");
+    codec::AppendUint(f.tcp_bytes[0], &out);
+    out.push_back('/');
+    codec::AppendUint(f.tcp_bytes[1], &out);
+    out.push_back('\n');
   }
   return out;
 }

@@ -72,6 +72,9 @@ struct ConnectionSummary {
   std::uint64_t last_packet = 0;
 };
 
+// "198.51.100.1:8080" or "[2001:db8::1]:8080".
+void AppendEndpoint(const Endpoint& e, std::string* out);
+
 // Multi-line human-readable summary.
 std::string Describe(const ConnectionSummary& s);
 

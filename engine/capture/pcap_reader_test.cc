@@ -74,7 +74,7 @@ TEST_F(PcapReaderTest, RecordsAcrossReadBufferBoundariesAreWhole) {
   auto reader = PcapReader::Open(path);
   ASSERT_TRUE(reader.ok()) << reader.error().message;
   Frame f;
-  for (std::uint16_t i = 0; i + 1 < frames.size(); ++i) {
+  for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
     auto more = reader->Next(&f);
     ASSERT_TRUE(more.ok() && *more) << "frame " << i + 1;
     ASSERT_EQ(f.number, i + 1u);

@@ -96,6 +96,17 @@ void Connection::FallBack(RuleId why, std::string reason, const Segment& seg) {
   fallback_reason_ = std::move(reason);
   fallback_packet_ = seg.index;
   side_fallen_ = {true, true};
+  fallback_snd_max_.clear();
+  for (const auto& sf : subflows_) {
+    fallback_snd_max_.push_back(
+        {sf->tcp(Side::kClient).snd_max, sf->tcp(Side::kServer).snd_max});
+  }
+}
+
+bool Connection::RetransmitsPreFallback(std::uint32_t subflow, Side sender, const Segment& seg,
+                                        const SegmentClass& cls) const {
+  if (!cls.retransmission || subflow >= fallback_snd_max_.size()) return false;
+  return SeqLeq(seg.seq + seg.payload_length, fallback_snd_max_[subflow][Index(sender)]);
 }
 
 void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSink* sink) {
@@ -136,7 +147,11 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
       CheckNoOptions(sender, seg, r);
       break;
     case Mode::kFallback:
-      if (SideFallen(sender)) CheckNoOptions(sender, seg, r);
+      // RFC 8684 §3.7: no MPTCP option after fallback, except on a retransmission of what was
+      // sent before it (Linux retransmits the infinite mapping's segment as it was).
+      if (SideFallen(sender) && !RetransmitsPreFallback(index, sender, seg, cls)) {
+        CheckNoOptions(sender, seg, r);
+      }
       break;
     case Mode::kMptcp:
       // RFC 8684 §3.5, rule X2: after a valid MP_FASTCLOSE its sender sends no more data.

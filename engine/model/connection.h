@@ -88,6 +88,8 @@ class Connection {
   void SetKey(Side s, std::uint64_t key);
   void FallBack(codec::RuleId why, std::string reason, const Segment& seg);
   bool SideFallen(Side s) const;
+  bool RetransmitsPreFallback(std::uint32_t subflow, Side sender, const Segment& seg,
+                              const SegmentClass& cls) const;
 
   std::uint64_t id_;
   Mode mode_ = Mode::kPlain;
@@ -116,6 +118,9 @@ class Connection {
   std::optional<codec::RuleId> fallback_rule_;
   std::uint64_t fallback_packet_ = 0;
   std::array<bool, 2> side_fallen_{};
+  // Per subflow, each side's snd_max when the connection fell back: a retransmission of what
+  // was sent up to there may carry the MPTCP options it first had (the infinite mapping).
+  std::vector<std::array<std::uint32_t, 2>> fallback_snd_max_;
   FallbackPending fallback_pending_;
 
   std::optional<Side> fastclose_by_;

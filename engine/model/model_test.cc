@@ -200,6 +200,24 @@ TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
 }
 
+// scripts/mptcp/checksum/mp_fail_infinite_mapping.pkt: Linux retransmits the segment that
+// carried the infinite mapping with that DSS on it. A retransmission of what was sent before
+// the fallback may carry its options; new data with a DSS is still G1.
+TEST(ModelFallback, G1NotOnARetransmissionOfTheInfiniteMappingSegment) {
+  Scenario s;
+  s.Handshake();
+  const auto payload = Scenario::Bytes(40);
+  codec::Dss inf = s.MapDss(0, kC, payload);
+  inf.data_level_length = 0;
+  s.Send(0, kC, kAck, payload, {inf});
+  s.seq_ahead = static_cast<std::uint32_t>(-40);  // the same 40 bytes again
+  s.Send(0, kC, kAck, payload, {inf});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  s.Send(0, kS, kAck, {}, {});  // the server acknowledges: both sides have fallen back
+  s.Send(0, kC, kAck, Scenario::Bytes(10), {inf});
+  EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
+}
+
 TEST(ModelFallback, G6PeerMayStillSendOptionsUntilItAcknowledges) {
   Scenario s;
   s.Handshake();

@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "engine/capture/dissect.h"
+#include "engine/capture/model_segment.h"
 #include "engine/capture/mptcp_scan.h"
 #include "engine/capture/pcap_reader.h"
 #include "engine/codec/json_util.h"
@@ -69,14 +70,6 @@ void AppendJsonEndpoint(const model::Endpoint& e, std::string* out) {
   out->push_back('"');
   model::AppendEndpoint(e, out);
   out->push_back('"');
-}
-
-model::Endpoint EndpointOf(const capture::IpAddress& a, std::uint16_t port) {
-  model::Endpoint e;
-  e.ip_version = a.version;
-  e.address = a.bytes;
-  e.port = port;
-  return e;
 }
 
 // One finding, from the model or the codec.
@@ -358,21 +351,11 @@ class FileChecker {
       codec_violations_.push_back({codec::RuleId::kG5, scan_.stop->offset, scan_.stop->reason});
     }
 
-    model::Segment seg;
-    seg.index = frame.number;
-    seg.timestamp_us = static_cast<std::uint64_t>(frame.timestamp.seconds) * 1000000u +
-                       frame.timestamp.nanoseconds / 1000u;
-    seg.src = EndpointOf(tcp->src, tcp->sport);
-    seg.dst = EndpointOf(tcp->dst, tcp->dport);
-    seg.seq = tcp->seq;
-    seg.ack = tcp->ack;
-    seg.flags = static_cast<std::uint8_t>(tcp->flags & 0xff);
-    seg.window = tcp->window;
-    if (tcp->syn()) seg.window_scale = WindowScale(*tcp);
-    seg.payload_length = tcp->payload_length;
-    seg.payload = tcp->payload;
-    seg.options = options_;
-    seg.codec_violations = codec_violations_;
+    const model::Segment seg = capture::ModelSegment(
+        *tcp, frame.number,
+        static_cast<std::uint64_t>(frame.timestamp.seconds) * 1000000u +
+            frame.timestamp.nanoseconds / 1000u,
+        options_, codec_violations_);
 
     std::optional<model::FlowLocation> before;
     const bool codec_findings = HasCodecViolations();
@@ -394,23 +377,6 @@ class FileChecker {
       if (v.severity == codec::Severity::kViolation) return true;
     }
     return false;
-  }
-
-  static std::optional<std::uint8_t> WindowScale(const capture::TcpSegment& tcp) {
-    // TCP option kind 3 (RFC 7323 §2.2), length 3.
-    const Bytes o = tcp.options;
-    for (std::size_t i = 0; i < o.size();) {
-      const std::uint8_t kind = o[i];
-      if (kind == 0) break;
-      if (kind == 1) {
-        ++i;
-        continue;
-      }
-      if (i + 1 >= o.size() || o[i + 1] < 2) break;
-      if (kind == 3 && o[i + 1] == 3 && i + 2 < o.size()) return o[i + 2];
-      i += o[i + 1];
-    }
-    return std::nullopt;
   }
 
   void Emit(const Finding& f) {

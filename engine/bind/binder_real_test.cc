@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/bind/binder.h"
+#include "engine/capture/model_segment.h"
 #include "parser/parser.h"
 #include "tests/mptcp_trace.h"
 #include "tests/real_captures.h"
@@ -23,14 +24,6 @@ parser::MptcpOption Opt(const std::string& text) {
   if (!parsed.ok()) return {};
   const auto& packet = std::get<parser::Packet>(parsed->events.at(0).action);
   return std::get<parser::MptcpOption>(std::get<parser::TcpSegment>(packet.body).options.at(0));
-}
-
-model::Endpoint Ep(const capture::IpAddress& a, std::uint16_t port) {
-  model::Endpoint e;
-  e.ip_version = a.version;
-  e.address = a.bytes;
-  e.port = port;
-  return e;
 }
 
 std::string FlagList(std::uint8_t flags) {
@@ -64,8 +57,10 @@ TEST_P(BinderRealTest, ClientSideRebuildsTheRealHandshakeAndRelativeDsns) {
     PacketView view;
     view.direction = from_server ? parser::Direction::kOutbound : parser::Direction::kInbound;
     view.tcp_flags = static_cast<std::uint8_t>(s.flags);
-    view.subflow.local = from_server ? Ep(s.src, s.sport) : Ep(s.dst, s.dport);
-    view.subflow.remote = from_server ? Ep(s.dst, s.dport) : Ep(s.src, s.sport);
+    const model::Endpoint src = capture::ModelEndpoint(s.src, s.sport);
+    const model::Endpoint dst = capture::ModelEndpoint(s.dst, s.dport);
+    view.subflow.local = from_server ? src : dst;
+    view.subflow.remote = from_server ? dst : src;
     const codec::Option& actual = o.decoded->option;
     const auto* mpc = std::get_if<codec::MpCapable>(&actual);
     if (mpc && !from_server && !(s.flags & model::kTcpAck)) {

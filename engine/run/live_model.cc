@@ -4,38 +4,10 @@
 #include <variant>
 
 #include "engine/capture/dissect.h"
+#include "engine/capture/model_segment.h"
 #include "engine/codec/mptcp_codec.h"
 
 namespace mpdrill::run {
-namespace {
-
-model::Endpoint EndpointOf(const capture::IpAddress& address, std::uint16_t port) {
-  model::Endpoint e;
-  e.ip_version = address.version;
-  e.address = address.bytes;
-  e.port = port;
-  return e;
-}
-
-// The SYN's window-scale option (kind 3, length 3; RFC 7323 §2.2), if present.
-std::optional<std::uint8_t> WindowScale(Bytes options) {
-  for (std::size_t i = 0; i < options.size();) {
-    const std::uint8_t kind = options[i];
-    if (kind == 0) break;
-    if (kind == 1) {
-      ++i;
-      continue;
-    }
-    if (i + 1 >= options.size()) break;
-    const std::uint8_t length = options[i + 1];
-    if (length < 2 || i + length > options.size()) break;
-    if (kind == 3 && length == 3) return options[i + 2];
-    i += length;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 std::string_view OriginName(PacketOrigin origin) {
   switch (origin) {
@@ -109,20 +81,8 @@ void LiveModel::OnPacket(std::span<const std::uint8_t> ip_packet, PacketOrigin o
   const std::uint64_t now = time_us > 0 ? static_cast<std::uint64_t>(time_us) : 0;
   if (now > last_time_us_) last_time_us_ = now;
 
-  model::Segment seg;
-  seg.index = packets_;
-  seg.timestamp_us = last_time_us_;
-  seg.src = EndpointOf(tcp->src, tcp->sport);
-  seg.dst = EndpointOf(tcp->dst, tcp->dport);
-  seg.seq = tcp->seq;
-  seg.ack = tcp->ack;
-  seg.flags = static_cast<std::uint8_t>(tcp->flags & 0xff);
-  seg.window = tcp->window;
-  if (tcp->syn()) seg.window_scale = WindowScale(tcp->options);
-  seg.payload_length = tcp->payload_length;
-  seg.payload = tcp->payload;
-  seg.options = options_buf_;
-  seg.codec_violations = codec_violations_;
+  const model::Segment seg =
+      capture::ModelSegment(*tcp, packets_, last_time_us_, options_buf_, codec_violations_);
 
   const std::optional<model::FlowLocation> before = observer_.Locate(seg);
   observer_.Observe(seg, &sink_);

@@ -4,6 +4,7 @@
 #include <utility>
 #include <variant>
 
+#include "engine/capture/model_segment.h"
 #include "engine/codec/mptcp_codec.h"
 #include "engine/codec/mptcp_print.h"
 #include "engine/run/wire.h"
@@ -82,14 +83,6 @@ LivePacket Coalesce(const std::vector<LivePacket>& segments) {
 
 namespace {
 
-model::Endpoint ToEndpoint(const capture::IpAddress& a, std::uint16_t port) {
-  model::Endpoint e;
-  e.ip_version = a.version;
-  e.address = a.bytes;
-  e.port = port;
-  return e;
-}
-
 capture::IpAddress ToIp(const model::Endpoint& e) {
   capture::IpAddress a;
   a.version = e.ip_version;
@@ -108,9 +101,9 @@ bind::BinderOptions MakeBinderOptions(const RunConfig& config) {
   bind::BinderOptions o;
   o.seed = config.seed.value_or(0);
   o.addresses.kernel =
-      ToEndpoint(ParseAddress(config.local_ip, v6).value_or(capture::IpAddress{}), 0);
+      capture::ModelEndpoint(ParseAddress(config.local_ip, v6).value_or(capture::IpAddress{}), 0);
   o.addresses.mpdrill =
-      ToEndpoint(ParseAddress(config.remote_ip, v6).value_or(capture::IpAddress{}), 0);
+      capture::ModelEndpoint(ParseAddress(config.remote_ip, v6).value_or(capture::IpAddress{}), 0);
   return o;
 }
 
@@ -129,8 +122,8 @@ bind::PacketView FlowTable::View(const Flow& flow, parser::Direction dir, std::u
   bind::PacketView v;
   v.direction = dir;
   v.tcp_flags = static_cast<std::uint8_t>(flags & 0xff);
-  v.subflow.local = ToEndpoint(flow.local_addr, flow.local_port);
-  v.subflow.remote = ToEndpoint(flow.remote_addr, flow.remote_port);
+  v.subflow.local = capture::ModelEndpoint(flow.local_addr, flow.local_port);
+  v.subflow.remote = capture::ModelEndpoint(flow.remote_addr, flow.remote_port);
   v.subflow.kernel_isn = flow.live_local_isn;
   v.subflow.injected_isn = flow.remote_isn.value_or(0);
   v.subflow.kernel_is_client = flow.kernel_client;
@@ -183,7 +176,7 @@ Result<FlowTable::TupleSpec, PacketError> FlowTable::ResolveTuple(const parser::
       }
       case K::kVar: {
         std::optional<bind::ResolvedAddress> seen;
-        if (side.observed) seen = bind::ResolvedAddress{ToEndpoint(*side.observed, 0), side.owner};
+        if (side.observed) seen = bind::ResolvedAddress{capture::ModelEndpoint(*side.observed, 0), side.owner};
         auto r = binder_.ResolveEndpoint(ep, packet.direction, tcp_flags, seen);
         if (!r) return MakeUnexpected(PacketError{true, r.error().message});
         const capture::IpAddress a = ToIp(r->address);

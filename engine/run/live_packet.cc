@@ -20,6 +20,16 @@ std::string Mismatch(const std::string& field, const std::string& expected,
   return field + ": expected: " + expected + " actual: " + actual;
 }
 
+// The kernel-sent packet's decodable MPTCP options (undecodable ones are the codec's findings).
+std::vector<codec::Option> MptcpOptionsOf(const LivePacket& p) {
+  std::vector<codec::Option> out;
+  for (const LiveOption& o : DecodeLiveOptions(p.options)) {
+    if (!o.mptcp) continue;
+    if (auto d = codec::Decode(o.bytes)) out.push_back(d->option);
+  }
+  return out;
+}
+
 std::string PrintLiveOption(const LiveOption& o) {
   if (o.option) return parser::PrintTcpOption(*o.option);
   if (o.mptcp) {
@@ -422,7 +432,12 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
       out.push_back(Mismatch("ip tos", Num(*ip.tos & 0xfc), Num(live.tos & 0xfc)));
     }
   }
-  if (seg.options_form != parser::OptionsForm::kAny) {
+  if (seg.options_form == parser::OptionsForm::kAny) {
+    // `<...>`: nothing is compared, but the binder still learns keys, nonces and data-level
+    // progress from the kernel's MPTCP options (later `auto` HMACs and relative DSNs need them).
+    binder_.Observe(MptcpOptionsOf(live), View(*flow, parser::Direction::kOutbound, live.flags,
+                                               seg.start_seq, live.payload));
+  } else {
     std::string stop;
     std::vector<LiveOption> actual;
     std::vector<codec::Option> live_mptcp;
@@ -533,15 +548,7 @@ bool FlowTable::Continues(const std::vector<LivePacket>& segments, const LivePac
   }
   // Never across DSS mappings: one script packet is one mapping (or none), so segments of
   // different mappings are compared one by one.
-  const auto mptcp = [](const LivePacket& p) {
-    std::vector<codec::Option> out;
-    for (const LiveOption& o : DecodeLiveOptions(p.options)) {
-      if (!o.mptcp) continue;
-      if (auto d = codec::Decode(o.bytes)) out.push_back(d->option);
-    }
-    return out;
-  };
-  return binder_.SameMapping(mptcp(last), mptcp(next));
+  return binder_.SameMapping(MptcpOptionsOf(last), MptcpOptionsOf(next));
 }
 
 std::string FlowTable::FormatLive(const LivePacket& live) const {

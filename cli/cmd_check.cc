@@ -222,7 +222,11 @@ void AppendJsonSummary(const model::ConnectionSummary& s, std::string* out) {
   out->append(",\"violations\":");
   AppendUint(s.violations, out);
   AppendChecksums(s.checksum_stats, kJsonChecksumLabels, out);
-  out->append(",\"first_frame\":");
+  out->append(",\"mp_fail_sent\":{\"client\":");
+  AppendUint(s.mp_fail_sent[0], out);
+  out->append(",\"server\":");
+  AppendUint(s.mp_fail_sent[1], out);
+  out->append("},\"first_frame\":");
   AppendUint(s.first_packet, out);
   out->append(",\"last_frame\":");
   AppendUint(s.last_packet, out);

@@ -1,7 +1,8 @@
 // `mpdrill check` over real Linux MPTCP traffic made in private network namespaces: every
 // mpdrill-mkcapture scenario (IPv4/IPv6, checksums, fast close) and the checker's own
-// (fallback to TCP, loss with retransmissions) must check with zero violations, and the
-// per-connection summary must say what the traffic did.
+// (fallback to TCP, loss with retransmissions, MP_FAIL after corruption in the path) must
+// check with zero violations on the client's side, and the per-connection summary must say
+// what the traffic did.
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +21,7 @@
 namespace mpdrill::tests {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -173,6 +175,99 @@ TEST(CheckRealScenario, RetransmissionsUnderLossAreClean) {
   }
   EXPECT_GT(retransmitted, 0u) << s;
   RecordProperty("retransmitted_bytes", std::to_string(retransmitted));
+}
+
+// A corruption scenario (tests/check_scenarios.h), checked on both sides of the middlebox:
+// the client's capture (before it: every checksum right) must check clean; the server's
+// (after it: the flipped bit is in the capture) shows exactly one D3 against the client, as
+// a capture cannot tell corruption on the path from a sender computing a wrong checksum, and
+// no F3, as the MP_FAIL names the mapping whose checksum failed.
+class CheckRealCorruption : public ::testing::Test {
+ protected:
+  void Run(CheckScenario scenario) {
+    const std::string dir = capture::testing::MakeTempDir();
+    result_ = MakeCheckScenario(scenario, dir + "/client.pcap", dir + "/server.pcap");
+    if (!result_.skip_reason.empty()) GTEST_SKIP() << result_.skip_reason;
+    ASSERT_THAT(result_.failure, IsEmpty()) << result_.middlebox_report;
+    RecordProperty("middlebox", result_.middlebox_report);
+    client_ = RunCheckJson(dir + "/client.pcap");
+    server_ = RunCheckJson(dir + "/server.pcap");
+    const std::string& c = client_.summary;
+    EXPECT_EQ(client_.exit_code, 0) << client_.out << client_.err;
+    EXPECT_THAT(client_.rules, IsEmpty()) << client_.out;
+    EXPECT_EQ(JsonField(c, "connection_count"), "1") << c;
+    EXPECT_EQ(JsonField(c, "checksums"), "true") << c;
+    EXPECT_GT(Number(JsonField(c, "checksums_verified")), 0u) << c;
+    EXPECT_EQ(JsonField(c, "checksums_failed"), "0") << c;
+    EXPECT_EQ(server_.exit_code, 1) << server_.out;
+    EXPECT_THAT(server_.rules, ElementsAre("D3")) << server_.out;
+    EXPECT_EQ(JsonField(server_.summary, "checksums_failed"), "1") << server_.summary;
+    // Both captures saw the same MP_FAIL exchange.
+    EXPECT_EQ(JsonField(server_.summary, "mp_fail_sent"), JsonField(c, "mp_fail_sent"));
+  }
+  bool Done() const { return IsSkipped() || HasFatalFailure(); }
+
+  ScenarioResult result_;
+  CheckRun client_;
+  CheckRun server_;
+};
+
+// One subflow, the client's 5th data segment corrupted on the way. Linux 6.18: the server's
+// DSS checksum fails, it sends MP_FAIL naming the mapping's DSN, the client echoes MP_FAIL
+// and sends its next data under an infinite mapping; both fall back to TCP and the transfer
+// completes (the corrupted bytes are delivered: TCP no longer checks them).
+TEST_F(CheckRealCorruption, MpFailOnOneSubflowFallsBackWithAnInfiniteMapping) {
+  Run(CheckScenario::kCorruption);
+  if (Done()) return;
+  const std::string& c = client_.summary;
+  EXPECT_EQ(JsonField(c, "mode"), "\"fallback\"") << c;
+  EXPECT_EQ(JsonField(c, "fallback_reason"), "\"infinite mapping\"") << c;
+  EXPECT_EQ(JsonField(c, "fallback_rule"), "\"G6\"") << c;
+  EXPECT_EQ(JsonField(c, "close"), "\"tcp\"") << c;
+  EXPECT_EQ(JsonField(c, "mp_fail_sent"), "{\"client\":1,\"server\":1}") << c;
+  const std::string tcp = JsonField(c, "tcp_bytes");
+  EXPECT_EQ(Number(JsonField(tcp, "client_to_server")), result_.bytes_each_way) << c;
+  EXPECT_EQ(Number(JsonField(tcp, "server_to_client")), result_.bytes_each_way) << c;
+  EXPECT_EQ(JsonField(server_.summary, "fallback_reason"), "\"infinite mapping\"")
+      << server_.summary;
+}
+
+// One subflow, the client's first data corrupted (on the MP_CAPABLE data form). No checksum
+// has verified yet, so Linux 6.18 takes RFC 8684 §3.7's early fallback instead of MP_FAIL: the
+// server acknowledges without a DSS and echoes without one, and the client falls back on that
+// (rule G2 in the summary). No MP_FAIL, no infinite mapping.
+TEST_F(CheckRealCorruption, FirstDataCorruptedFallsBackWithoutMpFail) {
+  Run(CheckScenario::kCorruptionOfTheFirstData);
+  if (Done()) return;
+  const std::string& c = client_.summary;
+  EXPECT_EQ(JsonField(c, "mode"), "\"fallback\"") << c;
+  EXPECT_EQ(JsonField(c, "fallback_reason"), "\"first data without a DSS mapping\"") << c;
+  EXPECT_EQ(JsonField(c, "fallback_rule"), "\"G2\"") << c;
+  EXPECT_EQ(JsonField(c, "close"), "\"tcp\"") << c;
+  EXPECT_EQ(JsonField(c, "mp_fail_sent"), "{\"client\":0,\"server\":0}") << c;
+  const std::string tcp = JsonField(c, "tcp_bytes");
+  EXPECT_EQ(Number(JsonField(tcp, "client_to_server")), result_.bytes_each_way) << c;
+  EXPECT_EQ(Number(JsonField(tcp, "server_to_client")), result_.bytes_each_way) << c;
+}
+
+// Two subflows, the joined subflow's 2nd data segment corrupted. Linux 6.18: the server resets
+// that subflow with MP_FAIL and MP_TCPRST reason 6 (middlebox interference), the client sends
+// its data again on the initial subflow, and the connection ends with DATA_FINs as MPTCP.
+TEST_F(CheckRealCorruption, MpFailOnAJoinedSubflowResetsItAndTheConnectionGoesOn) {
+  Run(CheckScenario::kCorruptionTwoSubflows);
+  if (Done()) return;
+  const std::string& c = client_.summary;
+  EXPECT_EQ(JsonField(c, "mode"), "\"mptcp\"") << c;
+  EXPECT_EQ(JsonField(c, "close"), "\"data-fin\"") << c;
+  EXPECT_EQ(JsonField(c, "mp_fail_sent"), "{\"client\":0,\"server\":1}") << c;
+  const std::string data = JsonField(c, "data_bytes");
+  EXPECT_EQ(Number(JsonField(data, "client_to_server")), result_.bytes_each_way) << c;
+  EXPECT_EQ(Number(JsonField(data, "server_to_client")), result_.bytes_each_way) << c;
+  const std::size_t joined = c.find("\"joined\":true");
+  ASSERT_NE(joined, std::string::npos) << c;
+  EXPECT_EQ(JsonField(c, "state", joined), "\"reset\"") << c;
+  EXPECT_EQ(JsonField(c, "reset_reason", joined), "6") << c;
+  EXPECT_EQ(JsonField(server_.summary, "close"), "\"data-fin\"") << server_.summary;
 }
 
 }  // namespace

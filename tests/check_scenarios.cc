@@ -7,16 +7,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <initializer_list>
+#include <memory>
 #include <optional>
-#include <tuple>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "sandbox/live_capture.h"
 #include "sandbox/netns.h"
 #include "sandbox/process.h"
 #include "sandbox/topology.h"
+#include "tests/corrupting_bridge.h"
 
 namespace mpdrill::tests {
 namespace {
@@ -33,6 +37,8 @@ constexpr char kClientSecond[] = "198.51.100.3";
 constexpr char kRouterClientSide[] = "198.51.100.254";
 constexpr char kRouterServerSide[] = "203.0.113.254";
 constexpr char kServer[] = "203.0.113.2";
+// kCorruption*: client and server on one subnet, the middlebox bridging between them.
+constexpr char kBridgedServer[] = "198.51.100.2";
 constexpr std::uint16_t kPort = 8080;
 constexpr auto kDeadline = 15s;
 
@@ -168,19 +174,42 @@ std::optional<sandbox::NetNamespace> NewNamespace(ScenarioResult* result) {
   return std::nullopt;
 }
 
-// Server in `server_ns` (listening before this returns), client in `client_ns`, capture on
-// `device` of `client_ns`.
-void RunTraffic(const sandbox::NetNamespace& client_ns, const sandbox::NetNamespace& server_ns,
-                const std::string& device, const char* client, const char* server,
-                int server_protocol, const std::string& pcap_path, ScenarioResult* result) {
+// Where a scenario captures: a device of the client's namespace, and optionally one of the
+// server's (an empty path: none).
+struct CapturePoints {
+  std::string client_device;
+  std::string client_path;
+  std::string server_device;
+  std::string server_path;
+};
+
+std::unique_ptr<sandbox::LiveCapture> StartCapture(const sandbox::NetNamespace& ns,
+                                                   const std::string& device,
+                                                   const std::string& path,
+                                                   ScenarioResult* result) {
   sandbox::CaptureOptions copts;
   copts.device = device;
-  copts.out_path = pcap_path;
+  copts.out_path = path;
   copts.max_duration = 20s;
-  auto capture = sandbox::LiveCapture::Start(client_ns, copts);
+  auto capture = sandbox::LiveCapture::Start(ns, copts);
   if (!capture) {
-    result->failure = "capture: " + capture.error().message;
-    return;
+    result->failure = "capture on " + device + ": " + capture.error().message;
+    return nullptr;
+  }
+  return std::move(*capture);
+}
+
+// Server in `server_ns` (listening before this returns), client in `client_ns`, captures as
+// `points` says.
+void RunTraffic(const sandbox::NetNamespace& client_ns, const sandbox::NetNamespace& server_ns,
+                const CapturePoints& points, const char* client, const char* server,
+                int server_protocol, ScenarioResult* result) {
+  auto capture = StartCapture(client_ns, points.client_device, points.client_path, result);
+  if (!capture) return;
+  std::unique_ptr<sandbox::LiveCapture> server_capture;
+  if (!points.server_path.empty()) {
+    server_capture = StartCapture(server_ns, points.server_device, points.server_path, result);
+    if (!server_capture) return;
   }
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) {
@@ -202,7 +231,8 @@ void RunTraffic(const sandbox::NetNamespace& client_ns, const sandbox::NetNamesp
   auto cli = sandbox::RunInNamespace(
       client_ns, [client, server, total] { return Client(client, server, total); }, 18s);
   auto served = srv->Wait(3s);
-  (void)(*capture)->Stop(200ms);
+  (void)capture->Stop(200ms);
+  if (server_capture) (void)server_capture->Stop(200ms);
   if (!cli || *cli != 0) {
     result->failure =
         "client failed: " + (cli ? "exit " + std::to_string(*cli) : cli.error().message);
@@ -221,76 +251,193 @@ void FallbackToTcp(const std::string& pcap_path, ScenarioResult* result) {
                                  {"sysctl", "-q", "-w", "net.mptcp.enabled=1"}});
   if (!result->failure.empty()) return;
   result->bytes_each_way = 20000;
-  RunTraffic(*ns, *ns, "lo", kLoClient, kLoServer, IPPROTO_TCP, pcap_path, result);
+  RunTraffic(*ns, *ns, {"lo", pcap_path, "", ""}, kLoClient, kLoServer, IPPROTO_TCP, result);
 }
 
-void Loss(const std::string& pcap_path, ScenarioResult* result) {
+// client - middle - server namespaces joined by veth pairs c0 <-> r0 and s0 <-> r1, with
+// segmentation offloads off on all four ends.
+struct Chain {
+  sandbox::NetNamespace client;
+  sandbox::NetNamespace middle;
+  sandbox::NetNamespace server;
+};
+
+std::optional<Chain> MakeChain(ScenarioResult* result) {
   auto c = NewNamespace(result);
-  if (!c) return;
-  auto r = NewNamespace(result);
-  if (!r) return;
+  if (!c) return std::nullopt;
+  auto m = NewNamespace(result);
+  if (!m) return std::nullopt;
   auto s = NewNamespace(result);
-  if (!s) return;
-  for (auto [a, an, b, bn] : {std::tuple{&*c, "c0", &*r, "r0"}, std::tuple{&*s, "s0", &*r, "r1"}}) {
-    if (auto st = sandbox::AddVethPair(*a, an, *b, bn); !st.ok()) {
+  if (!s) return std::nullopt;
+  Chain chain{std::move(*c), std::move(*m), std::move(*s)};
+  for (auto [a, an, bn] :
+       {std::tuple{&chain.client, "c0", "r0"}, std::tuple{&chain.server, "s0", "r1"}}) {
+    if (auto st = sandbox::AddVethPair(*a, an, chain.middle, bn); !st.ok()) {
       result->failure = "veth: " + st.error().message;
-      return;
+      return std::nullopt;
     }
   }
-  const std::string limits = "4";
-  const Argv mptcp_on = {"sysctl", "-q", "-w", "net.mptcp.enabled=1"};
-  result->failure = RunAll(*c, {{"ip", "link", "set", "lo", "up"},
-                                {"ip", "addr", "add", std::string(kClient) + "/24", "dev", "c0"},
-                                {"ip", "addr", "add", std::string(kClientSecond) + "/24", "dev", "c0"},
-                                {"ip", "route", "add", "default", "via", kRouterClientSide},
-                                mptcp_on,
-                                {"ip", "mptcp", "limits", "set", "subflows", limits,
-                                 "add_addr_accepted", limits},
-                                {"ip", "mptcp", "endpoint", "add", kClientSecond, "dev", "c0",
-                                 "subflow"}});
-  if (result->failure.empty()) {
-    result->failure = RunAll(*s, {{"ip", "link", "set", "lo", "up"},
-                                  {"ip", "addr", "add", std::string(kServer) + "/24", "dev", "s0"},
-                                  {"ip", "route", "add", "default", "via", kRouterServerSide},
-                                  mptcp_on,
-                                  {"ip", "mptcp", "limits", "set", "subflows", limits,
-                                   "add_addr_accepted", limits}});
-  }
-  if (result->failure.empty()) {
-    result->failure =
-        RunAll(*r, {{"ip", "addr", "add", std::string(kRouterClientSide) + "/24", "dev", "r0"},
-                    {"ip", "addr", "add", std::string(kRouterServerSide) + "/24", "dev", "r1"},
-                    {"sysctl", "-q", "-w", "net.ipv4.ip_forward=1"}});
-  }
-  if (!result->failure.empty()) return;
-  for (auto [ns, dev] : {std::pair{&*c, "c0"}, std::pair{&*r, "r0"}, std::pair{&*r, "r1"},
-                         std::pair{&*s, "s0"}}) {
+  for (auto [ns, dev] : {std::pair{&chain.client, "c0"}, std::pair{&chain.middle, "r0"},
+                         std::pair{&chain.middle, "r1"}, std::pair{&chain.server, "s0"}}) {
     (void)sandbox::DisableOffloads(*ns, dev);
   }
+  return chain;
+}
+
+// An MPTCP end: loopback up, `addresses` (/24) on `dev`, MPTCP on (DSS checksums if asked),
+// room for 4 subflows and accepted ADD_ADDRs.
+std::vector<Argv> MptcpEnd(const std::string& dev, std::initializer_list<const char*> addresses,
+                           bool checksums) {
+  std::vector<Argv> commands = {{"ip", "link", "set", "lo", "up"}};
+  for (const char* a : addresses) {
+    commands.push_back({"ip", "addr", "add", std::string(a) + "/24", "dev", dev});
+  }
+  commands.push_back({"sysctl", "-q", "-w", "net.mptcp.enabled=1"});
+  if (checksums) commands.push_back({"sysctl", "-q", "-w", "net.mptcp.checksum_enabled=1"});
+  commands.push_back({"ip", "mptcp", "limits", "set", "subflows", "4", "add_addr_accepted", "4"});
+  return commands;
+}
+
+void Loss(const CapturePoints& points, ScenarioResult* result) {
+  auto chain = MakeChain(result);
+  if (!chain) return;
+  std::vector<Argv> client = MptcpEnd("c0", {kClient, kClientSecond}, false);
+  client.push_back({"ip", "route", "add", "default", "via", kRouterClientSide});
+  client.push_back({"ip", "mptcp", "endpoint", "add", kClientSecond, "dev", "c0", "subflow"});
+  std::vector<Argv> server = MptcpEnd("s0", {kServer}, false);
+  server.push_back({"ip", "route", "add", "default", "via", kRouterServerSide});
+  result->failure = RunAll(chain->client, client);
+  if (result->failure.empty()) result->failure = RunAll(chain->server, server);
+  if (result->failure.empty()) {
+    result->failure = RunAll(
+        chain->middle, {{"ip", "addr", "add", std::string(kRouterClientSide) + "/24", "dev", "r0"},
+                        {"ip", "addr", "add", std::string(kRouterServerSide) + "/24", "dev", "r1"},
+                        {"sysctl", "-q", "-w", "net.ipv4.ip_forward=1"}});
+  }
+  if (!result->failure.empty()) return;
   // Loss where no sender sees it: the router's egress queues hold a few segments only, so
   // slow start overflows them (tc netem is not in this kernel; tbf is).
   for (const char* dev : {"r0", "r1"}) {
     const Argv tbf = {"tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", "4mbit",
                       "burst", "6kb", "limit", "6kb"};
-    if (auto st = sandbox::RunChecked(*r, tbf); !st.ok()) {
+    if (auto st = sandbox::RunChecked(chain->middle, tbf); !st.ok()) {
       result->skip_reason = "tc tbf unavailable: " + st.error().message;
       return;
     }
   }
   result->bytes_each_way = 300000;
-  RunTraffic(*c, *s, "c0", kClient, kServer, kIpprotoMptcp, pcap_path, result);
+  RunTraffic(chain->client, chain->server, points, kClient, kServer, kIpprotoMptcp, result);
+}
+
+// Both ends of a pipe, closed on destruction.
+struct Pipe {
+  std::array<int, 2> fds{-1, -1};
+  Pipe() {
+    if (pipe2(fds.data(), O_CLOEXEC) != 0) fds = {-1, -1};
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  ~Pipe() {
+    for (int fd : fds) {
+      if (fd >= 0) close(fd);
+    }
+  }
+  bool ok() const { return fds[0] >= 0; }
+};
+
+// What is in the pipe now (the bridge wrote it before it exited), at most 4 KiB.
+std::string Drain(int fd) {
+  std::string text(4096, '\0');
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return "";
+  const ssize_t n = read(fd, text.data(), text.size());
+  text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+// kCorruption, kCorruptionOfTheFirstData, kCorruptionTwoSubflows.
+void CorruptInThePath(const CapturePoints& points, CheckScenario scenario, ScenarioResult* result) {
+  const bool two_subflows = scenario == CheckScenario::kCorruptionTwoSubflows;
+  auto chain = MakeChain(result);
+  if (!chain) return;
+  std::vector<Argv> client = two_subflows ? MptcpEnd("c0", {kClient, kClientSecond}, true)
+                                          : MptcpEnd("c0", {kClient}, true);
+  if (two_subflows) {
+    client.push_back({"ip", "mptcp", "endpoint", "add", kClientSecond, "dev", "c0", "subflow"});
+  }
+  result->failure = RunAll(chain->client, client);
+  if (result->failure.empty()) {
+    result->failure = RunAll(chain->server, MptcpEnd("s0", {kBridgedServer}, true));
+  }
+  if (!result->failure.empty()) return;
+  // The bridge's copies reach the far end as plain frames, without the sender's checksum
+  // offload state: their TCP checksums must be complete on the wire.
+  for (auto [ns, dev] : {std::pair{&chain->client, "c0"}, std::pair{&chain->server, "s0"}}) {
+    if (auto st = sandbox::RunChecked(*ns, {"ethtool", "-K", dev, "tx", "off"}); !st.ok()) {
+      result->skip_reason = "cannot turn off TCP checksum offload: " + st.error().message;
+      return;
+    }
+  }
+  Pipe ready, stop, report;
+  if (!ready.ok() || !stop.ok() || !report.ok()) {
+    result->failure = "pipe failed";
+    return;
+  }
+  BridgeConfig config;
+  config.client_device = "r0";
+  config.server_device = "r1";
+  config.target.server_port = kPort;
+  // On the initial subflow the 5th data segment: the first four (the first on the MP_CAPABLE
+  // data form) verify, and Linux answers a failed checksum with MP_FAIL only after a good one
+  // (net/mptcp/subflow.c, valid_csum_seen); on the first data it falls back without one.
+  // A joined subflow answers MP_FAIL at once.
+  config.target.subflow = two_subflows ? TargetSubflow::kJoined : TargetSubflow::kInitial;
+  config.target.nth = scenario == CheckScenario::kCorruption ? 5 : two_subflows ? 2 : 1;
+  config.max_duration = 20s;
+  config.ready_fd = ready.fds[1];
+  config.stop_fd = stop.fds[0];
+  config.report_fd = report.fds[1];
+  auto bridge =
+      sandbox::SpawnInNamespace(chain->middle, [config] { return RunCorruptingBridge(config); });
+  char byte = 0;
+  const auto bridging = sandbox::ReadWithDeadline(ready.fds[0], &byte, 1, 3s);
+  if (!bridge || !bridging.ok()) {
+    result->failure =
+        "middlebox: " +
+        (bridge ? bridging.error().message + ": " + Drain(report.fds[0]) : bridge.error().message);
+    return;
+  }
+  result->bytes_each_way = two_subflows ? 300000 : 100000;
+  RunTraffic(chain->client, chain->server, points, kClient, kBridgedServer, kIpprotoMptcp, result);
+  const char stop_byte = 'S';
+  (void)!write(stop.fds[1], &stop_byte, 1);
+  const auto code = bridge->Wait(3s);
+  result->middlebox_report = Drain(report.fds[0]);
+  if (result->failure.empty() && (!code || *code != kBridgeCorrupted)) {
+    result->failure =
+        "middlebox: " + (code ? "exit " + std::to_string(*code) : code.error().message) + ": " +
+        result->middlebox_report;
+  }
 }
 
 }  // namespace
 
-ScenarioResult MakeCheckScenario(CheckScenario scenario, const std::string& pcap_path) {
+ScenarioResult MakeCheckScenario(CheckScenario scenario, const std::string& pcap_path,
+                                 const std::string& server_pcap_path) {
   ScenarioResult result;
+  const CapturePoints points{"c0", pcap_path, "s0", server_pcap_path};
   switch (scenario) {
     case CheckScenario::kFallbackToTcp:
       FallbackToTcp(pcap_path, &result);
       break;
     case CheckScenario::kLoss:
-      Loss(pcap_path, &result);
+      Loss(points, &result);
+      break;
+    case CheckScenario::kCorruption:
+    case CheckScenario::kCorruptionOfTheFirstData:
+    case CheckScenario::kCorruptionTwoSubflows:
+      CorruptInThePath(points, scenario, &result);
       break;
   }
   return result;

@@ -1,5 +1,5 @@
 # `mpdrill check` tests (owned by the model/check work; included by tests/CMakeLists.txt).
-add_library(mpdrill_check_test_support STATIC check_pcap.cc
+add_library(mpdrill_check_test_support STATIC check_pcap.cc corrupting_bridge.cc
             ${PROJECT_SOURCE_DIR}/engine/capture/test_frames.cc)
 target_include_directories(mpdrill_check_test_support PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(mpdrill_check_test_support PUBLIC mpdrill::tests_support mpdrill::model
@@ -11,6 +11,9 @@ target_compile_definitions(mpdrill_check_test_support PRIVATE
 mpdrill_add_test(check_rules_test check_rules_test.cc
                  LIBS mpdrill_check_test_support mpdrill::crypto)
 add_dependencies(check_rules_test mpdrill)
+
+# The corrupting middlebox of the MP_FAIL scenarios: its frame logic, without a network.
+mpdrill_add_test(corrupting_bridge_test corrupting_bridge_test.cc LIBS mpdrill_check_test_support)
 
 # Real kernel traffic (mkcapture scenarios and the checker's own scenarios) must check clean.
 add_executable(check_real_test check_real_test.cc check_scenarios.cc)

@@ -566,6 +566,7 @@ void Connection::CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& s
 }
 
 void Connection::OnMpFail(Side sender, const codec::MpFail& o, const Reporter& r) {
+  ++mp_fail_sent_[Index(sender)];
   // RFC 8684 §3.7, rule F3: MP_FAIL carries the DSN of the start of the mapping whose
   // checksum failed. Judged only when the model saw such a failure (a checksum over a cut
   // payload, or a mapping corrupted after the capture point, cannot be known here).

@@ -127,6 +127,7 @@ class Connection {
   // Rule F3: DSNs of the last mappings whose DSS checksum failed, by the mapping's sender.
   static constexpr std::size_t kMaxFailedMappings = 8;
   std::array<std::vector<std::uint64_t>, 2> failed_mappings_{};
+  std::array<std::uint32_t, 2> mp_fail_sent_{};  // MP_FAIL options, by sender Side
   std::uint64_t violations_ = 0;
   std::uint64_t first_packet_ = 0;
   std::uint64_t last_packet_ = 0;

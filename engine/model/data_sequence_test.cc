@@ -179,6 +179,7 @@ TEST(ModelDss, F3MpFailNamesTheFailedMapping) {
     codec::MpFail fail;
     fail.dsn = right ? d.dsn : d.dsn + 20;
     s.Send(0, kS, kAck, {}, {fail});
+    EXPECT_THAT(s.observer().LiveSummaries()[0].mp_fail_sent, ElementsAre(0u, 1u));
     if (right) {
       EXPECT_THAT(s.Rules(), ElementsAre("D3")) << s.Dump();
     } else {

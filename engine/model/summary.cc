@@ -75,6 +75,13 @@ std::string Describe(const ConnectionSummary& s) {
   out.append(", violations ");
   codec::AppendUint(s.violations, &out);
   out.push_back('\n');
+  if (s.mp_fail_sent[0] + s.mp_fail_sent[1] > 0) {
+    out.append("  MP_FAIL sent by client ");
+    codec::AppendUint(s.mp_fail_sent[0], &out);
+    out.append(" server ");
+    codec::AppendUint(s.mp_fail_sent[1], &out);
+    out.push_back('\n');
+  }
   for (const SubflowSummary& f : s.subflows) {
     out.append("  subflow ");
     codec::AppendUint(f.id, &out);
@@ -82,6 +89,11 @@ std::string Describe(const ConnectionSummary& s) {
     AppendPath(f.initiator_endpoint, f.responder_endpoint, &out);
     out.push_back(' ');
     out.append(SubflowStateName(f.state));
+    if (f.reset_reason) {
+      out.append(" (MP_TCPRST reason ");
+      codec::AppendUint(*f.reset_reason, &out);
+      out.push_back(')');
+    }
     if (f.backup) out.append(" backup");
     out.append(" bytes ");
     codec::AppendUint(f.tcp_bytes[0], &out);
@@ -137,6 +149,7 @@ ConnectionSummary Connection::Summary() const {
                                     : CloseKind::kTcp;
   }
   s.checksum_stats = checksum_stats_;
+  s.mp_fail_sent = mp_fail_sent_;
   s.violations = violations_;
   s.first_packet = first_packet_;
   s.last_packet = last_packet_;

@@ -67,6 +67,8 @@ struct ConnectionSummary {
   CloseKind close = CloseKind::kOpen;
   bool evicted = false;  // retired for idleness or capacity, not because it closed
   ChecksumStats checksum_stats;
+  // MP_FAIL options (RFC 8684 §3.7) by sender Side: a checksum failure reported, or echoed.
+  std::array<std::uint32_t, 2> mp_fail_sent{};
   std::uint64_t violations = 0;
   std::uint64_t first_packet = 0;
   std::uint64_t last_packet = 0;

@@ -66,14 +66,18 @@ TEST(Describe, OneLinePerConnectionAndSubflow) {
   f.responder_endpoint = {4, {10, 0, 0, 2}, 80};
   f.state = SubflowState::kReset;
   f.tcp_bytes = {0, 0};
+  f.reset_reason = 6;
   s.subflows.push_back(f);
+  s.mp_fail_sent = {0, 1};
   EXPECT_EQ(Describe(s),
             "connection 12 [2001:db8:2::1]:50287 -> [2001:db8:2::2]:8080 mode fallback "
             "(fallback: infinite mapping) checksums close tcp (evicted)\n"
             "  data bytes client->server 1500 server->client 7, violations 3\n"
+            "  MP_FAIL sent by client 0 server 1\n"
             "  subflow 0 initial [2001:db8:2::1]:50287 -> [2001:db8:2::2]:8080 closed bytes "
             "1500/7\n"
-            "  subflow 1 join 10.0.0.1:4000 -> 10.0.0.2:80 reset backup bytes 0/0\n");
+            "  subflow 1 join 10.0.0.1:4000 -> 10.0.0.2:80 reset (MP_TCPRST reason 6) backup "
+            "bytes 0/0\n");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "base/bytes.h"
+#include "engine/capture/tcp_checksum.h"
 #include "engine/codec/tcp_options.h"
 
 namespace mpdrill::run {
@@ -22,17 +23,6 @@ constexpr std::uint8_t kOptEol = 0, kOptNop = 1, kOptMss = 2, kOptWscale = 3, kO
                        kOptSack = 5, kOptTs = 8, kOptMd5 = 19, kOptMptcp = 30, kOptFastOpen = 34,
                        kOptExp = 254;
 constexpr std::uint16_t kFastOpenExpMagic = 0xF989;
-
-std::uint32_t Sum16(Bytes b, std::uint32_t sum) {
-  for (std::size_t i = 0; i + 1 < b.size(); i += 2) sum += (b[i] << 8) | b[i + 1];
-  if (b.size() % 2) sum += b[b.size() - 1] << 8;
-  return sum;
-}
-
-std::uint16_t Fold(std::uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum & 0xffff);
-}
 
 bool HexToBytes(const std::string& hex, std::vector<std::uint8_t>* out) {
   std::string h;
@@ -115,10 +105,8 @@ Result<std::vector<std::uint8_t>, std::string> BuildTcpPacket(const WireTcp& t) 
   try {
     // TCP checksum over the pseudo-header (RFC 9293 §3.1), summed here: libtins' checksum
     // helpers mix byte orders between versions.
-    std::uint32_t sum = Sum16(t.src.view(), 0);
-    sum = Sum16(t.dst.view(), sum);
-    sum += IPPROTO_TCP + static_cast<std::uint32_t>(tcp_len);
-    const std::uint16_t check = Fold(Sum16(Bytes(segment.data(), tcp_len), sum));
+    const std::uint16_t check =
+        capture::TcpChecksum(t.src, t.dst, Bytes(segment.data(), tcp_len));
     segment[16] = static_cast<std::uint8_t>(check >> 8);
     segment[17] = static_cast<std::uint8_t>(check);
     Tins::RawPDU tcp(segment);

@@ -160,6 +160,32 @@ const std::vector<Case>& Cases() {
          fail.dsn = d.dsn + 7;
          s.Send(0, kS, kAck, {}, {fail});
        }, {"D3", "F3"}},
+      {"F2_no_rst", [](Scenario& s) {  // two subflows: MP_FAIL on a plain ACK, not a RST
+         s.Handshake({.client_checksum = true});
+         s.Data(kC, 10);
+         const std::size_t sf = s.Join();
+         const auto payload = Scenario::Bytes(20);
+         codec::Dss d = s.MapDss(sf, kC, payload);
+         *d.checksum ^= 0x0101;
+         s.Send(sf, kC, kAck, payload, {d});
+         codec::MpFail fail;
+         fail.dsn = d.dsn;
+         s.Send(sf, kS, kAck, {}, {fail});
+       }, {"D3", "F2"}},
+      {"F2_finite_mapping", [](Scenario& s) {  // MP_FAIL answered, then a finite mapping
+         s.Handshake({.client_checksum = true});
+         const auto payload = Scenario::Bytes(20);
+         codec::Dss d = s.MapDss(0, kC, payload);
+         *d.checksum ^= 0x0101;
+         s.Send(0, kC, kAck, payload, {d});
+         codec::MpFail fail;
+         fail.dsn = d.dsn;
+         s.Send(0, kS, kAck, {}, {fail});
+         s.Send(0, kC, kAck, {}, {fail, s.AckDss(kC)});
+         s.AdvanceDsn(kC, 20);
+         const auto more = Scenario::Bytes(30);
+         s.Send(0, kC, kAck, more, {s.MapDss(0, kC, more)});
+       }, {"D3", "F2"}},
       {"D5", [](Scenario& s) {
          s.Handshake();
          const auto payload = Scenario::Bytes(20);

@@ -357,7 +357,7 @@ void Connection::ApplyOptions(Subflow& sf, Side sender, const Segment& seg,
             [&](const codec::RemoveAddr& o) { OnRemoveAddr(sender, o); },
             // Rule P2: B applies to the subflow the option travels on.
             [&](const codec::MpPrio& o) { sf.set_backup(o.backup); },
-            [&](const codec::MpFail& o) { OnMpFail(sender, o, r); },
+            [&](const codec::MpFail& o) { OnMpFail(sf, sender, o, seg, r); },
             [&](const codec::MpFastclose& o) { OnFastclose(sender, o, r); },
             [&](const codec::MpTcpRst& o) { sf.set_reset_reason(o.reason); },
             // Rule E1: unknown and experimental subtypes are ignored.
@@ -434,6 +434,7 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
                            seg.seq + (seg.syn() ? 1 : 0) + seg.payload_length};
       return;
     }
+    if (!maps_nothing) CheckMappingAfterMpFail(sf, sender, o, cls, r);
     DataSequence& ds = data_[Index(sender)];
     const std::uint64_t dsn =
         o.dsn_64() ? o.dsn : Expand32(ds.dsn_reference(), static_cast<std::uint32_t>(o.dsn));
@@ -565,8 +566,32 @@ void Connection::CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& s
   fallback_pending_ = {true, Peer(sender), sf.id(), seg.seq + seg.payload_length};
 }
 
-void Connection::OnMpFail(Side sender, const codec::MpFail& o, const Reporter& r) {
+void Connection::OnMpFail(Subflow& sf, Side sender, const codec::MpFail& o, const Segment& seg,
+                          const Reporter& r) {
   ++mp_fail_sent_[Index(sender)];
+  if (!seg.rst()) {
+    MpFailState& mine = sf.mp_fail(sender);
+    if (mine.received) {
+      // The answer to the peer's MP_FAIL (Linux echoes it): its sender now falls back with an
+      // infinite mapping (RFC 8684 §3.7); CheckMappingAfterMpFail holds it to that.
+      mine.answered = true;
+    } else {
+      sf.mp_fail(Peer(sender)).received = true;
+      // RFC 8684 §3.7, rule F2: with several subflows, the checksum failure closes the
+      // affected subflow with a RST carrying MP_FAIL; only a lone subflow fails gracefully.
+      for (const auto& other : subflows_) {
+        if (other.get() == &sf || other->closed() || other->removed() ||
+            other->state() != SubflowState::kEstablished) {
+          continue;
+        }
+        r.Report(RuleId::kF2, "MP_FAIL without RST while subflow " +
+                                  std::to_string(other->id()) + " is established: " +
+                                  ExpectedActual("RST with MP_FAIL (several subflows)",
+                                                 "MP_FAIL on a segment without RST"));
+        break;
+      }
+    }
+  }
   // RFC 8684 §3.7, rule F3: MP_FAIL carries the DSN of the start of the mapping whose
   // checksum failed. Judged only when the model saw such a failure (a checksum over a cut
   // payload, or a mapping corrupted after the capture point, cannot be known here).
@@ -575,6 +600,20 @@ void Connection::OnMpFail(Side sender, const codec::MpFail& o, const Reporter& r
   if (std::find(failed.begin(), failed.end(), o.dsn) != failed.end()) return;
   r.Report(RuleId::kF3, "MP_FAIL DSN is not the start of a mapping whose checksum failed: " +
                             ExpectedActual(Hex(failed.back()), Hex(o.dsn)));
+}
+
+void Connection::CheckMappingAfterMpFail(Subflow& sf, Side sender, const codec::Dss& o,
+                                         const SegmentClass& cls, const Reporter& r) {
+  MpFailState& st = sf.mp_fail(sender);
+  // Retransmitted data keeps the mapping it was first sent with.
+  if (!st.answered || st.reported || cls.retransmission || o.data_level_length == 0) return;
+  st.reported = true;
+  // RFC 8684 §3.7, rule F2: on a lone subflow the receiver of MP_FAIL falls back to TCP with
+  // an infinite mapping; it answered the MP_FAIL, so it has it.
+  r.Report(RuleId::kF2, "new data mapped after answering MP_FAIL: " +
+                            ExpectedActual("an infinite mapping (data-level length 0)",
+                                           "data-level length " +
+                                               std::to_string(o.data_level_length)));
 }
 
 void Connection::OnRemoveAddr(Side sender, const codec::RemoveAddr& o) {

@@ -78,7 +78,11 @@ class Connection {
   void OnMapping(Subflow& sf, Side sender, const Mapping& m, const Segment& seg,
                  const SegmentClass& cls, const Reporter& r);
   void OnFastclose(Side sender, const codec::MpFastclose& o, const Reporter& r);
-  void OnMpFail(Side sender, const codec::MpFail& o, const Reporter& r);
+  void OnMpFail(Subflow& sf, Side sender, const codec::MpFail& o, const Segment& seg,
+                const Reporter& r);
+  // Rule F2: a side that answered MP_FAIL on a single subflow sends the infinite mapping.
+  void CheckMappingAfterMpFail(Subflow& sf, Side sender, const codec::Dss& o,
+                               const SegmentClass& cls, const Reporter& r);
   // Rule G2: first data on the initial subflow without a mapping ⇒ fallback.
   void CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& seg,
                             const SegmentClass& cls);

@@ -191,6 +191,66 @@ TEST(ModelDss, F3MpFailNamesTheFailedMapping) {
   }
 }
 
+// Rule F2 on a lone subflow: the server finds a bad checksum and sends MP_FAIL; the client
+// echoes it and goes on with an infinite mapping (what Linux 6.18 does, docs/check.md), or
+// with a finite mapping: F2, once.
+TEST(ModelDss, F2LoneSubflowFallsBackWithAnInfiniteMapping) {
+  for (bool conforming : {true, false}) {
+    Scenario s;
+    s.Handshake({.client_checksum = true});
+    const auto payload = Scenario::Bytes(20);
+    codec::Dss d = s.MapDss(0, kC, payload);
+    *d.checksum ^= 0x0101;
+    s.Send(0, kC, kAck, payload, {d});
+    codec::MpFail fail;
+    fail.dsn = d.dsn;
+    s.Send(0, kS, kAck, {}, {fail});
+    s.Send(0, kC, kAck, {}, {fail, s.AckDss(kC)});  // the echo
+    s.AdvanceDsn(kC, 20);
+    const auto more = Scenario::Bytes(30);
+    codec::Dss next = s.MapDss(0, kC, more);
+    if (conforming) next.data_level_length = 0;
+    s.Send(0, kC, kAck, more, {next});
+    s.Send(0, kC, kAck, more, {s.MapDss(0, kC, more)});
+    if (conforming) {
+      EXPECT_THAT(s.Rules(), ElementsAre("D3", "G1")) << s.Dump();  // no DSS after fallback
+    } else {
+      ASSERT_THAT(s.Rules(), ElementsAre("D3", "F2")) << s.Dump();
+      EXPECT_EQ(s.violations()[1].sender, kC);
+      EXPECT_THAT(s.violations()[1].explanation,
+                  HasSubstr("expected: an infinite mapping (data-level length 0) actual: "
+                            "data-level length 30"));
+    }
+  }
+}
+
+// Rule F2 with several subflows: the receiver of the bad checksum resets the subflow, the RST
+// carrying MP_FAIL (Linux 6.18 adds MP_TCPRST reason 6); MP_FAIL on a plain ACK is F2.
+TEST(ModelDss, F2SeveralSubflowsResetTheFailingOne) {
+  for (bool with_rst : {true, false}) {
+    Scenario s;
+    s.Handshake({.client_checksum = true});
+    s.Data(kC, 10);
+    const std::size_t sf = s.Join();
+    const auto payload = Scenario::Bytes(20);
+    codec::Dss d = s.MapDss(sf, kC, payload);
+    *d.checksum ^= 0x0101;
+    s.Send(sf, kC, kAck, payload, {d});
+    codec::MpFail fail;
+    fail.dsn = d.dsn;
+    if (with_rst) {
+      s.Send(sf, kS, kTcpRst | kAck, {}, {fail, codec::MpTcpRst{0, 6}});
+      EXPECT_THAT(s.Rules(), ElementsAre("D3")) << s.Dump();
+    } else {
+      s.Send(sf, kS, kAck, {}, {fail});
+      ASSERT_THAT(s.Rules(), ElementsAre("D3", "F2")) << s.Dump();
+      EXPECT_EQ(s.violations()[1].sender, kS);
+      EXPECT_THAT(s.violations()[1].explanation,
+                  HasSubstr("while subflow 0 is established: expected: RST with MP_FAIL"));
+    }
+  }
+}
+
 TEST(ModelDss, D5SsnNotRelativeToIsn) {
   Scenario s;
   s.Handshake();

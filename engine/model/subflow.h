@@ -60,6 +60,13 @@ enum class SubflowState : std::uint8_t {
 };
 std::string_view SubflowStateName(SubflowState s);
 
+// Rule F2: a non-RST MP_FAIL on this subflow, as one side sees it.
+struct MpFailState {
+  bool received = false;   // the peer sent MP_FAIL on a non-RST segment here
+  bool answered = false;   // this side echoed it: from now on it sends the infinite mapping
+  bool reported = false;   // one F2 per side and subflow, not one per segment
+};
+
 struct JoinState {
   std::uint32_t token = 0;
   std::uint32_t initiator_nonce = 0;
@@ -108,6 +115,7 @@ class Subflow {
   void set_backup(bool b) { backup_ = b; }
   bool removed() const { return removed_; }
   void set_removed() { removed_ = true; }
+  MpFailState& mp_fail(Side s) { return mp_fail_[Index(s)]; }
   std::optional<std::uint8_t> reset_reason() const { return reset_reason_; }
   void set_reset_reason(std::uint8_t r) { reset_reason_ = r; }
   std::uint64_t first_packet() const { return first_packet_; }
@@ -125,6 +133,7 @@ class Subflow {
   std::array<std::optional<std::uint64_t>, 2> last_data_ack_{};
   std::array<std::uint8_t, 2> address_id_{};
   JoinState join_;
+  std::array<MpFailState, 2> mp_fail_{};
   bool backup_ = false;
   bool removed_ = false;
   std::optional<std::uint8_t> reset_reason_;

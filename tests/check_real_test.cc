@@ -24,6 +24,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::StartsWith;
 
 constexpr std::uint64_t kWriteSize = 700;  // mkcapture's TrafficConfig::write_size
 
@@ -181,12 +182,14 @@ TEST(CheckRealScenario, RetransmissionsUnderLossAreClean) {
 // the client's capture (before it: every checksum right) must check clean; the server's
 // (after it: the flipped bit is in the capture) shows exactly one D3 against the client, as
 // a capture cannot tell corruption on the path from a sender computing a wrong checksum, and
-// no F3, as the MP_FAIL names the mapping whose checksum failed.
-class CheckRealCorruption : public ::testing::Test {
+// no F3, as the MP_FAIL names the mapping whose checksum failed, and no F2, as Linux resets a
+// failing joined subflow and falls back on a lone one with an infinite mapping. Each scenario
+// runs over IPv4 and IPv6 (the parameter).
+class CheckRealCorruption : public ::testing::TestWithParam<int> {
  protected:
   void Run(CheckScenario scenario) {
     const std::string dir = capture::testing::MakeTempDir();
-    result_ = MakeCheckScenario(scenario, dir + "/client.pcap", dir + "/server.pcap");
+    result_ = MakeCheckScenario(scenario, dir + "/client.pcap", dir + "/server.pcap", GetParam());
     if (!result_.skip_reason.empty()) GTEST_SKIP() << result_.skip_reason;
     ASSERT_THAT(result_.failure, IsEmpty()) << result_.middlebox_report;
     RecordProperty("middlebox", result_.middlebox_report);
@@ -197,6 +200,10 @@ class CheckRealCorruption : public ::testing::Test {
     EXPECT_THAT(client_.rules, IsEmpty()) << client_.out;
     EXPECT_EQ(JsonField(c, "connection_count"), "1") << c;
     EXPECT_EQ(JsonField(c, "checksums"), "true") << c;
+    // The IP version asked for is the one on the wire.
+    EXPECT_THAT(JsonField(c, "server"),
+                StartsWith(GetParam() == 6 ? "\"[2001:db8:1::2]:" : "\"198.51.100.2:"))
+        << c;
     EXPECT_GT(Number(JsonField(c, "checksums_verified")), 0u) << c;
     EXPECT_EQ(JsonField(c, "checksums_failed"), "0") << c;
     EXPECT_EQ(server_.exit_code, 1) << server_.out;
@@ -216,7 +223,7 @@ class CheckRealCorruption : public ::testing::Test {
 // DSS checksum fails, it sends MP_FAIL naming the mapping's DSN, the client echoes MP_FAIL
 // and sends its next data under an infinite mapping; both fall back to TCP and the transfer
 // completes (the corrupted bytes are delivered: TCP no longer checks them).
-TEST_F(CheckRealCorruption, MpFailOnOneSubflowFallsBackWithAnInfiniteMapping) {
+TEST_P(CheckRealCorruption, MpFailOnOneSubflowFallsBackWithAnInfiniteMapping) {
   Run(CheckScenario::kCorruption);
   if (Done()) return;
   const std::string& c = client_.summary;
@@ -236,7 +243,7 @@ TEST_F(CheckRealCorruption, MpFailOnOneSubflowFallsBackWithAnInfiniteMapping) {
 // has verified yet, so Linux 6.18 takes RFC 8684 §3.7's early fallback instead of MP_FAIL: the
 // server acknowledges without a DSS and echoes without one, and the client falls back on that
 // (rule G2 in the summary). No MP_FAIL, no infinite mapping.
-TEST_F(CheckRealCorruption, FirstDataCorruptedFallsBackWithoutMpFail) {
+TEST_P(CheckRealCorruption, FirstDataCorruptedFallsBackWithoutMpFail) {
   Run(CheckScenario::kCorruptionOfTheFirstData);
   if (Done()) return;
   const std::string& c = client_.summary;
@@ -253,7 +260,7 @@ TEST_F(CheckRealCorruption, FirstDataCorruptedFallsBackWithoutMpFail) {
 // Two subflows, the joined subflow's 2nd data segment corrupted. Linux 6.18: the server resets
 // that subflow with MP_FAIL and MP_TCPRST reason 6 (middlebox interference), the client sends
 // its data again on the initial subflow, and the connection ends with DATA_FINs as MPTCP.
-TEST_F(CheckRealCorruption, MpFailOnAJoinedSubflowResetsItAndTheConnectionGoesOn) {
+TEST_P(CheckRealCorruption, MpFailOnAJoinedSubflowResetsItAndTheConnectionGoesOn) {
   Run(CheckScenario::kCorruptionTwoSubflows);
   if (Done()) return;
   const std::string& c = client_.summary;
@@ -269,6 +276,11 @@ TEST_F(CheckRealCorruption, MpFailOnAJoinedSubflowResetsItAndTheConnectionGoesOn
   EXPECT_EQ(JsonField(c, "reset_reason", joined), "6") << c;
   EXPECT_EQ(JsonField(server_.summary, "close"), "\"data-fin\"") << server_.summary;
 }
+
+INSTANTIATE_TEST_SUITE_P(IpVersions, CheckRealCorruption, ::testing::Values(4, 6),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return "ipv" + std::to_string(info.param);
+                         });
 
 }  // namespace
 }  // namespace mpdrill::tests

@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -42,11 +43,34 @@ constexpr char kBridgedServer[] = "198.51.100.2";
 constexpr std::uint16_t kPort = 8080;
 constexpr auto kDeadline = 15s;
 
-sockaddr_in Address(const char* ip, std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, ip, &a.sin_addr);
+// kCorruption* over IPv6: the same subnet layout in 2001:db8:1::/64.
+constexpr char kClient6[] = "2001:db8:1::1";
+constexpr char kClientSecond6[] = "2001:db8:1::3";
+constexpr char kBridgedServer6[] = "2001:db8:1::2";
+
+// An IPv4 or IPv6 socket address, by the form of `ip`.
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  int family = AF_INET;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+SocketAddress Address(const char* ip, std::uint16_t port) {
+  SocketAddress a;
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    a.family = AF_INET6;
+    a.length = sizeof(sockaddr_in6);
+    return a;
+  }
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+  v4->sin_family = AF_INET;
+  v4->sin_port = htons(port);
+  inet_pton(AF_INET, ip, &v4->sin_addr);
+  a.length = sizeof(sockaddr_in);
   return a;
 }
 
@@ -68,12 +92,12 @@ bool WaitFd(int fd, short events, std::chrono::steady_clock::time_point start) {
 // Server: accept one connection, echo everything until EOF, close. Exit code 0 on success.
 int Serve(const char* address, int protocol, int ready_fd) {
   const auto start = std::chrono::steady_clock::now();
-  const int ls = socket(AF_INET, SOCK_STREAM, protocol);
+  const SocketAddress a = Address(address, kPort);
+  const int ls = socket(a.family, SOCK_STREAM, protocol);
   if (ls < 0) return 10;
   const int one = 1;
   setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  const sockaddr_in a = Address(address, kPort);
-  if (bind(ls, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0) return 11;
+  if (bind(ls, a.get(), a.length) != 0) return 11;
   if (listen(ls, 4) != 0) return 12;
   const char ready = 'R';
   if (write(ready_fd, &ready, 1) != 1) return 19;
@@ -102,13 +126,13 @@ int Serve(const char* address, int protocol, int ready_fd) {
 int Client(const char* local_address, const char* server_address, std::uint64_t total) {
   const auto start = std::chrono::steady_clock::now();
   int s = -1;
-  const sockaddr_in server = Address(server_address, kPort);
+  const SocketAddress server = Address(server_address, kPort);
   for (;;) {  // the server may not listen yet: retry, bounded
-    s = socket(AF_INET, SOCK_STREAM, kIpprotoMptcp);
+    s = socket(server.family, SOCK_STREAM, kIpprotoMptcp);
     if (s < 0) return 20;
-    const sockaddr_in local = Address(local_address, 0);
-    if (bind(s, reinterpret_cast<const sockaddr*>(&local), sizeof(local)) != 0) return 21;
-    if (connect(s, reinterpret_cast<const sockaddr*>(&server), sizeof(server)) == 0) break;
+    const SocketAddress local = Address(local_address, 0);
+    if (bind(s, local.get(), local.length) != 0) return 21;
+    if (connect(s, server.get(), server.length) == 0) break;
     close(s);
     if (Expired(start)) return 22;
     std::this_thread::sleep_for(20ms);
@@ -284,13 +308,18 @@ std::optional<Chain> MakeChain(ScenarioResult* result) {
   return chain;
 }
 
-// An MPTCP end: loopback up, `addresses` (/24) on `dev`, MPTCP on (DSS checksums if asked),
-// room for 4 subflows and accepted ADD_ADDRs.
+// An MPTCP end: loopback up, `addresses` (/24, or /64 without duplicate address detection
+// for IPv6) on `dev`, MPTCP on (DSS checksums if asked), room for 4 subflows and accepted
+// ADD_ADDRs.
 std::vector<Argv> MptcpEnd(const std::string& dev, std::initializer_list<const char*> addresses,
                            bool checksums) {
   std::vector<Argv> commands = {{"ip", "link", "set", "lo", "up"}};
   for (const char* a : addresses) {
-    commands.push_back({"ip", "addr", "add", std::string(a) + "/24", "dev", dev});
+    if (std::string_view(a).find(':') != std::string_view::npos) {
+      commands.push_back({"ip", "addr", "add", std::string(a) + "/64", "dev", dev, "nodad"});
+    } else {
+      commands.push_back({"ip", "addr", "add", std::string(a) + "/24", "dev", dev});
+    }
   }
   commands.push_back({"sysctl", "-q", "-w", "net.mptcp.enabled=1"});
   if (checksums) commands.push_back({"sysctl", "-q", "-w", "net.mptcp.checksum_enabled=1"});
@@ -357,18 +386,23 @@ std::string Drain(int fd) {
 }
 
 // kCorruption, kCorruptionOfTheFirstData, kCorruptionTwoSubflows.
-void CorruptInThePath(const CapturePoints& points, CheckScenario scenario, ScenarioResult* result) {
+void CorruptInThePath(const CapturePoints& points, CheckScenario scenario, int ip_version,
+                      ScenarioResult* result) {
   const bool two_subflows = scenario == CheckScenario::kCorruptionTwoSubflows;
+  const bool v6 = ip_version == 6;
+  const char* client_address = v6 ? kClient6 : kClient;
+  const char* client_second = v6 ? kClientSecond6 : kClientSecond;
+  const char* server_address = v6 ? kBridgedServer6 : kBridgedServer;
   auto chain = MakeChain(result);
   if (!chain) return;
-  std::vector<Argv> client = two_subflows ? MptcpEnd("c0", {kClient, kClientSecond}, true)
-                                          : MptcpEnd("c0", {kClient}, true);
+  std::vector<Argv> client = two_subflows ? MptcpEnd("c0", {client_address, client_second}, true)
+                                          : MptcpEnd("c0", {client_address}, true);
   if (two_subflows) {
-    client.push_back({"ip", "mptcp", "endpoint", "add", kClientSecond, "dev", "c0", "subflow"});
+    client.push_back({"ip", "mptcp", "endpoint", "add", client_second, "dev", "c0", "subflow"});
   }
   result->failure = RunAll(chain->client, client);
   if (result->failure.empty()) {
-    result->failure = RunAll(chain->server, MptcpEnd("s0", {kBridgedServer}, true));
+    result->failure = RunAll(chain->server, MptcpEnd("s0", {server_address}, true));
   }
   if (!result->failure.empty()) return;
   // The bridge's copies reach the far end as plain frames, without the sender's checksum
@@ -409,7 +443,8 @@ void CorruptInThePath(const CapturePoints& points, CheckScenario scenario, Scena
     return;
   }
   result->bytes_each_way = two_subflows ? 300000 : 100000;
-  RunTraffic(chain->client, chain->server, points, kClient, kBridgedServer, kIpprotoMptcp, result);
+  RunTraffic(chain->client, chain->server, points, client_address, server_address, kIpprotoMptcp,
+             result);
   const char stop_byte = 'S';
   (void)!write(stop.fds[1], &stop_byte, 1);
   const auto code = bridge->Wait(3s);
@@ -424,7 +459,7 @@ void CorruptInThePath(const CapturePoints& points, CheckScenario scenario, Scena
 }  // namespace
 
 ScenarioResult MakeCheckScenario(CheckScenario scenario, const std::string& pcap_path,
-                                 const std::string& server_pcap_path) {
+                                 const std::string& server_pcap_path, int ip_version) {
   ScenarioResult result;
   const CapturePoints points{"c0", pcap_path, "s0", server_pcap_path};
   switch (scenario) {
@@ -437,7 +472,7 @@ ScenarioResult MakeCheckScenario(CheckScenario scenario, const std::string& pcap
     case CheckScenario::kCorruption:
     case CheckScenario::kCorruptionOfTheFirstData:
     case CheckScenario::kCorruptionTwoSubflows:
-      CorruptInThePath(points, scenario, &result);
+      CorruptInThePath(points, scenario, ip_version, &result);
       break;
   }
   return result;

@@ -40,9 +40,11 @@ struct ScenarioResult {
 
 // Runs the scenario and writes its capture, made on the client's side, to `pcap_path`. The
 // scenarios with a server namespace of their own (kLoss, kCorruption*) also capture on the
-// server's side, into `server_pcap_path` when it is not empty. Bounded: about 20 s at most.
+// server's side, into `server_pcap_path` when it is not empty. `ip_version` 6 runs the
+// kCorruption* scenarios over IPv6 (2001:db8:1::/64); the others are IPv4 only. Bounded:
+// about 20 s at most.
 ScenarioResult MakeCheckScenario(CheckScenario scenario, const std::string& pcap_path,
-                                 const std::string& server_pcap_path = "");
+                                 const std::string& server_pcap_path = "", int ip_version = 4);
 
 }  // namespace mpdrill::tests
 

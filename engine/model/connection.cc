@@ -150,7 +150,12 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
       // RFC 8684 §3.7: no MPTCP option after fallback, except on a retransmission of what was
       // sent before it (Linux retransmits the infinite mapping's segment as it was).
       if (SideFallen(sender) && !RetransmitsPreFallback(index, sender, seg, cls)) {
-        CheckNoOptions(sender, seg, r);
+        // A join attempt on a connection that fell back before it: the token still names the
+        // connection, so the responder may answer the MP_JOIN and then refuse the subflow with
+        // a RST carrying MP_TCPRST (Linux 6.18: SYN/ACK, then RST reason 1 at the third ACK;
+        // found by fuzz/live_fuzzer.cc). Those two options are the refusal, not G1.
+        const bool join_attempt = sf.joined() && sf.first_packet() > fallback_packet_;
+        CheckNoOptions(sender, seg, r, join_attempt);
       }
       break;
     case Mode::kMptcp:
@@ -316,14 +321,22 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
   }
 }
 
-void Connection::CheckNoOptions(Side sender, const Segment& seg, const Reporter& r) {
-  if (seg.options.empty()) return;
+void Connection::CheckNoOptions(Side sender, const Segment& seg, const Reporter& r,
+                                bool join_attempt) {
+  auto first = seg.options.begin();
+  if (join_attempt) {
+    first = std::find_if(seg.options.begin(), seg.options.end(), [](const codec::Option& o) {
+      return !std::holds_alternative<codec::MpJoin>(o) &&
+             !std::holds_alternative<codec::MpTcpRst>(o);
+    });
+  }
+  if (first == seg.options.end()) return;
   // A retransmitted initial SYN may cross the SYN/ACK.
   if (seg.syn() && !seg.ack_flag() && sender == Side::kClient &&
       subflows_[r.subflow]->tcp(sender).isn == seg.seq && r.subflow == 0) {
     return;
   }
-  const std::string name = codec::SubtypeName(seg.options.front());
+  const std::string name = codec::SubtypeName(*first);
   if (c10_) {
     // Rule C10: the SYN's MP_CAPABLE + MP_JOIN were both ignored: the connection is TCP.
     r.Report(RuleId::kC10, "MPTCP option after a SYN with both MP_CAPABLE and MP_JOIN: " +
@@ -471,6 +484,9 @@ void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Seg
       r.Report(RuleId::kC7, "mapping below the first DSN: " +
                                 ExpectedActual("DSN >= IDSN+1 = " + Hex(ds.first_dsn()),
                                                Hex(m.dsn)));
+      // What it maps from IDSN+1 on was still sent: Linux 6.18 trims the part below and
+      // acknowledges the rest (found by fuzz/live_fuzzer.cc), which is no D10.
+      ds.OnMapping(m.dsn, m.data_len, m.data_fin, r);
       return;
     }
     // The first mapping of a direction, on the initial subflow's first byte, maps IDSN+1 (a
@@ -493,6 +509,9 @@ void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Seg
                                                                 seg.payload_length - 1),
                                              "SSN " + std::to_string(m.ssn) + " length " +
                                                  std::to_string(m.data_len)));
+    // Its DATA_FIN still stands on its own (data-level length 1: the DATA_FIN alone, rule
+    // D7): Linux 6.18 takes it whatever the SSN and acknowledges it (fuzz/live_fuzzer.cc).
+    if (m.data_fin && m.data_len == 0) data_[Index(sender)].OnMapping(m.dsn, 0, true, r);
     return;
   }
   if (m.data_fin && seg.payload_length > 0 &&
@@ -557,6 +576,13 @@ void Connection::CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& s
   if (!ds.started() || ds.sent_end() != ds.first_dsn()) return;  // data already mapped
   if (sf.last_data_ack(Peer(sender)).has_value()) return;       // the peer sent a DATA_ACK
   if (sf.mappings(sender).Covers(cls.rel_seq)) return;
+  // A mapping the model refused (D5, D8, D9: it was reported) is still a mapping: the
+  // receiver sees DSS on the first data and does not take this fallback (Linux 6.18 stays
+  // MPTCP, found by fuzz/live_fuzzer.cc).
+  const auto* dss = FindOption<codec::Dss>(seg.options);
+  if (dss != nullptr && dss->has_mapping()) return;
+  const auto* mpc = FindOption<codec::MpCapable>(seg.options);
+  if (mpc != nullptr && mpc->data_level_length.has_value()) return;
   // RFC 8684 §3.7, rule G2: the first data arrives without a DSS mapping (a middlebox
   // stripped it) and no DATA_ACK was seen: the receiver falls back to TCP, no RST. Its sender
   // may still send options until it learns of it, so only the receiver is held to G1, once

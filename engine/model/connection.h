@@ -67,8 +67,10 @@ class Connection {
   void InitialHandshake(Subflow& sf, Side sender, const Segment& seg, const Reporter& r);
   void JoinHandshake(Subflow& sf, Side sender, const Segment& seg, const SegmentClass& cls,
                      const Reporter& r);
-  // After fallback (or for plain TCP): any MPTCP option is a violation (C10, C11, G1).
-  void CheckNoOptions(Side sender, const Segment& seg, const Reporter& r);
+  // After fallback (or for plain TCP): any MPTCP option is a violation (C10, C11, G1). On a
+  // join attempt made after the fallback, MP_JOIN and MP_TCPRST (the refusal) are allowed.
+  void CheckNoOptions(Side sender, const Segment& seg, const Reporter& r,
+                      bool join_attempt = false);
   void ApplyOptions(Subflow& sf, Side sender, const Segment& seg, const SegmentClass& cls,
                     const Reporter& r);
   void OnMpCapable(Subflow& sf, Side sender, const codec::MpCapable& o, const Segment& seg,

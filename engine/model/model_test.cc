@@ -104,6 +104,12 @@ TEST(ModelHandshake, C7FirstDsnIsIdsnPlusOne) {
   d.dsn = s.idsn(kC);  // forgot the +1
   s.Send(0, kC, kAck, payload, {d});
   EXPECT_THAT(s.Rules(), ElementsAre("C7")) << s.Dump();
+  // The receiver trims the byte below IDSN+1 and acknowledges the rest (Linux 6.18, found by
+  // fuzz/live_fuzzer.cc): that DATA_ACK is within the data sent, no D10.
+  codec::Dss ack = s.AckDss(kS);
+  ack.data_ack = s.idsn(kC) + 50;
+  s.Send(0, kS, kAck, {}, {ack});
+  EXPECT_THAT(s.Rules(), ElementsAre("C7")) << s.Dump();
 
   Scenario t;
   t.Handshake();
@@ -181,6 +187,47 @@ TEST(ModelFallback, G2FirstDataWithoutDssFallsBack) {
   t.Data(kC, 10);
   t.Send(0, kC, kAck, Scenario::Bytes(5), {});
   EXPECT_EQ(t.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+}
+
+// Found by fuzz/live_fuzzer.cc: the first data carries a DSS mapping that does not cover it
+// (a DATA_FIN mapping of length 1 on a 1-byte segment, D5). The mapping is broken, not
+// missing: Linux 6.18 stays MPTCP and acknowledges with DSS, so that is no G2 fallback and no
+// G1 against the receiver. Its DATA_FIN stands on its own (Linux takes a DATA_FIN of length 1
+// whatever the SSN): the DATA_ACK covering it is not D10.
+TEST(ModelFallback, G2NotTakenWhenTheFirstDataCarriesABrokenMapping) {
+  Scenario s;
+  s.Handshake();
+  const auto payload = Scenario::Bytes(1);
+  codec::Dss d = s.MapDss(0, kC, payload, /*data_fin=*/true);
+  d.data_level_length = 1;  // the DATA_FIN only: maps none of the segment's byte
+  s.Send(0, kC, kAck | kTcpPsh, payload, {d});
+  EXPECT_THAT(s.Rules(), ElementsAre("D5")) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+  codec::Dss ack = s.AckDss(kS);
+  ack.data_ack = d.dsn + 1;  // the DATA_FIN, not the byte
+  s.Send(0, kS, kAck, {}, {ack});
+  EXPECT_THAT(s.Rules(), ElementsAre("D5")) << s.Dump();
+}
+
+// Found by fuzz/live_fuzzer.cc: a join attempt on a connection that fell back (G2) before it.
+// Linux 6.18 still finds the connection by its token, answers the MP_JOIN SYN and refuses the
+// subflow at the third ACK with a RST carrying MP_TCPRST reason 1. MP_JOIN and MP_TCPRST are
+// that refusal, not G1; a DSS on the attempt still is.
+TEST(ModelFallback, G1NotForTheRefusalOfAJoinAfterFallback) {
+  for (bool dss : {false, true}) {
+    Scenario s;
+    s.Handshake();
+    s.Send(0, kC, kAck | kTcpPsh, Scenario::Bytes(10), {});  // DSS stripped: G2
+    s.Send(0, kS, kAck, {}, {});  // the server has fallen back
+    const std::size_t sf = s.Join({.fourth_ack = false});
+    if (dss) {
+      s.Send(sf, kS, kTcpRst | kAck, {}, {codec::MpTcpRst{0, 1}, s.AckDss(kS)});
+      EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
+    } else {
+      s.Send(sf, kS, kTcpRst | kAck, {}, {codec::MpTcpRst{0, 1}});
+      EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+    }
+  }
 }
 
 TEST(ModelFallback, G6InfiniteMappingFallsBack) {
@@ -412,6 +459,25 @@ TEST(ModelAddress, A4EchoMustMatch) {
   t.Handshake();
   t.Send(0, kC, kAck, {}, {Scenario::Echo(a)});  // never advertised
   EXPECT_THAT(t.Rules(), ElementsAre("A4")) << t.Dump();
+}
+
+// Found by fuzz/live_fuzzer.cc: ADD_ADDR with an explicit port 0 is echoed by Linux 6.18
+// without the port field. Port 0 names no port: the echo matches; another port does not.
+TEST(ModelAddress, A4PortZeroIsNoPort) {
+  for (std::uint16_t echoed : {0, 8080}) {
+    Scenario s;
+    s.Handshake();
+    const codec::AddAddr a = s.Advertise(kS, 1, {203, 0, 113, 2}, /*port=*/0);
+    s.Send(0, kS, kAck, {}, {a});
+    codec::AddAddr echo = Scenario::Echo(a);
+    echo.port = echoed == 0 ? std::nullopt : std::optional<std::uint16_t>(echoed);
+    s.Send(0, kC, kAck, {}, {echo});
+    if (echoed == 0) {
+      EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+    } else {
+      EXPECT_THAT(s.Rules(), ElementsAre("A4")) << s.Dump();
+    }
+  }
 }
 
 TEST(ModelFastclose, ValidFastcloseClosesConnection) {

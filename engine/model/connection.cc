@@ -117,8 +117,13 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
   last_packet_ = seg.index;
   last_timestamp_us_ = seg.timestamp_us;
 
+  // A subflow reset before this segment no longer exists at its receiver (RFC 9293 §3.10.7.4):
+  // what still arrives on it changes nothing at the connection level (Linux answers with a
+  // RST; data sent after one's own RST made the model take a G2 fallback, found by
+  // fuzz/live_fuzzer.cc).
+  const bool gone = sf.state() == SubflowState::kReset && !seg.syn();
   const SegmentClass cls = sf.Track(sender, seg);
-  if (cls.discarded) {
+  if (cls.discarded || gone) {
     // Its receiver drops it: no state changes; only what its sender may never send counts.
     if (mode_ == Mode::kPlain || (mode_ == Mode::kFallback && SideFallen(sender))) {
       CheckNoOptions(sender, seg, r);
@@ -438,6 +443,12 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
     // is no infinite mapping, and Linux 6.18 never sees it (zero-length segments are dropped
     // before the MPTCP layer, net/mptcp/options.c mptcp_incoming_options); its DATA_ACK counts.
     const bool maps_nothing = seg.payload_length == 0 && !seg.fin() && !seg.syn();
+    if (o.data_level_length == 0 && !maps_nothing && sf.removed()) {
+      // REMOVE_ADDR closed this subflow: its receiver takes no more data at the connection
+      // level, so an infinite mapping there falls nothing back (Linux 6.18 goes on with DSS;
+      // found by fuzz/live_fuzzer.cc).
+      return;
+    }
     if (o.data_level_length == 0 && !maps_nothing) {
       // RFC 8684 §3.3.1, rules D6 and G6: an infinite mapping is a fallback to TCP. Its sender
       // has fallen back now; the peer once it acknowledges this segment.

@@ -230,6 +230,25 @@ TEST(ModelFallback, G1NotForTheRefusalOfAJoinAfterFallback) {
   }
 }
 
+// Found by fuzz/live_fuzzer.cc: the client removes address ID 0 (its initial subflow's), the
+// server closes that subflow, and the client then sends an infinite mapping on it. The server
+// takes no more data there at the connection level and stays MPTCP: no fallback, no G1.
+TEST(ModelFallback, G6NotOnARemovedSubflow) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 10);
+  codec::RemoveAddr remove;
+  remove.address_ids.data[remove.address_ids.size++] = 0;
+  s.Send(0, kC, kAck, {}, {remove, s.AckDss(kC)});
+  const auto payload = Scenario::Bytes(20);
+  codec::Dss inf = s.MapDss(0, kC, payload);
+  inf.data_level_length = 0;
+  s.Send(0, kC, kAck, payload, {inf});
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+}
+
 TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   Scenario s;
   s.Handshake();
@@ -304,6 +323,43 @@ TEST(ModelFallback, ZeroLengthMappingOnAPureAckIsNoInfiniteMapping) {
   back.data_ack -= 2000;
   s.Send(0, kC, kAck, {}, {back});
   EXPECT_THAT(s.Rules(), ElementsAre("D10")) << s.Dump();
+}
+
+// Found by fuzz/live_fuzzer.cc: the client resets the only subflow, then still sends data
+// without DSS on it. The server has no socket for it any more (it answers with a RST): that is
+// no first data without a mapping, no G2 fallback; the connection stays MPTCP and joinable.
+TEST(ModelFallback, NothingArrivesOnAResetSubflow) {
+  Scenario s;
+  s.Handshake();
+  s.Send(0, kC, kTcpRst | kAck, {}, {});
+  s.Send(0, kC, kAck | kTcpPsh, Scenario::Bytes(100), {});
+  s.Send(0, kS, kTcpRst, {}, {});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+  s.Join();
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+}
+
+// Found by fuzz/live_fuzzer.cc: a connection the model retired (fell back, its subflow closed)
+// may still be held by the host until its application closes it, and Linux 6.18 answers an
+// MP_JOIN for its token (then refuses it). Within all_reset_linger_us that is no J2; later it is.
+TEST(ModelJoin, J2NotForTheTokenOfAJustRetiredConnection) {
+  for (std::uint64_t linger : {60'000'000ull, 0ull}) {
+    Scenario s(Scenario::kClientKey, Scenario::kServerKey, {.all_reset_linger_us = linger});
+    s.Handshake();
+    s.Send(0, kC, kAck | kTcpPsh, Scenario::Bytes(10), {});  // DSS stripped: G2 fallback
+    s.Send(0, kS, kAck, {}, {});
+    s.Send(0, kC, kTcpFin | kAck, {}, {});
+    s.Send(0, kS, kTcpFin | kAck, {}, {});
+    s.Send(0, kC, kAck, {}, {});
+    ASSERT_TRUE(s.observer().LiveSummaries().empty());  // finished and retired
+    s.Join({.fourth_ack = false});
+    if (linger > 0) {
+      EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+    } else {
+      EXPECT_THAT(s.Rules(), ElementsAre("J2")) << s.Dump();
+    }
+  }
 }
 
 TEST(ModelJoin, CleanJoinCarriesData) {

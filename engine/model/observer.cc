@@ -141,6 +141,7 @@ void Observer::OnOrphan(const Segment& seg, const FlowKey& key, ViolationSink* o
   orphans_.erase(it);
   if (!seg.syn() || seg.rst() || !options_.unknown_token_is_violation) return;
   if (FindOption<codec::MpJoin>(seg.options) == nullptr) return;
+  if (RecentlyRetired(orphan.token, seg.timestamp_us)) return;
   // RFC 8684 §3.2, rule J2: an MP_JOIN with an unknown token is refused with a RST.
   const Reporter r{out, 0, 0, seg.index, seg.timestamp_us, Side::kServer};
   r.Report(RuleId::kJ2, "MP_JOIN accepted for unknown token " + Hex(orphan.token) + ": " +
@@ -164,6 +165,13 @@ void Observer::RegisterTokens(Connection& c) {
   }
 }
 
+bool Observer::RecentlyRetired(std::uint32_t token, std::uint64_t now_us) const {
+  for (const auto& [t, at] : retired_tokens_) {
+    if (t == token && now_us - std::min(now_us, at) <= options_.all_reset_linger_us) return true;
+  }
+  return false;
+}
+
 void Observer::Retire(std::uint64_t id, bool evicted) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
@@ -184,6 +192,8 @@ void Observer::Retire(std::uint64_t id, bool evicted) {
     if (auto token = c.token(side)) {
       auto t = tokens_.find(*token);
       if (t != tokens_.end() && t->second.connection == id) tokens_.erase(t);
+      if (retired_tokens_.size() >= options_.max_pending_joins) retired_tokens_.pop_front();
+      retired_tokens_.emplace_back(*token, c.last_timestamp_us());
     }
   }
   finished_.push_back(std::move(s));

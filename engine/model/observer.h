@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -113,6 +114,11 @@ class Observer {
   std::unordered_map<FlowKey, FlowRef, FlowHash> flows_;
   std::unordered_map<std::uint32_t, TokenRef> tokens_;
   std::unordered_map<FlowKey, OrphanJoin, FlowHash> orphans_;
+  // Tokens of retired connections, newest last (at most max_pending_joins), with when they
+  // were retired: the host may hold such a connection until its application closes it, so an
+  // MP_JOIN for one within all_reset_linger_us is no J2 (found by fuzz/live_fuzzer.cc).
+  std::deque<std::pair<std::uint32_t, std::uint64_t>> retired_tokens_;
+  bool RecentlyRetired(std::uint32_t token, std::uint64_t now_us) const;
   std::vector<ConnectionSummary> finished_;
   // The flow of the last segment dispatched through flows_: consecutive segments of one subflow
   // (most of a capture) skip the hash and the connection lookup. Forgotten whenever a flow or

@@ -287,6 +287,7 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
     }
     if (j == nullptr || j->form != codec::JoinForm::kAck) js.ack_without_join = true;
     sf.set_state(SubflowState::kPreEstablished);
+    if (!js.ack_without_join) join_completed_ = true;
     if (j != nullptr && j->form == codec::JoinForm::kAck && ki && kr &&
         !js.syn_ack_without_join) {  // without the SYN/ACK there is no responder nonce
       // RFC 8684 §3.2, rule J4 (K2): leftmost 160 bits of HMAC(K_A‖K_B, R_A‖R_B).
@@ -585,8 +586,14 @@ void Connection::CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& s
   }
   const DataSequence& ds = data_[Index(sender)];
   if (!ds.started() || ds.sent_end() != ds.first_dsn()) return;  // data already mapped
-  if (sf.last_data_ack(Peer(sender)).has_value()) return;       // the peer sent a DATA_ACK
   if (sf.mappings(sender).Covers(cls.rel_seq)) return;
+  // The peer sent a DATA_ACK (on any subflow), or a join has got past its handshake: the
+  // connection is MPTCP for good and the receiver resets the subflow instead (Linux 6.18: RST
+  // with MP_TCPRST reason 6; found by fuzz/live_fuzzer.cc).
+  if (join_completed_) return;
+  for (const auto& other : subflows_) {
+    if (other->last_data_ack(Peer(sender)).has_value()) return;
+  }
   // A mapping the model refused (D5, D8, D9: it was reported) is still a mapping: the
   // receiver sees DSS on the first data and does not take this fallback (Linux 6.18 stays
   // MPTCP, found by fuzz/live_fuzzer.cc).

@@ -105,6 +105,7 @@ class Connection {
   bool mptcp_negotiated_ = false;
   bool checksums_ = false;        // rule C5
   bool third_ack_seen_ = false;
+  bool join_completed_ = false;   // a join's third ACK carried MP_JOIN: no G2 fallback after
   std::array<std::optional<std::uint64_t>, 2> keys_{};
   std::array<std::optional<std::uint32_t>, 2> tokens_{};
   bool new_tokens_ = false;

@@ -249,6 +249,19 @@ TEST(ModelFallback, G6NotOnARemovedSubflow) {
   EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
 }
 
+// Found by fuzz/live_fuzzer.cc: a subflow joined (its third ACK carried MP_JOIN), then
+// the first data on the initial subflow comes without DSS. The connection can no longer fall
+// back: Linux 6.18 resets that subflow with MP_TCPRST reason 6, which is no G1.
+TEST(ModelFallback, G2NotAfterAJoin) {
+  Scenario s;
+  s.Handshake();
+  s.Join({.fourth_ack = false});  // no DATA_ACK anywhere yet: the join alone decides
+  s.Send(0, kC, kAck | kTcpPsh, Scenario::Bytes(10), {});  // DSS stripped
+  s.Send(0, kS, kTcpRst | kAck, {}, {codec::MpTcpRst{0, 6}});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+}
+
 TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   Scenario s;
   s.Handshake();

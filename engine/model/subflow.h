@@ -105,6 +105,9 @@ class Subflow {
   const TcpDirection& tcp(Side s) const { return tcp_[Index(s)]; }
   MappingTracker& mappings(Side sender) { return mappings_[Index(sender)]; }
   std::optional<std::uint64_t>& last_data_ack(Side sender) { return last_data_ack_[Index(sender)]; }
+  const std::optional<std::uint64_t>& last_data_ack(Side sender) const {
+    return last_data_ack_[Index(sender)];
+  }
 
   SubflowState state() const { return state_; }
   void set_state(SubflowState s) { state_ = s; }

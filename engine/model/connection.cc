@@ -450,6 +450,16 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
       // found by fuzz/live_fuzzer.cc).
       return;
     }
+    if (o.data_level_length == 0 && !maps_nothing && seg.payload_length > 0 &&
+        sf.mappings(sender).Covers(cls.rel_seq)) {
+      // RFC 8684 §3.3.1, rule D9: these bytes already have a mapping, which does not change.
+      // Its receiver is still inside that mapping and falls nothing back (Linux 6.18 goes on
+      // with DSS; found by fuzz/live_fuzzer.cc).
+      r.Report(RuleId::kD9, "infinite mapping for bytes already mapped: " +
+                                ExpectedActual("the mapping of SSN " + std::to_string(cls.rel_seq),
+                                               "an infinite mapping"));
+      return;
+    }
     if (o.data_level_length == 0 && !maps_nothing) {
       // RFC 8684 §3.3.1, rules D6 and G6: an infinite mapping is a fallback to TCP. Its sender
       // has fallen back now; the peer once it acknowledges this segment.

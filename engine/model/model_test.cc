@@ -262,6 +262,25 @@ TEST(ModelFallback, G2NotAfterAJoin) {
   EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
 }
 
+// Found by fuzz/live_fuzzer.cc: a mapping of 1000 bytes, of which 100 were sent; then an
+// infinite mapping on the next bytes, inside that mapping. That changes a mapping (D9), and
+// the receiver, still inside the first one, does not fall back (Linux 6.18 goes on with DSS).
+TEST(ModelFallback, InfiniteMappingInsideAnEarlierMappingIsD9NotAFallback) {
+  Scenario s;
+  s.Handshake();
+  const auto first = Scenario::Bytes(100);
+  codec::Dss d = s.MapDss(0, kC, first);
+  d.data_level_length = 1000;
+  s.Send(0, kC, kAck, first, {d});
+  const auto next = Scenario::Bytes(50);
+  codec::Dss inf = s.MapDss(0, kC, next);
+  inf.data_level_length = 0;
+  s.Send(0, kC, kAck, next, {inf});
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+  EXPECT_THAT(s.Rules(), ElementsAre("D9")) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+}
+
 TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   Scenario s;
   s.Handshake();

@@ -460,6 +460,16 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
                                                "an infinite mapping"));
       return;
     }
+    if (o.data_level_length == 0 && !maps_nothing && data_[Index(sender)].data_fin()) {
+      // RFC 8684 §3.3.3, rule D8: nothing is mapped after the DATA_FIN, an infinite mapping
+      // neither; its receiver has closed that direction and falls nothing back (Linux 6.18
+      // goes on with DSS; found by fuzz/live_fuzzer.cc).
+      r.Report(RuleId::kD8, "infinite mapping after the DATA_FIN: " +
+                                ExpectedActual("nothing mapped after DSN " +
+                                                   Hex(*data_[Index(sender)].data_fin()),
+                                               "an infinite mapping"));
+      return;
+    }
     if (o.data_level_length == 0 && !maps_nothing) {
       // RFC 8684 §3.3.1, rules D6 and G6: an infinite mapping is a fallback to TCP. Its sender
       // has fallen back now; the peer once it acknowledges this segment.

@@ -281,6 +281,23 @@ TEST(ModelFallback, InfiniteMappingInsideAnEarlierMappingIsD9NotAFallback) {
   EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
 }
 
+// Found by fuzz/live_fuzzer.cc: the client's DATA_FIN was acknowledged, then it sends an
+// infinite mapping. Nothing is mapped after a DATA_FIN (D8); the server has closed that
+// direction and stays MPTCP (Linux 6.18 goes on with DSS).
+TEST(ModelFallback, InfiniteMappingAfterTheDataFinIsD8NotAFallback) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 10);
+  s.DataFin(kC);
+  const auto next = Scenario::Bytes(50);
+  codec::Dss inf = s.MapDss(0, kC, next);
+  inf.data_level_length = 0;
+  s.Send(0, kC, kAck, next, {inf});
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+  EXPECT_THAT(s.Rules(), ElementsAre("D8")) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+}
+
 TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   Scenario s;
   s.Handshake();

@@ -1,9 +1,11 @@
 // Live-kernel fuzz target (docs/fuzzing.md, "Against the live kernel"): each input is one MPTCP
-// connection that mpdrill opens to the running kernel over tun0, in a network namespace this
-// process makes for itself, followed by a sequence of fuzzed steps — data under right or
+// connection between mpdrill and the running kernel over tun0, in a network namespace this
+// process makes for itself — the kernel as server (mpdrill connects to its listener) or as
+// client (the kernel connects to mpdrill; it then also opens the subflows mpdrill's ADD_ADDRs
+// offer, which mpdrill answers) — followed by a sequence of fuzzed steps — data under right or
 // wrong DSS mappings and checksums, DATA_ACKs, ADD_ADDR (right or wrong HMAC), REMOVE_ADDR,
 // MP_PRIO, MP_FAIL, MP_FASTCLOSE, MP_JOIN subflows (right or wrong token and HMAC), raw kind-30
-// option bytes, FIN/DATA_FIN, RST with MP_TCPRST. Every packet in both directions passes
+// option bytes, FIN/DATA_FIN, RST with MP_TCPRST, and the kernel's application writing data. Every packet in both directions passes
 // through the reference model (engine/run/live_model.h); a finding is a rule the *kernel*
 // broke (mpdrill's own bad packets are deliberate), printed with the model's explanation,
 // then abort(). A kernel crash or hang ends the run too.
@@ -16,6 +18,7 @@
 // skipped with the reason printed once ("live_fuzzer: skipped: ..."). Nothing is configured
 // outside the namespace: it is unshared before tun0 exists, and SetUpNetwork refuses to act in
 // the starting namespace.
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -29,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -119,6 +123,14 @@ Environment MakeEnvironment() {
     return env;
   }
   env.tun.emplace(std::move(tun.value()));
+  // Room for the subflows ADD_ADDR offers the kernel (the in-kernel path manager opens them).
+  const auto limits = run::Exec({"ip", "mptcp", "limits", "set", "subflows", "4",
+                                 "add_addr_accepted", "4"},
+                                {}, ".", std::chrono::seconds(5));
+  if (limits.exit_code != 0) {
+    env.skip_reason = "ip mptcp limits: " + limits.output;
+    return env;
+  }
   env.local = *run::ParseAddress(config.local_ip, false);
   env.remote = *run::ParseAddress(config.remote_ip, false);
   env.listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, kIpprotoMptcp);
@@ -138,9 +150,12 @@ Environment& Env() {
   return env;
 }
 
-// One subflow as mpdrill (the client) sees it.
+// One subflow as mpdrill sees it.
 struct Flow {
-  std::uint16_t port = 0;
+  IpAddress our_addr;
+  std::uint16_t our_port = 0;
+  std::uint16_t kernel_port = kServerPort;  // kernel as client: learnt from its SYN (0 until)
+  bool kernel_initiated = false;            // the kernel sent the SYN
   std::uint32_t isn = 0;
   std::uint32_t next = 0;  // our next sequence number
   std::optional<std::uint32_t> kernel_isn;
@@ -149,6 +164,7 @@ struct Flow {
   std::uint32_t nonce = 0;
   std::uint32_t kernel_nonce = 0;
   bool syn_ack_seen = false;
+  bool join_ack_seen = false;  // the kernel's third ACK of a subflow it opened
   bool open = true;
 };
 
@@ -168,6 +184,7 @@ class Session {
       if (f.open && f.kernel_isn) Send(f, kTcpRst | kTcpAck, 0, {});
     }
     Collect();
+    if (app_fd_ >= 0) close(app_fd_);
     DrainSockets();
     Collect();
     model_.Finish();
@@ -195,10 +212,10 @@ class Session {
   void Send(Flow& f, std::uint16_t flags, std::uint32_t payload,
             const std::vector<codec::Option>& mptcp, std::span<const std::uint8_t> raw = {}) {
     run::WireTcp t;
-    t.src = env_.remote;
+    t.src = f.our_addr;
     t.dst = env_.local;
-    t.sport = f.port;
-    t.dport = kServerPort;
+    t.sport = f.our_port;
+    t.dport = f.kernel_port;
     t.seq = f.next;
     t.ack = (flags & kTcpAck) ? f.kernel_next : 0;
     t.flags = flags;
@@ -223,7 +240,20 @@ class Session {
     Tap(*bytes, run::PacketOrigin::kInjected);
     f.next += payload + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
     if (flags & kTcpRst) f.open = false;
+    CollectAndAnswer();
+  }
+
+  // Reads the kernel's packets (Collect), then answers the MP_JOIN SYNs it sent meanwhile.
+  void CollectAndAnswer() {
     Collect();
+    if (answering_) return;  // AnswerJoin's own Sends: the outer loop goes on
+    answering_ = true;
+    while (!joins_to_answer_.empty()) {
+      const std::size_t i = joins_to_answer_.front();
+      joins_to_answer_.pop_front();
+      AnswerJoin(flows_[i]);
+    }
+    answering_ = false;
   }
 
   void Tap(std::span<const std::uint8_t> bytes, run::PacketOrigin origin) {
@@ -241,18 +271,39 @@ class Session {
       const std::vector<std::uint8_t>& bytes = **got;
       Tap(bytes, run::PacketOrigin::kKernel);
       auto p = run::ParseLive(bytes, Now());
-      if (!p || p->sport != kServerPort) continue;
+      if (!p) continue;
+      Flow* flow = nullptr;
       for (Flow& f : flows_) {
-        if (f.port == p->dport) Learn(f, *p);
+        if (f.our_port == p->dport && f.our_addr == p->dst &&
+            (f.kernel_port == p->sport || f.kernel_port == 0)) {
+          flow = &f;
+        }
       }
+      if (flow == nullptr && (p->flags & kTcpSyn) && !(p->flags & kTcpAck) &&
+          flows_.size() < kMaxSubflows + 4) {
+        // A subflow the kernel opens (to an address or port an ADD_ADDR offered).
+        Flow f;
+        f.our_addr = p->dst;
+        f.our_port = p->dport;
+        f.kernel_port = p->sport;
+        f.kernel_initiated = true;
+        f.joined = true;
+        f.isn = 0x5a5a0000u + static_cast<std::uint32_t>(flows_.size());
+        f.next = f.isn;
+        flows_.push_back(f);
+        flow = &flows_.back();
+        joins_to_answer_.push_back(flows_.size() - 1);
+      }
+      if (flow != nullptr) Learn(*flow, *p);
     }
   }
 
   void Learn(Flow& f, const run::LivePacket& p) {
-    if ((p.flags & kTcpSyn) && (p.flags & kTcpAck) && !f.kernel_isn) {
+    if ((p.flags & kTcpSyn) && !f.kernel_isn) {
       f.kernel_isn = p.seq;
       f.kernel_next = p.seq + 1;
-      f.syn_ack_seen = true;
+      f.kernel_port = p.sport;
+      f.syn_ack_seen = (p.flags & kTcpAck) != 0;
     }
     if (p.flags & kTcpRst) f.open = false;
     const std::uint32_t end =
@@ -263,27 +314,72 @@ class Session {
       auto d = codec::Decode(o.bytes);
       if (!d) continue;
       if (const auto* mpc = std::get_if<codec::MpCapable>(&d->option)) {
-        if (mpc->sender_key && !kernel_key_ && (p.flags & kTcpSyn)) {
+        // The server's key comes in its SYN/ACK, the client's in its third ACK (v1: none in
+        // the SYN).
+        if (mpc->sender_key && !kernel_key_) {
           kernel_key_ = *mpc->sender_key;
           kernel_dsn_ = crypto::Idsn(*kernel_key_) + 1;
         }
       } else if (const auto* j = std::get_if<codec::MpJoin>(&d->option)) {
-        if (j->form == codec::JoinForm::kSynAck) f.kernel_nonce = j->nonce;
+        if (j->form != codec::JoinForm::kAck) f.kernel_nonce = j->nonce;
+        if (j->form == codec::JoinForm::kAck) f.join_ack_seen = true;
+      } else if (const auto* dss = std::get_if<codec::Dss>(&d->option)) {
+        LearnKernelData(*dss);
       }
     }
   }
 
-  // SYN, SYN/ACK, third ACK: header bytes choose the ISN, key, checksums and what to break.
+  // The kernel's data: what mpdrill's DATA_ACKs acknowledge (everything mapped so far).
+  void LearnKernelData(const codec::Dss& dss) {
+    if (!dss.has_mapping() || !kernel_key_ || dss.data_level_length == 0) return;
+    std::uint64_t dsn = dss.dsn;
+    if (!dss.dsn_64()) {  // nearest to what is acknowledged now
+      dsn = (kernel_dsn_ & ~0xffffffffull) | dss.dsn;
+      if (static_cast<std::int64_t>(dsn - kernel_dsn_) > (1ll << 31)) dsn -= 1ull << 32;
+      if (static_cast<std::int64_t>(kernel_dsn_ - dsn) > (1ll << 31)) dsn += 1ull << 32;
+    }
+    const std::uint64_t end = dsn + dss.data_level_length;
+    if (static_cast<std::int64_t>(end - kernel_dsn_) > 0 &&
+        static_cast<std::int64_t>(end - kernel_dsn_) < (1ll << 24)) {
+      kernel_dsn_ = end;
+    }
+  }
+
+  // The kernel opened a subflow: SYN/ACK with MP_JOIN (right HMAC), then the fourth ACK; or a
+  // refusal (RST with MP_TCPRST) when the input says so.
+  void AnswerJoin(Flow& f) {
+    if (!kernel_key_ || !f.kernel_isn || !f.open) return;
+    if (refuse_joins_) {
+      codec::MpTcpRst r;
+      r.reason = 3;
+      Send(f, kTcpRst | kTcpAck, 0, {r});
+      return;
+    }
+    f.nonce = 0x0badcafeu ^ f.kernel_nonce;
+    codec::MpJoin synack;
+    synack.form = codec::JoinForm::kSynAck;
+    synack.address_id = static_cast<std::uint8_t>(flows_.size());
+    synack.nonce = f.nonce;
+    synack.truncated_hmac = crypto::JoinSynAckHmac(key_, *kernel_key_, f.nonce, f.kernel_nonce);
+    Send(f, kTcpSyn | kTcpAck, 0, {synack});
+    if (f.open && f.join_ack_seen) Send(f, kTcpAck, 0, {DataAck()});  // the fourth ACK
+  }
+
+  // SYN, SYN/ACK, third ACK: header bytes choose the roles, ISN, key, checksums and what to
+  // break.
   void Handshake() {
     Flow f;
-    f.port = NextPort();
+    f.our_addr = env_.remote;
+    f.our_port = NextPort();
     f.isn = in_.U32();
     f.next = f.isn;
     key_ = in_.U64() | 1;
     dsn_ = crypto::Idsn(key_) + 1;
     const std::uint8_t how = in_.U8();
     checksums_ = how & 0x01;
+    refuse_joins_ = how & 0x40;
     flows_.push_back(f);
+    if (how & 0x20) return KernelClientHandshake(how);
     codec::MpCapable syn;
     syn.flags = static_cast<std::uint8_t>(codec::kMpcFlagH | (checksums_ ? codec::kMpcFlagA : 0));
     if (how & 0x02) syn.flags = in_.U8();  // any flag byte, reserved bits included
@@ -298,6 +394,35 @@ class Session {
       Send(flows_[0], kTcpAck, 0, {});  // the third ACK without MP_CAPABLE
     } else {
       Send(flows_[0], kTcpAck, 0, {ack});
+    }
+  }
+
+  // The kernel connects (its application's MPTCP socket) to mpdrill's port on 192.0.2.1.
+  void KernelClientHandshake(std::uint8_t how) {
+    kernel_client_ = true;
+    app_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, kIpprotoMptcp);
+    if (app_fd_ < 0) return;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(flows_[0].our_port);
+    std::copy_n(env_.remote.bytes.begin(), 4, reinterpret_cast<std::uint8_t*>(&a.sin_addr));
+    flows_[0].kernel_port = 0;
+    if (connect(app_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 &&
+        errno != EINPROGRESS) {
+      return;
+    }
+    Collect();  // the kernel's SYN with MP_CAPABLE and its key
+    Flow& f = flows_[0];
+    if (!f.kernel_isn) return;
+    codec::MpCapable synack;
+    synack.flags = static_cast<std::uint8_t>(codec::kMpcFlagH | (checksums_ ? codec::kMpcFlagA : 0));
+    if (how & 0x02) synack.flags = in_.U8();
+    if (how & 0x04) synack.version = in_.U8() & 0x0f;
+    synack.sender_key = (how & 0x08) ? std::optional<std::uint64_t>() : key_;
+    if (how & 0x10) {
+      Send(f, kTcpSyn | kTcpAck, 0, {});  // the SYN/ACK without MP_CAPABLE: plain TCP
+    } else {
+      Send(f, kTcpSyn | kTcpAck, 0, {synack});
     }
   }
 
@@ -320,7 +445,10 @@ class Session {
   }
 
   void Step() {
-    switch (in_.U8() % 12) {
+    // Action bytes 0xf0-0xff are the kernel's application writing; the others pick one of the
+    // first twelve actions (their meaning is unchanged since the harness had only those).
+    const std::uint8_t action = in_.U8();
+    switch (action >= 0xf0 ? 12 : action % 12) {
       case 0: return DataStep();
       case 1: return DataAckStep();
       case 2: return AddAddrStep();
@@ -359,10 +487,23 @@ class Session {
       }
       case 11: {
         const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(in_.U8() % 40);
-        while (std::chrono::steady_clock::now() < until) Collect();
+        while (std::chrono::steady_clock::now() < until) CollectAndAnswer();
         return;
       }
+      case 12: return AppWriteStep();
     }
+  }
+
+  // The kernel's application writes: the kernel sends data under its own mappings, which
+  // mpdrill acknowledges (TCP and DATA_ACK).
+  void AppWriteStep() {
+    const std::size_t n = 1 + in_.U16() % 8000;
+    if (app_fd_ < 0 && !kernel_client_) app_fd_ = accept4(env_.listener, nullptr, nullptr, SOCK_NONBLOCK);
+    if (app_fd_ < 0) return;
+    const std::vector<char> bytes(n, 'm');
+    (void)!write(app_fd_, bytes.data(), bytes.size());
+    Collect();
+    Send(PickFlow(in_.U8()), kTcpAck, 0, {DataAck()});
   }
 
   // Data under a DSS mapping; 0 = conforming (right DSN, SSN, length and checksum).
@@ -433,7 +574,8 @@ class Session {
     const std::uint8_t how = in_.U8();
     if (flows_.size() >= kMaxSubflows) return;
     Flow f;
-    f.port = NextPort();
+    f.our_addr = env_.remote;
+    f.our_port = NextPort();
     f.isn = in_.U32();
     f.next = f.isn;
     f.joined = true;
@@ -518,7 +660,12 @@ class Session {
   std::chrono::steady_clock::time_point start_;
   run::LiveModel model_;
   std::unique_ptr<run::PcapRecorder> pcap_;  // MPDRILL_LIVE_FUZZ_PCAP: every packet, for triage
-  std::vector<Flow> flows_;
+  std::deque<Flow> flows_;  // stable references: Collect adds the kernel's subflows
+  std::deque<std::size_t> joins_to_answer_;
+  bool kernel_client_ = false;
+  bool refuse_joins_ = false;
+  bool answering_ = false;
+  int app_fd_ = -1;  // the kernel side's application socket: its client, or the accepted one
   std::uint64_t key_ = 0;
   std::uint64_t dsn_ = 0;
   bool checksums_ = false;

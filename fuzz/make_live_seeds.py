@@ -12,6 +12,10 @@ import struct
 import sys
 
 DATA, DATA_ACK, ADD_ADDR, REMOVE_ADDR, MP_PRIO, MP_FAIL, FASTCLOSE, JOIN, RAW, FIN, TCPRST, WAIT = range(12)
+APP_WRITE = 0xF0  # action bytes 0xf0-0xff: the kernel's application writes
+# Handshake byte bits.
+CHECKSUMS, ANY_FLAGS, ANY_VERSION, WRONG_KEY, NO_MPC, KERNEL_CLIENT, REFUSE_JOINS = (
+    0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40)
 
 
 def header(isn=0x1000, key=0x0123456789ABCDEF, how=0, *extra):
@@ -62,6 +66,24 @@ SEEDS = {
     "handshake_v0": header(0x3000, 0x43, 0x04, 0x00) + data(10),
     "third_ack_wrong_key": header(0x4000, 0x44, 0x08) + struct.pack(">Q", 1) + data(10),
     "third_ack_plain": header(0x5000, 0x45, 0x10) + data(10),
+    # The kernel's application writes 4000 bytes; mpdrill acknowledges them.
+    "server_app_write": header() + data(100) + bytes([APP_WRITE]) + struct.pack(">H", 3999)
+    + b"\x00" + bytes([DATA_ACK, 0, 0, WAIT, 20]),
+    # The kernel as client: handshake, data both ways, DATA_FIN.
+    "kernel_client": header(0x6000, 0x46, KERNEL_CLIENT) + data(500)
+    + bytes([APP_WRITE]) + struct.pack(">H", 1999) + b"\x00" + bytes([FIN, 0x01, 0, WAIT, 20]),
+    # The kernel as client with checksums; mpdrill offers 192.0.2.20 and 192.0.2.21:8081 and
+    # answers the subflows the kernel opens to them; data then goes over them.
+    "kernel_client_joins": header(0x7000, 0x47, KERNEL_CLIENT | CHECKSUMS)
+    + bytes([ADD_ADDR, 0x00, 1, 20, 0]) + bytes([WAIT, 30])
+    + bytes([ADD_ADDR, 0x04, 2, 21]) + struct.pack(">H", 8081) + b"\x00" + bytes([WAIT, 30])
+    + bytes([APP_WRITE]) + struct.pack(">H", 7999) + b"\x00" + bytes([WAIT, 20]),
+    # The same, mpdrill refusing the kernel's subflows (RST, MP_TCPRST).
+    "kernel_client_refused_joins": header(0x8000, 0x48, KERNEL_CLIENT | REFUSE_JOINS)
+    + bytes([ADD_ADDR, 0x00, 1, 22, 0]) + bytes([WAIT, 30]) + data(100),
+    # The kernel as client, mpdrill's SYN/ACK without MP_CAPABLE: plain TCP.
+    "kernel_client_plain": header(0x9000, 0x49, KERNEL_CLIENT | NO_MPC)
+    + bytes([APP_WRITE]) + struct.pack(">H", 999) + b"\x00",
 }
 
 

@@ -352,6 +352,12 @@ TEST(ModelDss, D8DataFinNotCountedInLength) {
   d.data_level_length = 100;  // should be 101
   s.Send(0, kC, kAck, payload, {d});
   EXPECT_THAT(s.Rules(), ElementsAre("D8")) << s.Dump();
+  // The receiver reads 99 bytes and the DATA_FIN on the 100th DSN, and acknowledges them
+  // (Linux 6.18, found by fuzz/live_fuzzer.cc): within what was sent, no D10.
+  codec::Dss ack = s.AckDss(kS);
+  ack.data_ack = d.dsn + 100;
+  s.Send(0, kS, kAck, {}, {ack});
+  EXPECT_THAT(s.Rules(), ElementsAre("D8")) << s.Dump();
 }
 
 TEST(ModelDss, D8DataAfterDataFin) {

@@ -501,7 +501,7 @@ class Session {
     if (app_fd_ < 0 && !kernel_client_) app_fd_ = accept4(env_.listener, nullptr, nullptr, SOCK_NONBLOCK);
     if (app_fd_ < 0) return;
     const std::vector<char> bytes(n, 'm');
-    (void)!write(app_fd_, bytes.data(), bytes.size());
+    (void)!send(app_fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);  // reset: no SIGPIPE
     Collect();
     Send(PickFlow(in_.U8()), kTcpAck, 0, {DataAck()});
   }

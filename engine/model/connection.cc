@@ -131,9 +131,12 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
     if (sink) violations_ += sink->size() - before;
     return;
   }
-  // Rule G6: the receiver of the infinite mapping has fallen back once it acknowledged it.
+  // Rule G6: the receiver of the infinite mapping has fallen back once it acknowledged it. A
+  // RST refuses the fallback instead (Linux 6.18 resets with MP_TCPRST when the connection can
+  // no longer fall back, e.g. data missing at the connection level; found by
+  // fuzz/live_fuzzer.cc): its options are that refusal, not G1.
   if (fallback_pending_.active && sender == fallback_pending_.side &&
-      index == fallback_pending_.subflow && seg.ack_flag() &&
+      index == fallback_pending_.subflow && seg.ack_flag() && !seg.rst() &&
       SeqLeq(fallback_pending_.seq_end, seg.ack)) {
     side_fallen_[Index(sender)] = true;
     fallback_pending_.active = false;

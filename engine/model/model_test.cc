@@ -298,6 +298,21 @@ TEST(ModelFallback, InfiniteMappingAfterTheDataFinIsD8NotAFallback) {
   EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
 }
 
+// Found by fuzz/live_fuzzer.cc: the receiver of an infinite mapping that cannot fall back
+// (Linux 6.18: data missing at the connection level) resets the subflow with MP_TCPRST. That
+// RST refuses the fallback: its MP_TCPRST is no G1.
+TEST(ModelFallback, G6ReceiverMayRefuseWithARst) {
+  Scenario s;
+  s.Handshake();
+  s.Data(kC, 100);
+  const auto payload = Scenario::Bytes(40);
+  codec::Dss inf = s.MapDss(0, kC, payload);
+  inf.data_level_length = 0;
+  s.Send(0, kC, kAck, payload, {inf});
+  s.Send(0, kS, kTcpRst | kAck, {}, {codec::MpTcpRst{0, 1}});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+}
+
 TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   Scenario s;
   s.Handshake();

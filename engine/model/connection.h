@@ -96,6 +96,8 @@ class Connection {
   bool SideFallen(Side s) const;
   bool RetransmitsPreFallback(std::uint32_t subflow, Side sender, const Segment& seg,
                               const SegmentClass& cls) const;
+  // The infinite mapping's own DSS again, from its sender on its subflow (G1 exception).
+  bool RepeatsInfiniteMapping(std::uint32_t subflow, Side sender, const Segment& seg) const;
 
   std::uint64_t id_;
   Mode mode_ = Mode::kPlain;
@@ -129,6 +131,12 @@ class Connection {
   // was sent up to there may carry the MPTCP options it first had (the infinite mapping).
   std::vector<std::array<std::uint32_t, 2>> fallback_snd_max_;
   FallbackPending fallback_pending_;
+  struct InfiniteMapping {
+    Side sender;
+    std::uint32_t subflow;
+    codec::Dss dss;
+  };
+  std::optional<InfiniteMapping> infinite_mapping_;
 
   std::optional<Side> fastclose_by_;
   // Rule F3: DSNs of the last mappings whose DSS checksum failed, by the mapping's sender.

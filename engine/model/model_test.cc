@@ -313,6 +313,22 @@ TEST(ModelFallback, G6ReceiverMayRefuseWithARst) {
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
 }
 
+// Found by fuzz/live_fuzzer.cc: Linux 6.18 sends its infinite mapping on a buffer that TSO
+// splits into several segments, each carrying the same DSS. The same option again, before the
+// receiver acknowledged the infinite mapping, is no G1; any other MPTCP option still is.
+TEST(ModelFallback, G1NotForTheInfiniteMappingRepeatedOnItsSegments) {
+  Scenario s;
+  s.Handshake();
+  const auto payload = Scenario::Bytes(40);
+  codec::Dss inf = s.MapDss(0, kS, payload);
+  inf.data_level_length = 0;
+  s.Send(0, kS, kAck, payload, {inf});
+  s.Send(0, kS, kAck, payload, {inf});  // the next segment of the same buffer
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  s.Send(0, kS, kAck, payload, {s.AckDss(kS)});
+  EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
+}
+
 TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   Scenario s;
   s.Handshake();

@@ -240,10 +240,7 @@ TEST(ModelFallback, G6NotOnARemovedSubflow) {
   codec::RemoveAddr remove;
   remove.address_ids.data[remove.address_ids.size++] = 0;
   s.Send(0, kC, kAck, {}, {remove, s.AckDss(kC)});
-  const auto payload = Scenario::Bytes(20);
-  codec::Dss inf = s.MapDss(0, kC, payload);
-  inf.data_level_length = 0;
-  s.Send(0, kC, kAck, payload, {inf});
+  s.InfiniteMapping(0, kC, 20);
   s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
   EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
@@ -272,10 +269,7 @@ TEST(ModelFallback, InfiniteMappingInsideAnEarlierMappingIsD9NotAFallback) {
   codec::Dss d = s.MapDss(0, kC, first);
   d.data_level_length = 1000;
   s.Send(0, kC, kAck, first, {d});
-  const auto next = Scenario::Bytes(50);
-  codec::Dss inf = s.MapDss(0, kC, next);
-  inf.data_level_length = 0;
-  s.Send(0, kC, kAck, next, {inf});
+  s.InfiniteMapping(0, kC, 50);
   s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
   EXPECT_THAT(s.Rules(), ElementsAre("D9")) << s.Dump();
   EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
@@ -289,10 +283,7 @@ TEST(ModelFallback, InfiniteMappingAfterTheDataFinIsD8NotAFallback) {
   s.Handshake();
   s.Data(kC, 10);
   s.DataFin(kC);
-  const auto next = Scenario::Bytes(50);
-  codec::Dss inf = s.MapDss(0, kC, next);
-  inf.data_level_length = 0;
-  s.Send(0, kC, kAck, next, {inf});
+  s.InfiniteMapping(0, kC, 50);
   s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
   EXPECT_THAT(s.Rules(), ElementsAre("D8")) << s.Dump();
   EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
@@ -305,10 +296,7 @@ TEST(ModelFallback, G6ReceiverMayRefuseWithARst) {
   Scenario s;
   s.Handshake();
   s.Data(kC, 100);
-  const auto payload = Scenario::Bytes(40);
-  codec::Dss inf = s.MapDss(0, kC, payload);
-  inf.data_level_length = 0;
-  s.Send(0, kC, kAck, payload, {inf});
+  s.InfiniteMapping(0, kC, 40);
   s.Send(0, kS, kTcpRst | kAck, {}, {codec::MpTcpRst{0, 1}});
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
 }
@@ -319,13 +307,10 @@ TEST(ModelFallback, G6ReceiverMayRefuseWithARst) {
 TEST(ModelFallback, G1NotForTheInfiniteMappingRepeatedOnItsSegments) {
   Scenario s;
   s.Handshake();
-  const auto payload = Scenario::Bytes(40);
-  codec::Dss inf = s.MapDss(0, kS, payload);
-  inf.data_level_length = 0;
-  s.Send(0, kS, kAck, payload, {inf});
-  s.Send(0, kS, kAck, payload, {inf});  // the next segment of the same buffer
+  const codec::Dss inf = s.InfiniteMapping(0, kS, 40);
+  s.Send(0, kS, kAck, Scenario::Bytes(40), {inf});  // the next segment of the same buffer
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
-  s.Send(0, kS, kAck, payload, {s.AckDss(kS)});
+  s.Send(0, kS, kAck, Scenario::Bytes(40), {s.AckDss(kS)});
   EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
 }
 
@@ -333,10 +318,7 @@ TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   Scenario s;
   s.Handshake();
   s.Data(kC, 100);
-  const auto payload = Scenario::Bytes(40);
-  codec::Dss inf = s.MapDss(0, kC, payload);
-  inf.data_level_length = 0;
-  s.Send(0, kC, kAck, payload, {inf});
+  s.InfiniteMapping(0, kC, 40);
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
   EXPECT_EQ(s.observer().LiveSummaries()[0].fallback_rule, codec::RuleId::kG6);
   s.Send(0, kC, kAck, Scenario::Bytes(10), {});  // plain TCP now: fine
@@ -352,12 +334,9 @@ TEST(ModelFallback, G6InfiniteMappingFallsBack) {
 TEST(ModelFallback, G1NotOnARetransmissionOfTheInfiniteMappingSegment) {
   Scenario s;
   s.Handshake();
-  const auto payload = Scenario::Bytes(40);
-  codec::Dss inf = s.MapDss(0, kC, payload);
-  inf.data_level_length = 0;
-  s.Send(0, kC, kAck, payload, {inf});
+  const codec::Dss inf = s.InfiniteMapping(0, kC, 40);
   s.seq_ahead = static_cast<std::uint32_t>(-40);  // the same 40 bytes again
-  s.Send(0, kC, kAck, payload, {inf});
+  s.Send(0, kC, kAck, Scenario::Bytes(40), {inf});
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
   s.Send(0, kS, kAck, {}, {});  // the server acknowledges: both sides have fallen back
   s.Send(0, kC, kAck, Scenario::Bytes(10), {inf});
@@ -367,10 +346,7 @@ TEST(ModelFallback, G1NotOnARetransmissionOfTheInfiniteMappingSegment) {
 TEST(ModelFallback, G6PeerMayStillSendOptionsUntilItAcknowledges) {
   Scenario s;
   s.Handshake();
-  const auto payload = Scenario::Bytes(40);
-  codec::Dss inf = s.MapDss(0, kC, payload);
-  inf.data_level_length = 0;
-  s.Send(0, kC, kAck, payload, {inf});
+  s.InfiniteMapping(0, kC, 40);
   s.ack_lag = 40;  // sent before the infinite mapping reached the server
   s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();

@@ -185,6 +185,15 @@ class Scenario {
     c.Add(payload);
     return c.Finish();
   }
+  // `n` bytes from `from` on `sf` under an infinite mapping (data-level length 0, rule G6);
+  // returns the DSS it carried.
+  codec::Dss InfiniteMapping(std::size_t sf, Side from, std::size_t n) {
+    const auto payload = Bytes(n);
+    codec::Dss inf = MapDss(sf, from, payload);
+    inf.data_level_length = 0;
+    Send(sf, from, kTcpAck, payload, {inf});
+    return inf;
+  }
   codec::Dss AckDss(Side from) const {
     codec::Dss d;
     d.flags = codec::kDssFlagDataAck | codec::kDssFlagDataAck8;

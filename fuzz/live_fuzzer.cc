@@ -35,12 +35,15 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/capture/dissect.h"
 #include "engine/codec/mptcp_codec.h"
+#include "engine/codec/rules.h"
 #include "engine/crypto/mptcp_crypto.h"
 #include "engine/model/summary.h"
 #include "engine/run/live_model.h"
@@ -98,10 +101,26 @@ struct Environment {
   IpAddress local;   // the kernel's address
   IpAddress remote;  // mpdrill's
   std::uint16_t next_port = 20000;
+  std::set<codec::RuleId> rules_off;  // MPDRILL_LIVE_FUZZ_RULE_OFF=D10,G1
 };
 
 Environment MakeEnvironment() {
   Environment env;
+  if (const char* off = std::getenv("MPDRILL_LIVE_FUZZ_RULE_OFF")) {
+    std::string_view rest(off);
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view name = rest.substr(0, comma);
+      const auto rule = codec::ParseRuleName(name);
+      if (!rule) {
+        std::fprintf(stderr, "live_fuzzer: MPDRILL_LIVE_FUZZ_RULE_OFF: unknown rule '%.*s'\n",
+                     static_cast<int>(name.size()), name.data());
+        std::abort();
+      }
+      env.rules_off.insert(*rule);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
   auto starting = sandbox::CurrentNetnsInode();
   if (!starting) {
     env.skip_reason = "cannot read the network namespace: " + starting.error().message;
@@ -188,6 +207,7 @@ class Session {
     DrainSockets();
     Collect();
     model_.Finish();
+    findings_ = model_.TakeFindings();
     if (std::getenv("MPDRILL_LIVE_FUZZ_VERBOSE") != nullptr) {
       std::fprintf(stderr,
                    "live_fuzzer: %llu packets, kernel key %s, %zu subflow(s) opened, "
@@ -195,7 +215,7 @@ class Session {
                    static_cast<unsigned long long>(model_.packets()),
                    kernel_key_ ? "learnt" : "none", flows_.size(),
                    model_.deliberate_violations());
-      for (const run::LiveFinding& f : model_.TakeFindings()) {
+      for (const run::LiveFinding& f : findings_) {
         std::fprintf(stderr, "live_fuzzer:   %s\n", f.ToString().c_str());
       }
     }
@@ -642,9 +662,15 @@ class Session {
     }
   }
 
+  // A rule the kernel broke is the finding, unless MPDRILL_LIVE_FUZZ_RULE_OFF names it (to
+  // go on past a known kernel deviation, scripts/findings/README.md).
   void Judge() {
-    if (model_.kernel_violations() == 0) return;
-    for (const run::LiveFinding& f : model_.TakeFindings()) {
+    std::size_t counted = 0;
+    for (const run::LiveFinding& f : findings_) {
+      if (!f.deliberate() && !env_.rules_off.contains(f.violation.rule)) ++counted;
+    }
+    if (counted == 0) return;
+    for (const run::LiveFinding& f : findings_) {
       if (!f.deliberate()) std::fprintf(stderr, "live_fuzzer: %s\n", f.ToString().c_str());
     }
     for (const auto& s : model_.observer().LiveSummaries()) {
@@ -659,6 +685,7 @@ class Session {
   Bytes& in_;
   std::chrono::steady_clock::time_point start_;
   run::LiveModel model_;
+  std::vector<run::LiveFinding> findings_;
   std::unique_ptr<run::PcapRecorder> pcap_;  // MPDRILL_LIVE_FUZZ_PCAP: every packet, for triage
   std::deque<Flow> flows_;  // stable references: Collect adds the kernel's subflows
   std::deque<std::size_t> joins_to_answer_;

@@ -558,8 +558,12 @@ std::string FlowTable::FormatLive(const LivePacket& live) const {
   std::string s = "> ";
   // With several flows, name the subflow: packetdrill's explicit `address:port > address:port`.
   if (flows_.size() > 1 || !flow) {
-    s += AddressText(live.src) + ":" + Num(live.sport) + " > " + AddressText(live.dst) + ":" +
-         Num(live.dport) + " ";
+    // IPv6 in brackets, so that the port stays readable: [2001:db8::1]:8080.
+    const auto endpoint = [](const capture::IpAddress& a, std::uint16_t port) {
+      return a.version == 6 ? "[" + AddressText(a) + "]:" + Num(port)
+                            : AddressText(a) + ":" + Num(port);
+    };
+    s += endpoint(live.src, live.sport) + " > " + endpoint(live.dst, live.dport) + " ";
   }
   s += (live.flags ? TcpFlagsToString(live.flags) : std::string("-")) + " " + Num(seq) + ":" +
        Num(seq + live.payload_length) + "(" + Num(live.payload_length) + ")";

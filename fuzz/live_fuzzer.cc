@@ -2,13 +2,15 @@
 // connection between mpdrill and the running kernel over tun0, in a network namespace this
 // process makes for itself — the kernel as server (mpdrill connects to its listener) or as
 // client (the kernel connects to mpdrill; it then also opens the subflows mpdrill's ADD_ADDRs
-// offer, which mpdrill answers) — followed by a sequence of fuzzed steps — data under right or
+// offer, which mpdrill answers) — followed by a sequence of fuzzed steps: data under right or
 // wrong DSS mappings and checksums, DATA_ACKs, ADD_ADDR (right or wrong HMAC), REMOVE_ADDR,
 // MP_PRIO, MP_FAIL, MP_FASTCLOSE, MP_JOIN subflows (right or wrong token and HMAC), raw kind-30
-// option bytes, FIN/DATA_FIN, RST with MP_TCPRST, and the kernel's application writing data. Every packet in both directions passes
-// through the reference model (engine/run/live_model.h); a finding is a rule the *kernel*
-// broke (mpdrill's own bad packets are deliberate), printed with the model's explanation,
-// then abort(). A kernel crash or hang ends the run too.
+// option bytes, FIN/DATA_FIN, RST with MP_TCPRST, and the kernel's application writing data.
+// Every packet in both directions passes through the reference model
+// (engine/run/live_model.h); a finding is a rule the *kernel* broke (mpdrill's own bad packets
+// are deliberate), printed with the model's explanation, then abort(). A kernel crash or hang
+// ends the run too. MPDRILL_LIVE_FUZZ_RULE_OFF=D10,... skips known kernel deviations;
+// MPDRILL_LIVE_FUZZ_VERBOSE and MPDRILL_LIVE_FUZZ_PCAP=FILE help triage one input.
 //
 // Input layout (docs/fuzzing.md): bytes are read front to back; once they run out every read
 // is 0, and 0 always means "the conforming choice", so an empty input is a clean MPTCP
@@ -127,8 +129,8 @@ Environment MakeEnvironment() {
     return env;
   }
   if (unshare(CLONE_NEWNET) != 0) {
-    env.skip_reason = "cannot create a network namespace (needs root): " +
-                      std::string(std::strerror(errno));
+    env.skip_reason =
+        "cannot create a network namespace (needs root): " + std::string(std::strerror(errno));
     return env;
   }
   run::RunConfig config;
@@ -143,9 +145,9 @@ Environment MakeEnvironment() {
   }
   env.tun.emplace(std::move(tun.value()));
   // Room for the subflows ADD_ADDR offers the kernel (the in-kernel path manager opens them).
-  const auto limits = run::Exec({"ip", "mptcp", "limits", "set", "subflows", "4",
-                                 "add_addr_accepted", "4"},
-                                {}, ".", std::chrono::seconds(5));
+  const auto limits =
+      run::Exec({"ip", "mptcp", "limits", "set", "subflows", "4", "add_addr_accepted", "4"}, {},
+                ".", std::chrono::seconds(5));
   if (limits.exit_code != 0) {
     env.skip_reason = "ip mptcp limits: " + limits.output;
     return env;
@@ -213,8 +215,7 @@ class Session {
                    "live_fuzzer: %llu packets, kernel key %s, %zu subflow(s) opened, "
                    "%zu deliberate finding(s)\n",
                    static_cast<unsigned long long>(model_.packets()),
-                   kernel_key_ ? "learnt" : "none", flows_.size(),
-                   model_.deliberate_violations());
+                   kernel_key_ ? "learnt" : "none", flows_.size(), model_.deliberate_violations());
       for (const run::LiveFinding& f : findings_) {
         std::fprintf(stderr, "live_fuzzer:   %s\n", f.ToString().c_str());
       }
@@ -224,8 +225,8 @@ class Session {
 
  private:
   std::int64_t Now() const {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::steady_clock::now() - start_)
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 start_)
         .count();
   }
 
@@ -427,15 +428,15 @@ class Session {
     a.sin_port = htons(flows_[0].our_port);
     std::copy_n(env_.remote.bytes.begin(), 4, reinterpret_cast<std::uint8_t*>(&a.sin_addr));
     flows_[0].kernel_port = 0;
-    if (connect(app_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 &&
-        errno != EINPROGRESS) {
+    if (connect(app_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 && errno != EINPROGRESS) {
       return;
     }
     Collect();  // the kernel's SYN with MP_CAPABLE and its key
     Flow& f = flows_[0];
     if (!f.kernel_isn) return;
     codec::MpCapable synack;
-    synack.flags = static_cast<std::uint8_t>(codec::kMpcFlagH | (checksums_ ? codec::kMpcFlagA : 0));
+    synack.flags =
+        static_cast<std::uint8_t>(codec::kMpcFlagH | (checksums_ ? codec::kMpcFlagA : 0));
     if (how & 0x02) synack.flags = in_.U8();
     if (how & 0x04) synack.version = in_.U8() & 0x0f;
     synack.sender_key = (how & 0x08) ? std::optional<std::uint64_t>() : key_;
@@ -469,9 +470,12 @@ class Session {
     // first twelve actions (their meaning is unchanged since the harness had only those).
     const std::uint8_t action = in_.U8();
     switch (action >= 0xf0 ? 12 : action % 12) {
-      case 0: return DataStep();
-      case 1: return DataAckStep();
-      case 2: return AddAddrStep();
+      case 0:
+        return DataStep();
+      case 1:
+        return DataAckStep();
+      case 2:
+        return AddAddrStep();
       case 3: {
         codec::RemoveAddr r;
         const std::uint8_t n = 1 + in_.U8() % 4;
@@ -496,9 +500,12 @@ class Session {
         const bool rst = in_.U8() & 1;
         return Send(flows_[0], rst ? kTcpRst | kTcpAck : kTcpAck, 0, {fc});
       }
-      case 7: return JoinStep();
-      case 8: return RawStep();
-      case 9: return FinStep();
+      case 7:
+        return JoinStep();
+      case 8:
+        return RawStep();
+      case 9:
+        return FinStep();
       case 10: {
         codec::MpTcpRst r;
         r.reason = in_.U8();
@@ -506,11 +513,13 @@ class Session {
         return Send(PickFlow(in_.U8()), kTcpRst | kTcpAck, 0, {r});
       }
       case 11: {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(in_.U8() % 40);
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(in_.U8() % 40);
         while (std::chrono::steady_clock::now() < until) CollectAndAnswer();
         return;
       }
-      case 12: return AppWriteStep();
+      case 12:
+        return AppWriteStep();
     }
   }
 
@@ -518,7 +527,8 @@ class Session {
   // mpdrill acknowledges (TCP and DATA_ACK).
   void AppWriteStep() {
     const std::size_t n = 1 + in_.U16() % 8000;
-    if (app_fd_ < 0 && !kernel_client_) app_fd_ = accept4(env_.listener, nullptr, nullptr, SOCK_NONBLOCK);
+    if (app_fd_ < 0 && !kernel_client_)
+      app_fd_ = accept4(env_.listener, nullptr, nullptr, SOCK_NONBLOCK);
     if (app_fd_ < 0) return;
     const std::vector<char> bytes(n, 'm');
     (void)!send(app_fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);  // reset: no SIGPIPE

@@ -28,9 +28,7 @@ using ::testing::StartsWith;
 
 constexpr std::uint64_t kWriteSize = 700;  // mkcapture's TrafficConfig::write_size
 
-std::uint64_t Number(const std::string& text) {
-  return text.empty() ? ~0ull : std::stoull(text);
-}
+std::uint64_t Number(const std::string& text) { return text.empty() ? ~0ull : std::stoull(text); }
 
 class CheckRealTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -106,8 +104,8 @@ TEST_P(CheckRealTest, SnapLengthCutMakesChecksumsUnverifiableNotViolations) {
 TEST_P(CheckRealTest, PcapngGivesTheSameVerdict) {
   if (access("/usr/bin/editcap", X_OK) != 0) GTEST_SKIP() << "editcap not installed";
   const std::string ng = capture::testing::MakeTempDir() + "/capture.pcapng";
-  const ToolRun conv = RunTool({"/usr/bin/editcap", "-F", "pcapng", path_, ng},
-                               std::chrono::seconds(30));
+  const ToolRun conv =
+      RunTool({"/usr/bin/editcap", "-F", "pcapng", path_, ng}, std::chrono::seconds(30));
   ASSERT_EQ(conv.exit_code, 0) << conv.err;
   const CheckRun a = RunCheckJson(path_);
   const CheckRun b = RunCheckJson(ng);
@@ -171,8 +169,8 @@ TEST(CheckRealScenario, RetransmissionsUnderLossAreClean) {
   for (std::size_t at = s.find("\"retransmitted_bytes\":"); at != std::string::npos;
        at = s.find("\"retransmitted_bytes\":", at + 1)) {
     const std::string dirs = JsonField(s, "retransmitted_bytes", at);
-    retransmitted += Number(JsonField(dirs, "client_to_server")) +
-                     Number(JsonField(dirs, "server_to_client"));
+    retransmitted +=
+        Number(JsonField(dirs, "client_to_server")) + Number(JsonField(dirs, "server_to_client"));
   }
   EXPECT_GT(retransmitted, 0u) << s;
   RecordProperty("retransmitted_bytes", std::to_string(retransmitted));

@@ -347,8 +347,8 @@ void Loss(const CapturePoints& points, ScenarioResult* result) {
   // Loss where no sender sees it: the router's egress queues hold a few segments only, so
   // slow start overflows them (tc netem is not in this kernel; tbf is).
   for (const char* dev : {"r0", "r1"}) {
-    const Argv tbf = {"tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", "4mbit",
-                      "burst", "6kb", "limit", "6kb"};
+    const Argv tbf = {"tc",   "qdisc", "add",   "dev", dev,     "root", "tbf",
+                      "rate", "4mbit", "burst", "6kb", "limit", "6kb"};
     if (auto st = sandbox::RunChecked(chain->middle, tbf); !st.ok()) {
       result->skip_reason = "tc tbf unavailable: " + st.error().message;
       return;

@@ -109,8 +109,8 @@ void AddressManager::OnAddAddr(Side sender, const codec::AddAddr& o,
         *ks, *kr, o.address_id, std::span<const std::uint8_t>(o.address.data(), n), o.port);
     if (want != *o.hmac) {
       // Rule A3: the receiver ignores it, so the model does too.
-      r.Report(RuleId::kA2, "ADD_ADDR HMAC for " + text() + ": " +
-                                ExpectedActual(Hex(want), Hex(*o.hmac)));
+      r.Report(RuleId::kA2,
+               "ADD_ADDR HMAC for " + text() + ": " + ExpectedActual(Hex(want), Hex(*o.hmac)));
       return;
     }
   }

@@ -98,8 +98,7 @@ void Connection::FallBack(RuleId why, std::string reason, const Segment& seg) {
   side_fallen_ = {true, true};
   fallback_snd_max_.clear();
   for (const auto& sf : subflows_) {
-    fallback_snd_max_.push_back(
-        {sf->tcp(Side::kClient).snd_max, sf->tcp(Side::kServer).snd_max});
+    fallback_snd_max_.push_back({sf->tcp(Side::kClient).snd_max, sf->tcp(Side::kServer).snd_max});
   }
 }
 
@@ -177,17 +176,17 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
         // a RST carrying MP_TCPRST (Linux 6.18: SYN/ACK, then RST reason 1 at the third ACK;
         // found by fuzz/live_fuzzer.cc). Those two options are the refusal, not G1.
         const bool join_attempt = sf.joined() && sf.first_packet() > fallback_packet_;
-        if (!RepeatsInfiniteMapping(index, sender, seg)) CheckNoOptions(sender, seg, r, join_attempt);
+        if (!RepeatsInfiniteMapping(index, sender, seg))
+          CheckNoOptions(sender, seg, r, join_attempt);
       }
       break;
     case Mode::kMptcp:
       // RFC 8684 §3.5, rule X2: after a valid MP_FASTCLOSE its sender sends no more data.
-      if (fastclose_by_ == sender && seg.payload_length > 0 && !cls.retransmission &&
-          !seg.rst()) {
-        r.Report(RuleId::kX2, "new data after MP_FASTCLOSE: " +
-                                  ExpectedActual("RST on every subflow",
-                                                 std::to_string(seg.payload_length) +
-                                                     " new bytes"));
+      if (fastclose_by_ == sender && seg.payload_length > 0 && !cls.retransmission && !seg.rst()) {
+        r.Report(RuleId::kX2,
+                 "new data after MP_FASTCLOSE: " +
+                     ExpectedActual("RST on every subflow",
+                                    std::to_string(seg.payload_length) + " new bytes"));
       }
       ApplyOptions(sf, sender, seg, cls, r);
       CheckFirstDataMapped(sf, sender, seg, cls);
@@ -206,8 +205,7 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
   if (sink) violations_ += sink->size() - before;
 }
 
-void Connection::InitialHandshake(Subflow& sf, Side sender, const Segment& seg,
-                                  const Reporter& r) {
+void Connection::InitialHandshake(Subflow& sf, Side sender, const Segment& seg, const Reporter& r) {
   const auto* mpc = FindOption<codec::MpCapable>(seg.options);
   if (seg.syn() && !seg.ack_flag()) return;  // the SYN: the constructor read it
   if (seg.syn() && seg.ack_flag()) {
@@ -236,8 +234,8 @@ void Connection::InitialHandshake(Subflow& sf, Side sender, const Segment& seg,
     checksums_ = (syn_flags_ & codec::kMpcFlagA) || (mpc->flags & codec::kMpcFlagA);
     return;
   }
-  if (sender == Side::kClient && mode_ == Mode::kMptcp && !third_ack_seen_ &&
-      seg.ack_flag() && !seg.rst()) {
+  if (sender == Side::kClient && mode_ == Mode::kMptcp && !third_ack_seen_ && seg.ack_flag() &&
+      !seg.rst()) {
     third_ack_seen_ = true;
     sf.set_state(SubflowState::kEstablished);
     if (mpc == nullptr) {
@@ -283,8 +281,8 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
           crypto::JoinSynAckHmac(*kr, *ki, js.responder_nonce, js.initiator_nonce);
       if (want != j->truncated_hmac) {
         js.syn_ack_hmac_bad = true;
-        r.Report(RuleId::kJ3, "MP_JOIN SYN/ACK HMAC: " +
-                                  ExpectedActual(Hex(want), Hex(j->truncated_hmac)));
+        r.Report(RuleId::kJ3,
+                 "MP_JOIN SYN/ACK HMAC: " + ExpectedActual(Hex(want), Hex(j->truncated_hmac)));
       }
     }
     return;
@@ -311,8 +309,8 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
       const auto want = crypto::JoinAckHmac(*ki, *kr, js.initiator_nonce, js.responder_nonce);
       if (want != j->hmac) {
         js.ack_hmac_bad = true;
-        r.Report(RuleId::kJ4, "MP_JOIN ACK HMAC: " +
-                                  ExpectedActual(HexBytes(want), HexBytes(j->hmac)));
+        r.Report(RuleId::kJ4,
+                 "MP_JOIN ACK HMAC: " + ExpectedActual(HexBytes(want), HexBytes(j->hmac)));
       }
     }
     if (seg.payload_length > 0) {
@@ -330,8 +328,8 @@ void Connection::JoinHandshake(Subflow& sf, Side sender, const Segment& seg,
                                 ExpectedActual("RST", "ACK"));
     }
     if (js.ack_hmac_bad) {
-      r.Report(RuleId::kJ5, "MP_JOIN responder accepted a bad third-ACK HMAC: " +
-                                ExpectedActual("RST", "ACK"));
+      r.Report(RuleId::kJ5,
+               "MP_JOIN responder accepted a bad third-ACK HMAC: " + ExpectedActual("RST", "ACK"));
     }
     sf.set_state(SubflowState::kEstablished);  // the fourth ACK
     return;
@@ -378,8 +376,8 @@ void Connection::CheckNoOptions(Side sender, const Segment& seg, const Reporter&
   }
 }
 
-void Connection::ApplyOptions(Subflow& sf, Side sender, const Segment& seg,
-                              const SegmentClass& cls, const Reporter& r) {
+void Connection::ApplyOptions(Subflow& sf, Side sender, const Segment& seg, const SegmentClass& cls,
+                              const Reporter& r) {
   for (const codec::Option& option : seg.options) {
     if (mode_ != Mode::kMptcp) break;  // fell back on an earlier option of this segment
     std::visit(
@@ -387,9 +385,7 @@ void Connection::ApplyOptions(Subflow& sf, Side sender, const Segment& seg,
             [&](const codec::MpCapable& o) { OnMpCapable(sf, sender, o, seg, cls, r); },
             [&](const codec::MpJoin&) {},  // handshake only: JoinHandshake read it
             [&](const codec::Dss& o) { OnDss(sf, sender, o, seg, cls, r); },
-            [&](const codec::AddAddr& o) {
-              addresses_.OnAddAddr(sender, o, keys_, seg.index, r);
-            },
+            [&](const codec::AddAddr& o) { addresses_.OnAddAddr(sender, o, keys_, seg.index, r); },
             [&](const codec::RemoveAddr& o) { OnRemoveAddr(sender, o); },
             // Rule P2: B applies to the subflow the option travels on.
             [&](const codec::MpPrio& o) { sf.set_backup(o.backup); },
@@ -409,11 +405,11 @@ void Connection::OnMpCapable(Subflow& sf, Side sender, const codec::MpCapable& o
   if (seg.syn()) return;  // SYN and SYN/ACK: InitialHandshake
   if (sender == Side::kServer || sf.joined()) {
     // RFC 8684 §3.1, rule C8: only the initiator repeats MP_CAPABLE after the handshake.
-    r.Report(RuleId::kC8, "MP_CAPABLE after the handshake from the " +
-                              std::string(SideName(sender)) + ": " +
-                              ExpectedActual("only the client, on the initial subflow",
-                                             std::string(SideName(sender)) + " on subflow " +
-                                                 std::to_string(sf.id())));
+    r.Report(RuleId::kC8,
+             "MP_CAPABLE after the handshake from the " + std::string(SideName(sender)) + ": " +
+                 ExpectedActual(
+                     "only the client, on the initial subflow",
+                     std::string(SideName(sender)) + " on subflow " + std::to_string(sf.id())));
     return;
   }
   if (!o.sender_key || !o.receiver_key) return;  // a length problem: the codec reports C1
@@ -433,8 +429,9 @@ void Connection::OnMpCapable(Subflow& sf, Side sender, const codec::MpCapable& o
   if (!o.data_level_length) return;
   // Rule C5: the data form carries a checksum iff checksums were negotiated.
   if (o.checksum.has_value() != checksums_) {
-    r.Report(RuleId::kC5, "MP_CAPABLE with data, DSS checksum " +
-                              ExpectedActual(Presence(checksums_), Presence(o.checksum.has_value())));
+    r.Report(RuleId::kC5,
+             "MP_CAPABLE with data, DSS checksum " +
+                 ExpectedActual(Presence(checksums_), Presence(o.checksum.has_value())));
   }
   // Rule C8: its length (and checksum) act as the mapping of DSN IDSN+1, SSN 1.
   if (*o.data_level_length == 0) return;
@@ -452,10 +449,9 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
   if (o.has_mapping()) {
     // RFC 8684 §3.3.1, rule D2: the checksum field is present iff checksums were negotiated.
     if (o.checksum.has_value() != checksums_) {
-      r.Report(RuleId::kD2, std::string("DSS checksum (negotiated: ") +
-                                (checksums_ ? "yes" : "no") + ") " +
-                                ExpectedActual(Presence(checksums_),
-                                               Presence(o.checksum.has_value())));
+      r.Report(RuleId::kD2,
+               std::string("DSS checksum (negotiated: ") + (checksums_ ? "yes" : "no") + ") " +
+                   ExpectedActual(Presence(checksums_), Presence(o.checksum.has_value())));
     }
     // A length-0 mapping on a segment that takes no subflow sequence space maps nothing: it
     // is no infinite mapping, and Linux 6.18 never sees it (zero-length segments are dropped
@@ -531,9 +527,9 @@ void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Seg
   if (ds.started()) {
     // RFC 8684 §3.1, rule C7 (K1): DSNs start at IDSN+1.
     if (Distance(ds.first_dsn(), m.dsn) < 0) {
-      r.Report(RuleId::kC7, "mapping below the first DSN: " +
-                                ExpectedActual("DSN >= IDSN+1 = " + Hex(ds.first_dsn()),
-                                               Hex(m.dsn)));
+      r.Report(RuleId::kC7,
+               "mapping below the first DSN: " +
+                   ExpectedActual("DSN >= IDSN+1 = " + Hex(ds.first_dsn()), Hex(m.dsn)));
       // What it maps from IDSN+1 on was still sent: Linux 6.18 trims the part below and
       // acknowledges the rest (found by fuzz/live_fuzzer.cc), which is no D10.
       ds.OnMapping(m.dsn, m.data_len, m.data_fin, r);
@@ -541,24 +537,21 @@ void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Seg
     }
     // The first mapping of a direction, on the initial subflow's first byte, maps IDSN+1 (a
     // direction's first data may also go out on a joined subflow: then nothing is known).
-    if (!sf.joined() && m.ssn == 1 && ds.sent_end() == ds.first_dsn() &&
-        m.dsn != ds.first_dsn()) {
+    if (!sf.joined() && m.ssn == 1 && ds.sent_end() == ds.first_dsn() && m.dsn != ds.first_dsn()) {
       r.Report(RuleId::kC7, "first byte of the initial subflow: " +
-                                ExpectedActual("DSN IDSN+1 = " + Hex(ds.first_dsn()),
-                                               Hex(m.dsn)));
+                                ExpectedActual("DSN IDSN+1 = " + Hex(ds.first_dsn()), Hex(m.dsn)));
     }
   }
   if (seg.payload_length > 0 &&
       !SsnRangesOverlap(cls.rel_seq, seg.payload_length, m.ssn, m.data_len)) {
     // RFC 8684 §3.3.1, rule D5: the SSN is relative to the subflow's ISN, so the mapping covers
     // the data of the segment carrying it.
-    r.Report(RuleId::kD5, "mapping does not cover its segment's data: " +
-                              ExpectedActual("a mapping covering relative SSN " +
-                                                 std::to_string(cls.rel_seq) + ".." +
-                                                 std::to_string(cls.rel_seq +
-                                                                seg.payload_length - 1),
-                                             "SSN " + std::to_string(m.ssn) + " length " +
-                                                 std::to_string(m.data_len)));
+    r.Report(RuleId::kD5,
+             "mapping does not cover its segment's data: " +
+                 ExpectedActual(
+                     "a mapping covering relative SSN " + std::to_string(cls.rel_seq) + ".." +
+                         std::to_string(cls.rel_seq + seg.payload_length - 1),
+                     "SSN " + std::to_string(m.ssn) + " length " + std::to_string(m.data_len)));
     // Its DATA_FIN still stands on its own (data-level length 1: the DATA_FIN alone, rule
     // D7): Linux 6.18 takes it whatever the SSN and acknowledges it (fuzz/live_fuzzer.cc).
     if (m.data_fin && m.data_len == 0) data_[Index(sender)].OnMapping(m.dsn, 0, true, r);
@@ -577,9 +570,8 @@ void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Seg
   }
   if (auto conflict = sf.mappings(sender).FindConflict(m)) {
     // RFC 8684 §3.3.1, rule D9: a mapping is never changed once sent.
-    const std::uint32_t ssn = SsnInRange(m.ssn, conflict->ssn, conflict->data_len)
-                                  ? m.ssn
-                                  : conflict->ssn;
+    const std::uint32_t ssn =
+        SsnInRange(m.ssn, conflict->ssn, conflict->data_len) ? m.ssn : conflict->ssn;
     r.Report(RuleId::kD9, "conflicting mapping for SSN " + std::to_string(ssn) + ": " +
                               ExpectedActual("DSN " + Hex(conflict->dsn + (ssn - conflict->ssn)),
                                              "DSN " + Hex(m.dsn + (ssn - m.ssn))));
@@ -609,12 +601,12 @@ void Connection::BindAddressId(Side s, std::uint8_t id, const Endpoint& address,
     if (b.address == a) return;
     // RFC 8684 §3.2, rule J9: an address ID names one address of its sender (ID 0 the
     // initial subflow's) until REMOVE_ADDR withdraws it.
-    r.Report(RuleId::kJ9, "address ID " + std::to_string(id) + " already names another " +
-                              std::string(SideName(s)) + " address: " +
-                              ExpectedActual(AddressText(b.address.ip_version == 6,
-                                                         b.address.address, std::nullopt),
-                                             AddressText(a.ip_version == 6, a.address,
-                                                         std::nullopt)));
+    r.Report(
+        RuleId::kJ9,
+        "address ID " + std::to_string(id) + " already names another " + std::string(SideName(s)) +
+            " address: " +
+            ExpectedActual(AddressText(b.address.ip_version == 6, b.address.address, std::nullopt),
+                           AddressText(a.ip_version == 6, a.address, std::nullopt)));
     return;
   }
   if (bindings.size() <= kMaxSubflows) bindings.push_back({id, a});
@@ -669,8 +661,8 @@ void Connection::OnMpFail(Subflow& sf, Side sender, const codec::MpFail& o, cons
             other->state() != SubflowState::kEstablished) {
           continue;
         }
-        r.Report(RuleId::kF2, "MP_FAIL without RST while subflow " +
-                                  std::to_string(other->id()) + " is established: " +
+        r.Report(RuleId::kF2, "MP_FAIL without RST while subflow " + std::to_string(other->id()) +
+                                  " is established: " +
                                   ExpectedActual("RST with MP_FAIL (several subflows)",
                                                  "MP_FAIL on a segment without RST"));
         break;
@@ -695,10 +687,10 @@ void Connection::CheckMappingAfterMpFail(Subflow& sf, Side sender, const codec::
   st.reported = true;
   // RFC 8684 §3.7, rule F2: on a lone subflow the receiver of MP_FAIL falls back to TCP with
   // an infinite mapping; it answered the MP_FAIL, so it has it.
-  r.Report(RuleId::kF2, "new data mapped after answering MP_FAIL: " +
-                            ExpectedActual("an infinite mapping (data-level length 0)",
-                                           "data-level length " +
-                                               std::to_string(o.data_level_length)));
+  r.Report(RuleId::kF2,
+           "new data mapped after answering MP_FAIL: " +
+               ExpectedActual("an infinite mapping (data-level length 0)",
+                              "data-level length " + std::to_string(o.data_level_length)));
 }
 
 void Connection::OnRemoveAddr(Side sender, const codec::RemoveAddr& o) {

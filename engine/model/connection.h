@@ -86,8 +86,7 @@ class Connection {
   void CheckMappingAfterMpFail(Subflow& sf, Side sender, const codec::Dss& o,
                                const SegmentClass& cls, const Reporter& r);
   // Rule G2: first data on the initial subflow without a mapping ⇒ fallback.
-  void CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& seg,
-                            const SegmentClass& cls);
+  void CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& seg, const SegmentClass& cls);
   void OnRemoveAddr(Side sender, const codec::RemoveAddr& o);
   // Rule J9: `id` names `address` for side `s` (ID 0: the initial subflow's address).
   void BindAddressId(Side s, std::uint8_t id, const Endpoint& address, const Reporter& r);
@@ -101,13 +100,13 @@ class Connection {
 
   std::uint64_t id_;
   Mode mode_ = Mode::kPlain;
-  bool c10_ = false;              // SYN carried MP_CAPABLE and MP_JOIN: both ignored (C10)
+  bool c10_ = false;  // SYN carried MP_CAPABLE and MP_JOIN: both ignored (C10)
   std::uint8_t syn_version_ = 1;
   std::uint8_t syn_flags_ = 0;
   bool mptcp_negotiated_ = false;
-  bool checksums_ = false;        // rule C5
+  bool checksums_ = false;  // rule C5
   bool third_ack_seen_ = false;
-  bool join_completed_ = false;   // a join's third ACK carried MP_JOIN: no G2 fallback after
+  bool join_completed_ = false;  // a join's third ACK carried MP_JOIN: no G2 fallback after
   std::array<std::optional<std::uint64_t>, 2> keys_{};
   std::array<std::optional<std::uint32_t>, 2> tokens_{};
   bool new_tokens_ = false;

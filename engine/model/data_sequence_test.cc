@@ -12,9 +12,9 @@ namespace mpdrill::model {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::HandshakeParams;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::HandshakeParams;
 using testing::Scenario;
 
 constexpr Side kC = Side::kClient;
@@ -28,9 +28,9 @@ std::vector<std::uint8_t> Slice(const std::vector<std::uint8_t>& v, std::size_t 
 
 TEST(Expand32, PicksNearestValue) {
   EXPECT_EQ(Expand32(0x1'0000'0010ULL, 0x20), 0x1'0000'0020ULL);
-  EXPECT_EQ(Expand32(0x1'ffff'fff0ULL, 0x10), 0x2'0000'0010ULL);  // wrapped forward
+  EXPECT_EQ(Expand32(0x1'ffff'fff0ULL, 0x10), 0x2'0000'0010ULL);        // wrapped forward
   EXPECT_EQ(Expand32(0x2'0000'0010ULL, 0xfffffff0), 0x1'ffff'fff0ULL);  // just behind
-  EXPECT_EQ(Expand32(0xffff'ffff'ffff'fff0ULL, 0x5), 0x5ULL);  // 64-bit wrap
+  EXPECT_EQ(Expand32(0xffff'ffff'ffff'fff0ULL, 0x5), 0x5ULL);           // 64-bit wrap
 }
 
 TEST(SsnRanges, ModularOverlap) {

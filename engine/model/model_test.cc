@@ -10,9 +10,9 @@ namespace mpdrill::model {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::HandshakeParams;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::HandshakeParams;
 using testing::JoinParams;
 using testing::Scenario;
 
@@ -218,7 +218,7 @@ TEST(ModelFallback, G1NotForTheRefusalOfAJoinAfterFallback) {
     Scenario s;
     s.Handshake();
     s.Send(0, kC, kAck | kTcpPsh, Scenario::Bytes(10), {});  // DSS stripped: G2
-    s.Send(0, kS, kAck, {}, {});  // the server has fallen back
+    s.Send(0, kS, kAck, {}, {});                             // the server has fallen back
     const std::size_t sf = s.Join({.fourth_ack = false});
     if (dss) {
       s.Send(sf, kS, kTcpRst | kAck, {}, {codec::MpTcpRst{0, 1}, s.AckDss(kS)});
@@ -719,8 +719,9 @@ TEST(ModelObserver, SegmentsOfUnknownFlowsAreIgnored) {
 
 TEST(ModelObserver, FormatCarriesRuleSectionAndContext) {
   Violation v{codec::RuleId::kD3, 4, 1, 99, 0, kS, "x expected: 1 actual: 2"};
-  EXPECT_EQ(Format(v), "packet 99 conn 4 subflow 1 server: D3 (RFC 8684 §3.3.1): x expected: 1 "
-                       "actual: 2");
+  EXPECT_EQ(Format(v),
+            "packet 99 conn 4 subflow 1 server: D3 (RFC 8684 §3.3.1): x expected: 1 "
+            "actual: 2");
 }
 
 }  // namespace

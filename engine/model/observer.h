@@ -43,9 +43,9 @@ struct ObserverOptions {
 
 struct ObserverStats {
   std::uint64_t segments = 0;
-  std::uint64_t ignored = 0;        // no SYN seen for their 4-tuple (capture started later)
+  std::uint64_t ignored = 0;         // no SYN seen for their 4-tuple (capture started later)
   std::uint64_t unknown_tokens = 0;  // MP_JOIN SYNs whose token no connection has
-  std::uint64_t connections = 0;    // ever opened
+  std::uint64_t connections = 0;     // ever opened
   std::uint64_t evicted = 0;
 };
 

@@ -52,19 +52,19 @@ struct SegmentClass {
 
 enum class SubflowState : std::uint8_t {
   kSynSent,
-  kSynReceived,      // SYN/ACK seen
-  kPreEstablished,   // joined: third ACK sent, waiting for the fourth ACK (J6)
+  kSynReceived,     // SYN/ACK seen
+  kPreEstablished,  // joined: third ACK sent, waiting for the fourth ACK (J6)
   kEstablished,
-  kClosed,           // both FINs acknowledged
+  kClosed,  // both FINs acknowledged
   kReset,
 };
 std::string_view SubflowStateName(SubflowState s);
 
 // Rule F2: a non-RST MP_FAIL on this subflow, as one side sees it.
 struct MpFailState {
-  bool received = false;   // the peer sent MP_FAIL on a non-RST segment here
-  bool answered = false;   // this side echoed it: from now on it sends the infinite mapping
-  bool reported = false;   // one F2 per side and subflow, not one per segment
+  bool received = false;  // the peer sent MP_FAIL on a non-RST segment here
+  bool answered = false;  // this side echoed it: from now on it sends the infinite mapping
+  bool reported = false;  // one F2 per side and subflow, not one per segment
 };
 
 struct JoinState {
@@ -74,8 +74,8 @@ struct JoinState {
   std::uint8_t initiator_address_id = 0;
   std::uint8_t responder_address_id = 0;
   bool syn_ack_seen = false;
-  bool syn_ack_hmac_bad = false;  // J3 broken: the initiator must reset (J5)
-  bool ack_hmac_bad = false;      // J4 broken: the responder must reset (J5)
+  bool syn_ack_hmac_bad = false;      // J3 broken: the initiator must reset (J5)
+  bool ack_hmac_bad = false;          // J4 broken: the responder must reset (J5)
   bool syn_ack_without_join = false;  // the initiator must reset (J8)
   bool ack_without_join = false;      // the responder must reset (J8, G3)
 };

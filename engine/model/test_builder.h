@@ -29,10 +29,10 @@ inline Endpoint V4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t 
 }
 
 struct HandshakeParams {
-  bool client_checksum = false;  // A flag in the SYN
-  bool server_checksum = false;  // A flag in the SYN/ACK
-  bool syn_ack_mpc = true;       // false: the server answers without MP_CAPABLE
-  bool third_ack_mpc = true;     // false: the client's third ACK lacks MP_CAPABLE
+  bool client_checksum = false;                    // A flag in the SYN
+  bool server_checksum = false;                    // A flag in the SYN/ACK
+  bool syn_ack_mpc = true;                         // false: the server answers without MP_CAPABLE
+  bool third_ack_mpc = true;                       // false: the client's third ACK lacks MP_CAPABLE
   std::optional<std::uint64_t> echoed_server_key;  // third ACK's receiver key (default right)
 };
 
@@ -44,10 +44,10 @@ struct JoinParams {
   std::optional<std::uint32_t> token;  // default: the responder's real token
   bool corrupt_syn_ack_hmac = false;
   bool corrupt_ack_hmac = false;
-  bool fourth_ack = true;  // the responder acknowledges the third ACK
-  bool refuse = false;     // the responder answers the SYN with a RST
-  bool strip_syn_ack = false;  // the SYN/ACK loses its MP_JOIN (a middlebox)
-  bool strip_ack = false;      // the third ACK loses its MP_JOIN
+  bool fourth_ack = true;         // the responder acknowledges the third ACK
+  bool refuse = false;            // the responder answers the SYN with a RST
+  bool strip_syn_ack = false;     // the SYN/ACK loses its MP_JOIN (a middlebox)
+  bool strip_ack = false;         // the third ACK loses its MP_JOIN
   bool reset_on_bad_hmac = true;  // conforming (rules J5, J8); false: carry on regardless
   std::optional<Endpoint> initiator_endpoint;  // default: 198.51.100.2 (client) / server's
 };
@@ -305,7 +305,7 @@ class Scenario {
 
  private:
   struct Flow {
-    std::array<Endpoint, 2> ep;          // [0] initiator, [1] responder
+    std::array<Endpoint, 2> ep;  // [0] initiator, [1] responder
     Side initiator = Side::kClient;
     std::array<std::uint32_t, 2> isn{};  // by role
     std::array<std::uint32_t, 2> next{};

@@ -45,7 +45,6 @@ std::string PrintLiveOption(const LiveOption& o) {
   return "raw 0x" + hex;
 }
 
-
 }  // namespace
 
 std::optional<LivePacket> ParseLive(std::span<const std::uint8_t> ip_packet, std::int64_t time) {
@@ -84,7 +83,8 @@ LivePacket Coalesce(const std::vector<LivePacket>& segments) {
   for (std::size_t i = 1; i < segments.size(); ++i) {
     m.payload.insert(m.payload.end(), segments[i].payload.begin(), segments[i].payload.end());
     m.payload_length += segments[i].payload_length;
-    m.flags = static_cast<std::uint16_t>(m.flags | (segments[i].flags & (capture::kTcpPsh | capture::kTcpFin)));
+    m.flags = static_cast<std::uint16_t>(
+        m.flags | (segments[i].flags & (capture::kTcpPsh | capture::kTcpFin)));
     m.ack = segments[i].ack;
     m.window = segments[i].window;
   }
@@ -157,12 +157,10 @@ Result<FlowTable::TupleSpec, PacketError> FlowTable::ResolveTuple(const parser::
     bind::Side owner;
   };
   const Side sides[] = {
-      {&packet.tuple->src, inbound ? &t.remote : &t.local,
-       inbound ? &t.remote_port : &t.local_port, live ? &live->src : nullptr,
-       inbound ? bind::Side::kMpdrill : bind::Side::kKernel},
-      {&packet.tuple->dst, inbound ? &t.local : &t.remote,
-       inbound ? &t.local_port : &t.remote_port, live ? &live->dst : nullptr,
-       inbound ? bind::Side::kKernel : bind::Side::kMpdrill},
+      {&packet.tuple->src, inbound ? &t.remote : &t.local, inbound ? &t.remote_port : &t.local_port,
+       live ? &live->src : nullptr, inbound ? bind::Side::kMpdrill : bind::Side::kKernel},
+      {&packet.tuple->dst, inbound ? &t.local : &t.remote, inbound ? &t.local_port : &t.remote_port,
+       live ? &live->dst : nullptr, inbound ? bind::Side::kKernel : bind::Side::kMpdrill},
   };
   const std::uint8_t tcp_flags = static_cast<std::uint8_t>(flags & 0xff);
   for (const Side& side : sides) {
@@ -177,8 +175,8 @@ Result<FlowTable::TupleSpec, PacketError> FlowTable::ResolveTuple(const parser::
       case K::kAddressPort: {
         auto a = ParseAddress(ep.address, config_.wire_ipv6());
         if (!a) {
-          return MakeUnexpected(PacketError{
-              true, "'" + ep.address + "' is not an address of this run's IP version"});
+          return MakeUnexpected(
+              PacketError{true, "'" + ep.address + "' is not an address of this run's IP version"});
         }
         *side.address = *a;
         if (ep.port) *side.port = ep.port;
@@ -186,14 +184,14 @@ Result<FlowTable::TupleSpec, PacketError> FlowTable::ResolveTuple(const parser::
       }
       case K::kVar: {
         std::optional<bind::ResolvedAddress> seen;
-        if (side.observed) seen = bind::ResolvedAddress{capture::ModelEndpoint(*side.observed, 0), side.owner};
+        if (side.observed)
+          seen = bind::ResolvedAddress{capture::ModelEndpoint(*side.observed, 0), side.owner};
         auto r = binder_.ResolveEndpoint(ep, packet.direction, tcp_flags, seen);
         if (!r) return MakeUnexpected(PacketError{true, r.error().message});
         const capture::IpAddress a = ToIp(r->address);
         if (a.version != local_.version) {
-          return MakeUnexpected(PacketError{
-              true, "addr[" + ep.var + "] = " + AddressText(a) +
-                        ": not an address of this run's IP version"});
+          return MakeUnexpected(PacketError{true, "addr[" + ep.var + "] = " + AddressText(a) +
+                                                      ": not an address of this run's IP version"});
         }
         *side.address = a;
         break;
@@ -316,8 +314,8 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
   // Like packetdrill, the ACK field of a packet with the ACK flag is in the kernel's space
   // even when the script leaves it out (then 0, i.e. the kernel's ISN: a probe after a reset
   // draws a RST whose sequence number is 0 in script terms); without the flag it is raw.
-  t.ack = (*flags & capture::kTcpAck) ? seg.ack.value_or(0) + flow.local_offset()
-                                      : seg.ack.value_or(0);
+  t.ack =
+      (*flags & capture::kTcpAck) ? seg.ack.value_or(0) + flow.local_offset() : seg.ack.value_or(0);
   t.flags = *flags;
   t.window = seg.win.value_or(65535);
   t.urgent = seg.urg.value_or(0);
@@ -383,13 +381,12 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
     return AddressText(a) + ":" + Num(ap) + ">" + AddressText(b) + ":" + Num(bp);
   };
   if (!flow) {
-    out.push_back(Mismatch("tcp connection",
-                           flows_.empty() ? std::string("a known connection")
-                                          : endpoints(flows_[current_].local_addr,
-                                                      flows_[current_].local_port,
-                                                      flows_[current_].remote_addr,
-                                                      flows_[current_].remote_port),
-                           endpoints(live.src, live.sport, live.dst, live.dport)));
+    out.push_back(Mismatch(
+        "tcp connection",
+        flows_.empty() ? std::string("a known connection")
+                       : endpoints(flows_[current_].local_addr, flows_[current_].local_port,
+                                   flows_[current_].remote_addr, flows_[current_].remote_port),
+        endpoints(live.src, live.sport, live.dst, live.dport)));
     return out;
   }
   if (!live_syn) flow->established = true;
@@ -410,8 +407,8 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
                            endpoints(live.src, live.sport, live.dst, live.dport)));
   }
   if (live.flags != *flags) {
-    out.push_back(Mismatch("tcp flags", seg.flags.empty() ? "-" : seg.flags,
-                           TcpFlagsToString(live.flags)));
+    out.push_back(
+        Mismatch("tcp flags", seg.flags.empty() ? "-" : seg.flags, TcpFlagsToString(live.flags)));
   }
   const std::uint32_t seq = live.seq - flow->local_offset();
   if (seq != seg.start_seq) out.push_back(Mismatch("tcp seq", Num(seg.start_seq), Num(seq)));
@@ -427,7 +424,8 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
   }
   if (packet.ip_info) {
     const auto& ip = *packet.ip_info;
-    if (ip.ttl && live.ttl != *ip.ttl) out.push_back(Mismatch("ip ttl", Num(*ip.ttl), Num(live.ttl)));
+    if (ip.ttl && live.ttl != *ip.ttl)
+      out.push_back(Mismatch("ip ttl", Num(*ip.ttl), Num(live.ttl)));
     if (ip.tos && (live.tos & 0xfc) != (*ip.tos & 0xfc)) {
       out.push_back(Mismatch("ip tos", Num(*ip.tos & 0xfc), Num(live.tos & 0xfc)));
     }
@@ -485,7 +483,8 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
       }
       const LiveOption& got = actual[i];
       if (const auto* ts = std::get_if<parser::OptTimestamp>(&want)) {
-        const auto* live_ts = got.option ? std::get_if<parser::OptTimestamp>(&*got.option) : nullptr;
+        const auto* live_ts =
+            got.option ? std::get_if<parser::OptTimestamp>(&*got.option) : nullptr;
         if (!live_ts) {
           out.push_back(Mismatch(field, parser::PrintTcpOption(want), PrintLiveOption(got)));
           continue;

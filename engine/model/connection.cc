@@ -108,18 +108,27 @@ bool Connection::RetransmitsPreFallback(std::uint32_t subflow, Side sender, cons
   return SeqLeq(seg.seq + seg.payload_length, fallback_snd_max_[subflow][Index(sender)]);
 }
 
-bool Connection::RepeatsInfiniteMapping(std::uint32_t subflow, Side sender,
-                                        const Segment& seg) const {
-  // Linux 6.18 puts the infinite mapping's DSS on every segment its TSO/GSO splits the first
-  // fallen-back buffer into (found by fuzz/live_fuzzer.cc): the same option again, covering
-  // the same subflow bytes onwards, is no new MPTCP signal — while it is in flight, before
-  // the receiver acknowledged the infinite mapping.
-  if (!infinite_mapping_ || !fallback_pending_.active || infinite_mapping_->sender != sender ||
-      infinite_mapping_->subflow != subflow || seg.options.size() != 1) {
-    return false;
-  }
+bool Connection::InfiniteMappingAfterFallback(const Subflow& sf, Side sender, const Segment& seg) {
+  if (seg.options.size() != 1) return false;
   const auto* dss = std::get_if<codec::Dss>(&seg.options.front());
-  return dss != nullptr && *dss == infinite_mapping_->dss;
+  if (dss == nullptr) return false;
+  auto& mine = infinite_mappings_[Index(sender)];
+  if (!mine) {
+    // The fallback signal itself, once from each side: Linux 6.18 answering MP_FAIL sends its
+    // own infinite mapping on its next data even when the peer's infinite mapping made it fall
+    // back first (found by fuzz/live_fuzzer.cc). Redundant, not a new MPTCP signal.
+    if (!dss->has_mapping() || dss->data_level_length != 0 || seg.payload_length == 0) {
+      return false;
+    }
+    mine = InfiniteMapping{sf.id(), seg.seq + seg.payload_length, *dss};
+    return true;
+  }
+  // Linux 6.18 also puts the infinite mapping's DSS on every segment its TSO/GSO splits that
+  // buffer into (found by fuzz/live_fuzzer.cc): the same option again, while the receiver has
+  // not acknowledged the first one, is no new signal either.
+  const TcpDirection& peer = sf.tcp(Peer(sender));
+  const bool acknowledged = peer.ack_seen && SeqLeq(mine->seq_end, peer.max_ack);
+  return mine->subflow == sf.id() && *dss == mine->dss && !acknowledged;
 }
 
 void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSink* sink) {
@@ -176,8 +185,9 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
         // a RST carrying MP_TCPRST (Linux 6.18: SYN/ACK, then RST reason 1 at the third ACK;
         // found by fuzz/live_fuzzer.cc). Those two options are the refusal, not G1.
         const bool join_attempt = sf.joined() && sf.first_packet() > fallback_packet_;
-        if (!RepeatsInfiniteMapping(index, sender, seg))
+        if (!InfiniteMappingAfterFallback(sf, sender, seg)) {
           CheckNoOptions(sender, seg, r, join_attempt);
+        }
       }
       break;
     case Mode::kMptcp:
@@ -487,7 +497,7 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
       // RFC 8684 §3.3.1, rules D6 and G6: an infinite mapping is a fallback to TCP. Its sender
       // has fallen back now; the peer once it acknowledges this segment.
       FallBack(RuleId::kG6, "infinite mapping", seg);
-      infinite_mapping_ = InfiniteMapping{sender, sf.id(), o};
+      infinite_mappings_[Index(sender)] = InfiniteMapping{sf.id(), seg.seq + seg.payload_length, o};
       side_fallen_[Index(Peer(sender))] = false;
       fallback_pending_ = {true, Peer(sender), sf.id(),
                            seg.seq + (seg.syn() ? 1 : 0) + seg.payload_length};

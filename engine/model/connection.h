@@ -95,8 +95,9 @@ class Connection {
   bool SideFallen(Side s) const;
   bool RetransmitsPreFallback(std::uint32_t subflow, Side sender, const Segment& seg,
                               const SegmentClass& cls) const;
-  // The infinite mapping's own DSS again, from its sender on its subflow (G1 exception).
-  bool RepeatsInfiniteMapping(std::uint32_t subflow, Side sender, const Segment& seg) const;
+  // G1 exceptions after fallback: each side's first infinite mapping (the fallback signal),
+  // and that same DSS repeated on its subflow until the receiver acknowledged it.
+  bool InfiniteMappingAfterFallback(const Subflow& sf, Side sender, const Segment& seg);
 
   std::uint64_t id_;
   Mode mode_ = Mode::kPlain;
@@ -131,11 +132,11 @@ class Connection {
   std::vector<std::array<std::uint32_t, 2>> fallback_snd_max_;
   FallbackPending fallback_pending_;
   struct InfiniteMapping {
-    Side sender;
     std::uint32_t subflow;
+    std::uint32_t seq_end;  // one past the segment that carried it
     codec::Dss dss;
   };
-  std::optional<InfiniteMapping> infinite_mapping_;
+  std::array<std::optional<InfiniteMapping>, 2> infinite_mappings_;  // by sender Side
 
   std::optional<Side> fastclose_by_;
   // Rule F3: DSNs of the last mappings whose DSS checksum failed, by the mapping's sender.

@@ -314,6 +314,25 @@ TEST(ModelFallback, G1NotForTheInfiniteMappingRepeatedOnItsSegments) {
   EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
 }
 
+// Found by fuzz/live_fuzzer.cc: the client's infinite mapping made the server fall back, and
+// the server — which had been asked for one by MP_FAIL — still sends its own infinite mapping
+// on its next data, TSO-repeated. Once from each side, that is the fallback signal itself, not
+// G1; repeated after the client acknowledged it, it is.
+TEST(ModelFallback, G1NotForEachSidesOwnInfiniteMapping) {
+  Scenario s;
+  s.Handshake();
+  s.InfiniteMapping(0, kC, 40);
+  s.Send(0, kS, kAck, {}, {});  // the server has fallen back
+  const codec::Dss theirs = s.InfiniteMapping(0, kS, 100);
+  s.ack_lag = 100;  // the client has not acknowledged it yet
+  s.Send(0, kC, kAck, {}, {});
+  s.Send(0, kS, kAck, Scenario::Bytes(100), {theirs});  // the next TSO segment
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  s.Send(0, kC, kAck, {}, {});  // acknowledges both
+  s.Send(0, kS, kAck, Scenario::Bytes(100), {theirs});
+  EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
+}
+
 TEST(ModelFallback, G6InfiniteMappingFallsBack) {
   Scenario s;
   s.Handshake();

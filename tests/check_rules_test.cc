@@ -172,20 +172,6 @@ const std::vector<Case>& Cases() {
          fail.dsn = d.dsn;
          s.Send(sf, kS, kAck, {}, {fail});
        }, {"D3", "F2"}},
-      {"F2_finite_mapping", [](Scenario& s) {  // MP_FAIL answered, then a finite mapping
-         s.Handshake({.client_checksum = true});
-         const auto payload = Scenario::Bytes(20);
-         codec::Dss d = s.MapDss(0, kC, payload);
-         *d.checksum ^= 0x0101;
-         s.Send(0, kC, kAck, payload, {d});
-         codec::MpFail fail;
-         fail.dsn = d.dsn;
-         s.Send(0, kS, kAck, {}, {fail});
-         s.Send(0, kC, kAck, {}, {fail, s.AckDss(kC)});
-         s.AdvanceDsn(kC, 20);
-         const auto more = Scenario::Bytes(30);
-         s.Send(0, kC, kAck, more, {s.MapDss(0, kC, more)});
-       }, {"D3", "F2"}},
       {"D5", [](Scenario& s) {
          s.Handshake();
          const auto payload = Scenario::Bytes(20);

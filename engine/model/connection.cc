@@ -503,7 +503,6 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
                            seg.seq + (seg.syn() ? 1 : 0) + seg.payload_length};
       return;
     }
-    if (!maps_nothing) CheckMappingAfterMpFail(sf, sender, o, cls, r);
     DataSequence& ds = data_[Index(sender)];
     const std::uint64_t dsn =
         o.dsn_64() ? o.dsn : Expand32(ds.dsn_reference(), static_cast<std::uint32_t>(o.dsn));
@@ -657,12 +656,11 @@ void Connection::OnMpFail(Subflow& sf, Side sender, const codec::MpFail& o, cons
                           const Reporter& r) {
   ++mp_fail_sent_[Index(sender)];
   if (!seg.rst()) {
-    MpFailState& mine = sf.mp_fail(sender);
-    if (mine.received) {
-      // The answer to the peer's MP_FAIL (Linux echoes it): its sender now falls back with an
-      // infinite mapping (RFC 8684 §3.7); CheckMappingAfterMpFail holds it to that.
-      mine.answered = true;
-    } else {
+    // The answer to the peer's MP_FAIL (Linux echoes it) is not judged again. What follows
+    // the answer on a lone subflow (the infinite mapping) is not judged either: Linux first
+    // sends the data it had already queued, under the mappings fixed when it was written, and
+    // a capture cannot tell queued data from new (found by fuzz/live_fuzzer.cc).
+    if (!sf.mp_fail(sender).received) {
       sf.mp_fail(Peer(sender)).received = true;
       // RFC 8684 §3.7, rule F2: with several subflows, the checksum failure closes the
       // affected subflow with a RST carrying MP_FAIL; only a lone subflow fails gracefully.
@@ -687,20 +685,6 @@ void Connection::OnMpFail(Subflow& sf, Side sender, const codec::MpFail& o, cons
   if (std::find(failed.begin(), failed.end(), o.dsn) != failed.end()) return;
   r.Report(RuleId::kF3, "MP_FAIL DSN is not the start of a mapping whose checksum failed: " +
                             ExpectedActual(Hex(failed.back()), Hex(o.dsn)));
-}
-
-void Connection::CheckMappingAfterMpFail(Subflow& sf, Side sender, const codec::Dss& o,
-                                         const SegmentClass& cls, const Reporter& r) {
-  MpFailState& st = sf.mp_fail(sender);
-  // Retransmitted data keeps the mapping it was first sent with.
-  if (!st.answered || st.reported || cls.retransmission || o.data_level_length == 0) return;
-  st.reported = true;
-  // RFC 8684 §3.7, rule F2: on a lone subflow the receiver of MP_FAIL falls back to TCP with
-  // an infinite mapping; it answered the MP_FAIL, so it has it.
-  r.Report(RuleId::kF2,
-           "new data mapped after answering MP_FAIL: " +
-               ExpectedActual("an infinite mapping (data-level length 0)",
-                              "data-level length " + std::to_string(o.data_level_length)));
 }
 
 void Connection::OnRemoveAddr(Side sender, const codec::RemoveAddr& o) {

@@ -82,9 +82,6 @@ class Connection {
   void OnFastclose(Side sender, const codec::MpFastclose& o, const Reporter& r);
   void OnMpFail(Subflow& sf, Side sender, const codec::MpFail& o, const Segment& seg,
                 const Reporter& r);
-  // Rule F2: a side that answered MP_FAIL on a single subflow sends the infinite mapping.
-  void CheckMappingAfterMpFail(Subflow& sf, Side sender, const codec::Dss& o,
-                               const SegmentClass& cls, const Reporter& r);
   // Rule G2: first data on the initial subflow without a mapping ⇒ fallback.
   void CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& seg, const SegmentClass& cls);
   void OnRemoveAddr(Side sender, const codec::RemoveAddr& o);

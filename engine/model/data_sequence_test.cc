@@ -192,36 +192,26 @@ TEST(ModelDss, F3MpFailNamesTheFailedMapping) {
 }
 
 // Rule F2 on a lone subflow: the server finds a bad checksum and sends MP_FAIL; the client
-// echoes it and goes on with an infinite mapping (what Linux 6.18 does, docs/check.md), or
-// with a finite mapping: F2, once.
-TEST(ModelDss, F2LoneSubflowFallsBackWithAnInfiniteMapping) {
-  for (bool conforming : {true, false}) {
-    Scenario s;
-    s.Handshake({.client_checksum = true});
-    const auto payload = Scenario::Bytes(20);
-    codec::Dss d = s.MapDss(0, kC, payload);
-    *d.checksum ^= 0x0101;
-    s.Send(0, kC, kAck, payload, {d});
-    codec::MpFail fail;
-    fail.dsn = d.dsn;
-    s.Send(0, kS, kAck, {}, {fail});
-    s.Send(0, kC, kAck, {}, {fail, s.AckDss(kC)});  // the echo
-    s.AdvanceDsn(kC, 20);
-    const auto more = Scenario::Bytes(30);
-    codec::Dss next = s.MapDss(0, kC, more);
-    if (conforming) next.data_level_length = 0;
-    s.Send(0, kC, kAck, more, {next});
-    s.Send(0, kC, kAck, more, {s.MapDss(0, kC, more)});
-    if (conforming) {
-      EXPECT_THAT(s.Rules(), ElementsAre("D3", "G1")) << s.Dump();  // no DSS after fallback
-    } else {
-      ASSERT_THAT(s.Rules(), ElementsAre("D3", "F2")) << s.Dump();
-      EXPECT_EQ(s.violations()[1].sender, kC);
-      EXPECT_THAT(s.violations()[1].explanation,
-                  HasSubstr("expected: an infinite mapping (data-level length 0) actual: "
-                            "data-level length 30"));
-    }
-  }
+// echoes it and falls back with an infinite mapping (what Linux 6.18 does, docs/check.md).
+// Data the client had already queued may still go out first under the mappings it was written
+// with (Linux does, found by fuzz/live_fuzzer.cc): a capture cannot tell queued from new data,
+// so that is not F2.
+TEST(ModelDss, F2LoneSubflowFallsBackAfterItsQueuedData) {
+  Scenario s;
+  s.Handshake({.client_checksum = true});
+  const auto payload = Scenario::Bytes(20);
+  codec::Dss d = s.MapDss(0, kC, payload);
+  *d.checksum ^= 0x0101;
+  s.Send(0, kC, kAck, payload, {d});
+  codec::MpFail fail;
+  fail.dsn = d.dsn;
+  s.Send(0, kS, kAck, {}, {fail});
+  s.Send(0, kC, kAck, {}, {fail, s.AckDss(kC)});  // the echo
+  s.AdvanceDsn(kC, 20);
+  s.Data(kC, 30);  // queued before the MP_FAIL arrived
+  s.InfiniteMapping(0, kC, 30);
+  EXPECT_THAT(s.Rules(), ElementsAre("D3")) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kFallback);
 }
 
 // Rule F2 with several subflows: the receiver of the bad checksum resets the subflow, the RST

@@ -63,8 +63,6 @@ std::string_view SubflowStateName(SubflowState s);
 // Rule F2: a non-RST MP_FAIL on this subflow, as one side sees it.
 struct MpFailState {
   bool received = false;  // the peer sent MP_FAIL on a non-RST segment here
-  bool answered = false;  // this side echoed it: from now on it sends the infinite mapping
-  bool reported = false;  // one F2 per side and subflow, not one per segment
 };
 
 struct JoinState {

@@ -467,40 +467,8 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
     // is no infinite mapping, and Linux 6.18 never sees it (zero-length segments are dropped
     // before the MPTCP layer, net/mptcp/options.c mptcp_incoming_options); its DATA_ACK counts.
     const bool maps_nothing = seg.payload_length == 0 && !seg.fin() && !seg.syn();
-    if (o.data_level_length == 0 && !maps_nothing && sf.removed()) {
-      // REMOVE_ADDR closed this subflow: its receiver takes no more data at the connection
-      // level, so an infinite mapping there falls nothing back (Linux 6.18 goes on with DSS;
-      // found by fuzz/live_fuzzer.cc).
-      return;
-    }
-    if (o.data_level_length == 0 && !maps_nothing && seg.payload_length > 0 &&
-        sf.mappings(sender).Covers(cls.rel_seq)) {
-      // RFC 8684 §3.3.1, rule D9: these bytes already have a mapping, which does not change.
-      // Its receiver is still inside that mapping and falls nothing back (Linux 6.18 goes on
-      // with DSS; found by fuzz/live_fuzzer.cc).
-      r.Report(RuleId::kD9, "infinite mapping for bytes already mapped: " +
-                                ExpectedActual("the mapping of SSN " + std::to_string(cls.rel_seq),
-                                               "an infinite mapping"));
-      return;
-    }
-    if (o.data_level_length == 0 && !maps_nothing && data_[Index(sender)].data_fin()) {
-      // RFC 8684 §3.3.3, rule D8: nothing is mapped after the DATA_FIN, an infinite mapping
-      // neither; its receiver has closed that direction and falls nothing back (Linux 6.18
-      // goes on with DSS; found by fuzz/live_fuzzer.cc).
-      r.Report(RuleId::kD8, "infinite mapping after the DATA_FIN: " +
-                                ExpectedActual("nothing mapped after DSN " +
-                                                   Hex(*data_[Index(sender)].data_fin()),
-                                               "an infinite mapping"));
-      return;
-    }
     if (o.data_level_length == 0 && !maps_nothing) {
-      // RFC 8684 §3.3.1, rules D6 and G6: an infinite mapping is a fallback to TCP. Its sender
-      // has fallen back now; the peer once it acknowledges this segment.
-      FallBack(RuleId::kG6, "infinite mapping", seg);
-      infinite_mappings_[Index(sender)] = InfiniteMapping{sf.id(), seg.seq + seg.payload_length, o};
-      side_fallen_[Index(Peer(sender))] = false;
-      fallback_pending_ = {true, Peer(sender), sf.id(),
-                           seg.seq + (seg.syn() ? 1 : 0) + seg.payload_length};
+      OnInfiniteMapping(sf, sender, o, seg, cls, r);
       return;
     }
     DataSequence& ds = data_[Index(sender)];
@@ -528,6 +496,36 @@ void Connection::OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segm
         data_[Index(Peer(sender))].OnDataAck(o.data_ack, o.data_ack_64(), previous, cls.stale, r);
     if (!previous || Distance(*previous, ack) > 0) previous = ack;
   }
+}
+
+void Connection::OnInfiniteMapping(Subflow& sf, Side sender, const codec::Dss& o,
+                                   const Segment& seg, const SegmentClass& cls, const Reporter& r) {
+  // Where the receiver cannot take it, an infinite mapping falls nothing back (Linux 6.18 goes
+  // on with DSS in each case; found by fuzz/live_fuzzer.cc).
+  if (sf.removed()) return;  // REMOVE_ADDR closed this subflow: no more connection-level data
+  if (seg.payload_length > 0 && sf.mappings(sender).Covers(cls.rel_seq)) {
+    // RFC 8684 §3.3.1, rule D9: these bytes already have a mapping, which does not change; the
+    // receiver is still inside it.
+    r.Report(RuleId::kD9, "infinite mapping for bytes already mapped: " +
+                              ExpectedActual("the mapping of SSN " + std::to_string(cls.rel_seq),
+                                             "an infinite mapping"));
+    return;
+  }
+  if (const auto fin = data_[Index(sender)].data_fin()) {
+    // RFC 8684 §3.3.3, rule D8: nothing is mapped after the DATA_FIN, an infinite mapping
+    // neither; the receiver has closed that direction.
+    r.Report(RuleId::kD8,
+             "infinite mapping after the DATA_FIN: " +
+                 ExpectedActual("nothing mapped after DSN " + Hex(*fin), "an infinite mapping"));
+    return;
+  }
+  // RFC 8684 §3.3.1, rules D6 and G6: an infinite mapping is a fallback to TCP. Its sender has
+  // fallen back now; the peer once it acknowledges this segment.
+  FallBack(RuleId::kG6, "infinite mapping", seg);
+  infinite_mappings_[Index(sender)] = InfiniteMapping{sf.id(), seg.seq + seg.payload_length, o};
+  side_fallen_[Index(Peer(sender))] = false;
+  fallback_pending_ = {true, Peer(sender), sf.id(),
+                       seg.seq + (seg.syn() ? 1 : 0) + seg.payload_length};
 }
 
 void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Segment& seg,

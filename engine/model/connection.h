@@ -77,6 +77,9 @@ class Connection {
                    const SegmentClass& cls, const Reporter& r);
   void OnDss(Subflow& sf, Side sender, const codec::Dss& o, const Segment& seg,
              const SegmentClass& cls, const Reporter& r);
+  // A DSS mapping of data-level length 0 on a segment that takes sequence space (D6, G6).
+  void OnInfiniteMapping(Subflow& sf, Side sender, const codec::Dss& o, const Segment& seg,
+                         const SegmentClass& cls, const Reporter& r);
   void OnMapping(Subflow& sf, Side sender, const Mapping& m, const Segment& seg,
                  const SegmentClass& cls, const Reporter& r);
   void OnFastclose(Side sender, const codec::MpFastclose& o, const Reporter& r);

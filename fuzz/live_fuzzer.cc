@@ -47,6 +47,7 @@
 #include "engine/codec/mptcp_codec.h"
 #include "engine/codec/rules.h"
 #include "engine/crypto/mptcp_crypto.h"
+#include "engine/model/data_sequence.h"
 #include "engine/model/summary.h"
 #include "engine/run/live_model.h"
 #include "engine/run/live_packet.h"
@@ -353,12 +354,9 @@ class Session {
   // The kernel's data: what mpdrill's DATA_ACKs acknowledge (everything mapped so far).
   void LearnKernelData(const codec::Dss& dss) {
     if (!dss.has_mapping() || !kernel_key_ || dss.data_level_length == 0) return;
-    std::uint64_t dsn = dss.dsn;
-    if (!dss.dsn_64()) {  // nearest to what is acknowledged now
-      dsn = (kernel_dsn_ & ~0xffffffffull) | dss.dsn;
-      if (static_cast<std::int64_t>(dsn - kernel_dsn_) > (1ll << 31)) dsn -= 1ull << 32;
-      if (static_cast<std::int64_t>(kernel_dsn_ - dsn) > (1ll << 31)) dsn += 1ull << 32;
-    }
+    const std::uint64_t dsn =
+        dss.dsn_64() ? dss.dsn
+                     : mpdrill::model::Expand32(kernel_dsn_, static_cast<std::uint32_t>(dss.dsn));
     const std::uint64_t end = dsn + dss.data_level_length;
     if (static_cast<std::int64_t>(end - kernel_dsn_) > 0 &&
         static_cast<std::int64_t>(end - kernel_dsn_) < (1ll << 24)) {
@@ -555,7 +553,7 @@ class Session {
     if (how & 0x08) d.data_level_length = in_.U16();
     if (how & 0x10) d.ssn += in_.U16();
     if (checksums_) {
-      crypto::DssChecksum c(d.dsn_64() ? d.dsn : (dsn_ & ~0xffffffffull) | d.dsn, d.ssn,
+      crypto::DssChecksum c(d.dsn_64() ? d.dsn : mpdrill::model::Expand32(dsn_, d.dsn), d.ssn,
                             d.data_level_length);
       const std::vector<std::uint8_t> zeros(len, 0);
       c.Add(zeros);

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "sandbox/live_capture.h"
 #include "sandbox/netns.h"
 #include "sandbox/process.h"
+#include "sandbox/sandbox_test_util.h"
 #include "sandbox/topology.h"
 #include "tests/corrupting_bridge.h"
 
@@ -58,19 +60,8 @@ struct SocketAddress {
 
 SocketAddress Address(const char* ip, std::uint16_t port) {
   SocketAddress a;
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-  if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    a.family = AF_INET6;
-    a.length = sizeof(sockaddr_in6);
-    return a;
-  }
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
-  v4->sin_family = AF_INET;
-  v4->sin_port = htons(port);
-  inet_pton(AF_INET, ip, &v4->sin_addr);
-  a.length = sizeof(sockaddr_in);
+  a.family = std::strchr(ip, ':') != nullptr ? AF_INET6 : AF_INET;
+  sandbox::test_util::FillAddress(a.family, ip, port, &a.storage, &a.length);
   return a;
 }
 

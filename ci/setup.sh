@@ -15,6 +15,9 @@ packages=(
   iproute2 procps jq ethtool python3 util-linux
   # capture comparison in benchmarks and field checks
   tshark
+  # `mpdrill vm`: qemu, a static busybox for the guest's initramfs, dpkg-deb and xz/zstd to
+  # unpack Debian kernel packages and their modules
+  qemu-system-x86 busybox-static dpkg xz-utils zstd
 )
 
 missing=()

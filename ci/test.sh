@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
 bash ci/build.sh default
+# A Debian kernel package for the `mpdrill vm` tests (downloaded once, kept in build/kernels).
+bash ci/fetch_kernel.sh build/kernels || echo "test: no kernel package: the vm tests skip"
 ctest --preset default -j "$(nproc)" --timeout 300
 # Serial and after ctest: its timing tolerances assume an otherwise idle run.
 bash ci/upstream.sh build/default

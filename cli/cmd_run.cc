@@ -2,6 +2,7 @@
 // in each IP variant its name implies, every run in its own private network and PID namespace
 // with a TUN device tun0 (engine/run). Invoked as `packetdrill`, it behaves as packetdrill:
 // one script, exactly the given flags. docs/run.md describes both.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -150,6 +152,30 @@ void UpstreamVariantDefaults(IpVersion v, RunConfig* c) {
   }
 }
 
+// With MPDRILL_KMSG_MARKERS=1 (set by `mpdrill vm` in its guest) each run writes
+// "mpdrill: run-begin N LABEL" and "mpdrill: run-end N VERDICT" to /dev/kmsg, so that a
+// kernel log alone names the run a kernel report came in (docs/vm.md).
+class KmsgMarkers {
+ public:
+  KmsgMarkers() {
+    const char* on = std::getenv("MPDRILL_KMSG_MARKERS");
+    if (on != nullptr && std::string_view(on) == "1") fd_ = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+  }
+  ~KmsgMarkers() {
+    if (fd_ >= 0) close(fd_);
+  }
+  KmsgMarkers(const KmsgMarkers&) = delete;
+  KmsgMarkers& operator=(const KmsgMarkers&) = delete;
+  void Write(const std::string& text) const {
+    if (fd_ < 0) return;
+    const std::string record = "<5>mpdrill: " + text;
+    (void)!write(fd_, record.data(), record.size());
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 std::string VariantLabel(IpVersion v) {
   // verdicts.tsv spells the mapped variant "ipv4-mapped-v6".
   return v == IpVersion::kIpv4MappedIpv6 ? "ipv4-mapped-v6" : std::string(run::IpVersionName(v));
@@ -230,6 +256,7 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
   sigprocmask(SIG_BLOCK, &sigs, &old);
   const int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
   bool interrupted = false;
+  const KmsgMarkers markers;
   for (const fs::path& path : files) {
     if (interrupted) break;
     std::string text;
@@ -296,7 +323,10 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
         std::replace(flat.begin(), flat.end(), '/', '_');
         req.pcap_path = (fs::path(cli.pcap_dir) / (flat + "." + VariantLabel(config.version) + ".pcap")).string();
       }
+      const std::string index = std::to_string(tally.runs);
+      markers.Write("run-begin " + index + " " + label);
       const run::IsolatedResult r = run::RunIsolated(req);
+      markers.Write("run-end " + index + " " + std::string(run::VerdictName(r.report.verdict)));
       interrupted = r.interrupted;
       char secs[32];
       std::snprintf(secs, sizeof(secs), "%.3f", r.seconds);

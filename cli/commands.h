@@ -1,5 +1,6 @@
 // Subcommands of the `mpdrill` binary. Each lives in its own cmd_*.cc and returns the process
-// exit code: 0 success, 1 test failure / violations found, 2 bad input or usage, 3 environment.
+// exit code: 0 success, 1 test failure / violations found, 2 bad input or usage, 3 environment,
+// 4 the kernel reported a warning/bug (its log), 5 the kernel under test died (panic, hang).
 #ifndef MPDRILL_CLI_COMMANDS_H_
 #define MPDRILL_CLI_COMMANDS_H_
 
@@ -13,6 +14,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitEnvironment = 3;
+inline constexpr int kExitKernelHealth = 4;
+inline constexpr int kExitKernelCrash = 5;
 
 struct CommandIo {
   std::ostream& out;
@@ -24,8 +27,12 @@ int RunDecode(const std::vector<std::string>& args, CommandIo io);
 int RunLint(const std::vector<std::string>& args, CommandIo io);
 int RunCheck(const std::vector<std::string>& args, CommandIo io);
 int RunRun(const std::vector<std::string>& args, CommandIo io);
+int RunVm(const std::vector<std::string>& args, CommandIo io);
 // The whole command line (argv[1..]) when the binary is invoked as `packetdrill`.
 int RunPacketdrill(const std::vector<std::string>& args, CommandIo io);
+
+// Whether `name` is one of the binary's subcommands (main.cc's table).
+bool IsSubcommand(const std::string& name);
 
 }  // namespace mpdrill::cli
 

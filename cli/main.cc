@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"check", "check captures against the reference MPTCP state machine (rule IDs)", RunCheck},
     {"lint", "parse packetdrill scripts and report syntax errors with file:line:col", RunLint},
     {"run", "run packetdrill scripts against the kernel, each in a private namespace", RunRun},
+    {"vm", "boot a kernel image (bzImage or Debian package) in qemu and run a command in it", RunVm},
 };
 
 void PrintUsage(std::ostream& os) {
@@ -36,10 +37,19 @@ void PrintUsage(std::ostream& os) {
   os << "\n"
         "Run 'mpdrill <command> --help' for a command's options.\n"
         "Exit codes: 0 success, 1 test failure or violations, 2 bad input or usage,\n"
-        "3 environment (missing privilege, TUN or namespace support).\n";
+        "3 environment (missing privilege, TUN or namespace support), 4 the kernel logged a\n"
+        "warning or bug, 5 the kernel under test died (vm: panic or hang).\n";
 }
 
 }  // namespace
+
+bool IsSubcommand(const std::string& name) {
+  for (const Command& c : kCommands) {
+    if (c.name == name) return true;
+  }
+  return false;
+}
+
 }  // namespace mpdrill::cli
 
 int main(int argc, char** argv) {

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "base/exec.h"
 #include "sandbox/sandbox_internal.h"
 
 namespace mpdrill::sandbox {
@@ -30,15 +31,6 @@ bool EnterFromChild(pid_t parent, int ns_fd, ino_t target, ino_t outer) {
   if (setns(ns_fd, CLONE_NEWNET) != 0) return false;
   // The hard rule: never act in the host's namespace.
   return internal::IsInside(target, outer);
-}
-
-std::string CommandLine(const std::vector<std::string>& argv) {
-  std::string s;
-  for (const std::string& a : argv) {
-    if (!s.empty()) s += ' ';
-    s += a;
-  }
-  return s;
 }
 
 }  // namespace
@@ -121,91 +113,29 @@ SandboxResult<CommandResult> RunCommand(const NetNamespace& ns,
     return Unexpected{SandboxError{SandboxErrorCode::kInvalidArgument,
                                    "RunCommand needs a live namespace and a command"}};
   }
-  // Everything the child touches is prepared here: between fork and exec it only makes
-  // async-signal-safe calls.
-  std::vector<char*> cargv;
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  int out_pipe[2];
-  int err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return Unexpected{ErrnoError("pipe2", errno)};
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    const int err = errno;
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return Unexpected{ErrnoError("pipe2", err)};
-  }
   const pid_t parent = getpid();
   const int ns_fd = ns.fd();
   const ino_t target = ns.inode();
   const ino_t outer = ns.outer_inode();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    const int err = errno;
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
-    return Unexpected{ErrnoError("fork", err)};
+  ExecOptions options;
+  options.timeout = timeout;
+  options.max_capture = kMaxCapture;
+  options.before_exec = [=] { return EnterFromChild(parent, ns_fd, target, outer); };
+  auto r = ExecWithDeadline(argv, options);
+  if (r) return CommandResult{r->exit_code, std::move(r->out), std::move(r->err)};
+  switch (r.error().code) {
+    case ExecErrorCode::kHookFailed:
+      return Unexpected{SandboxError{SandboxErrorCode::kHostNamespace,
+                                     "'" + CommandLine(argv) + "' not run: could not enter the sandbox"}};
+    case ExecErrorCode::kTimeout:
+      return Unexpected{SandboxError{SandboxErrorCode::kTimeout, r.error().message}};
+    case ExecErrorCode::kNotFound:
+      // As a shell says it: exit 127 with the reason on stderr.
+      return CommandResult{kExitCannotExec, "", r.error().message};
+    case ExecErrorCode::kSpawn:
+      return Unexpected{SandboxError{SandboxErrorCode::kSyscall, r.error().message}};
   }
-  if (pid == 0) {
-    if (!EnterFromChild(parent, ns_fd, target, outer)) _exit(kExitCannotEnter);
-    const int devnull = open("/dev/null", O_RDONLY);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_pipe[1], 1) < 0 ||
-        dup2(err_pipe[1], 2) < 0) {
-      _exit(kExitCannotExec);
-    }
-    syscall(SYS_close_range, 3U, ~0U, 0U);
-    execvp(cargv[0], cargv.data());
-    _exit(kExitCannotExec);
-  }
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  ChildProcess child(pid);  // killed on every early return
-  (void)child;
-
-  CommandResult result;
-  const auto deadline = internal::Clock::now() + timeout;
-  std::array<pollfd, 2> fds{pollfd{out_pipe[0], POLLIN, 0}, pollfd{err_pipe[0], POLLIN, 0}};
-  std::array<std::string*, 2> sinks{&result.out, &result.err};
-  int open_count = 2;
-  bool timed_out = false;
-  while (open_count > 0) {
-    const int n = poll(fds.data(), fds.size(), internal::RemainingMs(deadline));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      timed_out = true;
-      break;
-    }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[4096];
-      const ssize_t r = read(fds[i].fd, buf, sizeof(buf));
-      if (r > 0) {
-        if (sinks[i]->size() < kMaxCapture) sinks[i]->append(buf, static_cast<std::size_t>(r));
-      } else if (r == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_count;
-      }
-    }
-  }
-  for (const pollfd& p : fds) {
-    if (p.fd >= 0) close(p.fd);
-  }
-  const std::string line = CommandLine(argv);
-  if (timed_out) {
-    return Unexpected{SandboxError{SandboxErrorCode::kTimeout,
-                                   "'" + line + "' still running after " +
-                                       std::to_string(timeout.count()) + " ms: killed"}};
-  }
-  auto code = child.Wait(std::chrono::milliseconds(internal::RemainingMs(deadline)));
-  if (!code) {
-    return Unexpected{SandboxError{code.error().code, "'" + line + "': " + code.error().message}};
-  }
-  result.exit_code = *code;
-  if (result.exit_code == kExitCannotEnter) {
-    return Unexpected{SandboxError{SandboxErrorCode::kHostNamespace,
-                                   "'" + line + "' not run: could not enter the sandbox"}};
-  }
-  return result;
+  return Unexpected{SandboxError{SandboxErrorCode::kSyscall, r.error().message}};
 }
 
 SandboxStatus ReadWithDeadline(int fd, void* buf, std::size_t size,

@@ -32,7 +32,7 @@ struct SetupError {
 Status<SetupError> EnterPrivateNamespaces(ino_t starting_netns);
 
 // lo up, tun0 with the config's MTU, local address/prefix, route to the remote prefix via
-// the gateway (IPv6: no DAD). Uses `ip` (iproute2) run directly, never through a shell.
+// the gateway (IPv6: no DAD), over rtnetlink (sandbox/rtnl.h).
 Result<sandbox::TunDevice, SetupError> SetUpNetwork(const RunConfig& config, ino_t starting_netns);
 
 // Runs argv (PATH lookup) with a deadline; stdout+stderr captured. Exit code, or error.

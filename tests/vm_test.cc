@@ -111,7 +111,8 @@ class VmTest : public ::testing::Test {
 };
 
 // A passing MPTCP handshake (the kernel as server) and a script that logs a kernel warning
-// from a shell command: both run inside the guest; the warning is reported on its run.
+// from a shell command: both run inside the guest; the warning is reported on its run, the
+// captures land on the host and `check` inside reads them.
 constexpr const char* kServerScript = R"(// MP_CAPABLE handshake, kernel as server (no window
 // scaling: its factor follows the guest's memory)
 --tolerance_usecs=200000
@@ -134,8 +135,11 @@ TEST_F(VmTest, RunsASuiteInsideAndReportsAWarningOnItsRun) {
   fs::create_directories(dir() / "suite");
   Write("suite/server.pkt", kServerScript);
   Write("suite/warn.pkt", kWarnScript);
+  // One boot: the suite with captures, then `check` on the capture, results on the host.
   auto r = Vm({"--", "sh", "-c",
-               "uname -r > uname.txt && exec " + kMpdrill + " run --ip_version=ipv4 suite"});
+               "uname -r > uname.txt && " + kMpdrill + " run --ip_version=ipv4 --pcap caps suite;"
+               " rc=$?; " + kMpdrill + " check caps/suite_server.pkt.ipv4.pcap > check.txt;"
+               " exit $rc"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   // The command passed; the warning in the guest's log makes it exit 4.
   EXPECT_EQ(r->exit_code, 4) << r->out << r->err;
@@ -154,6 +158,10 @@ TEST_F(VmTest, RunsASuiteInsideAndReportsAWarningOnItsRun) {
   const std::string release = uname->substr(0, uname->find('\n'));
   EXPECT_FALSE(release.empty());
   EXPECT_NE(deb.find(release), std::string::npos) << release << " vs " << deb;
+  auto check = ReadFile(dir() / "check.txt");
+  ASSERT_TRUE(check.ok()) << r->err;
+  EXPECT_NE(check->find("violations 0"), std::string::npos) << *check;
+  EXPECT_TRUE(fs::exists(dir() / "caps" / "suite_warn.pkt.ipv4.pcap"));
   ExpectNothingLeft();
 }
 

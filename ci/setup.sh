@@ -15,6 +15,8 @@ packages=(
   iproute2 procps jq ethtool python3 util-linux
   # capture comparison in benchmarks and field checks
   tshark
+  # .clusterfuzzlite/build.sh seed corpora (ctest clusterfuzzlite.build)
+  zip unzip
 )
 
 missing=()

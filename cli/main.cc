@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"check", "check captures against the reference MPTCP state machine (rule IDs)", RunCheck},
     {"lint", "parse packetdrill scripts and report syntax errors with file:line:col", RunLint},
     {"run", "run packetdrill scripts against the kernel, each in a private namespace", RunRun},
+    {"fuzz", "shrink a live_fuzzer finding and write it as a packetdrill script", RunFuzz},
 };
 
 void PrintUsage(std::ostream& os) {

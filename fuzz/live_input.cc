@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <type_traits>
 
 #include "base/bytes.h"
+#include "engine/codec/json_util.h"
+#include "engine/model/violation.h"
 
 namespace mpdrill::fuzz {
 namespace {
@@ -166,11 +167,7 @@ LiveStep DecodeStep(InputReader& in, const LiveHeader& h) {
   }
 }
 
-std::string Hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+using model::Hex;
 
 }  // namespace
 
@@ -360,11 +357,7 @@ std::string DescribeStep(const LiveStep& step) {
                  " hmac_byte=" + std::to_string(s.hmac_byte);
         } else if constexpr (std::is_same_v<T, RawStep>) {
           std::string r = "raw option=";
-          for (std::uint8_t b : s.option) {
-            char buf[4];
-            std::snprintf(buf, sizeof(buf), "%02x", b);
-            r += buf;
-          }
+          codec::AppendHex(s.option, &r);
           return r + " payload=" + std::to_string(s.payload) + " flow=" + std::to_string(s.flow);
         } else if constexpr (std::is_same_v<T, FinStep>) {
           return "fin how=" + Hex(s.how) + " flow=" + std::to_string(s.flow);

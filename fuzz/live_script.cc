@@ -7,17 +7,15 @@
 #include <type_traits>
 #include <variant>
 
+#include "engine/codec/json_util.h"
 #include "engine/codec/mptcp_codec.h"
 #include "engine/crypto/mptcp_crypto.h"
+#include "engine/model/violation.h"
 
 namespace mpdrill::fuzz {
 namespace {
 
-std::string Hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+using model::Hex;
 
 // `mptcp_raw=0x...` of an option whose bytes do not depend on the kernel's key.
 std::string Raw(const codec::Option& o) {
@@ -25,11 +23,7 @@ std::string Raw(const codec::Option& o) {
   const auto n = codec::Encode(o, buf);
   if (!n) return "";
   std::string text = "mptcp_raw=0x";
-  for (std::size_t i = 0; i < *n; ++i) {
-    char b[4];
-    std::snprintf(b, sizeof(b), "%02x", buf[i]);
-    text += b;
-  }
+  codec::AppendHex(std::span<const std::uint8_t>(buf.data(), *n), &text);
   return text;
 }
 
@@ -277,11 +271,7 @@ class Writer {
 
   Status<std::string> Do(const RawStep& s) {
     std::string o = "mptcp_raw=0x";
-    for (std::uint8_t b : s.option) {
-      char buf[4];
-      std::snprintf(buf, sizeof(buf), "%02x", b);
-      o += buf;
-    }
+    codec::AppendHex(s.option, &o);
     Packet(Pick(s.flow), s.payload ? "P." : ".", s.payload ? 100 : 0, o);
     return Ok{};
   }

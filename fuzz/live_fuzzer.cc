@@ -193,6 +193,12 @@ Environment MakeEnvironment() {
     env.skip_reason = "ip mptcp limits: " + limits.output;
     return env;
   }
+  const auto buffers = run::Exec({"sysctl", "-q", "-w", fuzz::kLiveTcpRmem, fuzz::kLiveTcpWmem},
+                                 {}, ".", std::chrono::seconds(5));
+  if (buffers.exit_code != 0) {
+    env.skip_reason = "sysctl: " + buffers.output;
+    return env;
+  }
   run::RunConfig v6;
   v6.ip_version = run::IpVersion::kIpv6;
   if (auto s = v6.Finalize(); !s) {

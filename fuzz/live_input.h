@@ -26,6 +26,10 @@ namespace mpdrill::fuzz {
 inline constexpr std::size_t kLiveMaxInput = 4096;  // bytes past this are ignored
 inline constexpr std::size_t kLiveMaxSteps = 24;
 inline constexpr std::uint32_t kLiveMss = 1400;
+// The kernel's TCP buffers in live_fuzzer's namespace and in the scripts of its findings: the
+// upstream MPTCP suite's (scripts/mptcp/common/defaults.sh), so both see the same windows.
+inline constexpr const char* kLiveTcpRmem = "net.ipv4.tcp_rmem=4096 540000 15728640";
+inline constexpr const char* kLiveTcpWmem = "net.ipv4.tcp_wmem=4096 262144 4194304";
 
 // Bits of the handshake byte.
 inline constexpr std::uint8_t kHowChecksums = 0x01;     // DSS checksums requested

@@ -27,9 +27,8 @@ std::string Raw(const codec::Option& o) {
   return text;
 }
 
-// mpdrill's SYN options in the scripts (the upstream suite's; live_fuzzer sends MSS 1400,
-// NOP, window scale 7): what the kernel's SYN/ACK in Handshake() answers.
-constexpr std::string_view kSynOptions = "mss 1460, sackOK, nop, nop, nop, wscale 7, ";
+// mpdrill's SYN options, as live_fuzzer sends them (MSS, NOP, window scale 7).
+std::string SynOptions() { return "mss " + std::to_string(kLiveMss) + ", nop, wscale 7, "; }
 
 // One of mpdrill's subflows: caddrK > saddr0, its next relative sequence number.
 struct ScriptFlow {
@@ -125,12 +124,15 @@ class Writer {
          "; run it with --ip_version=" + std::string(run::IpVersionName(h_.family)) +
          " for the same family.");
     Line("--tolerance_usecs=100000");
-    // The upstream suite's defaults (scripts/mptcp/common/defaults.sh): the kernel's SYN/ACK
-    // below (window scale 8) follows from them.
-    Line("`sysctl -q -w net.ipv4.tcp_rmem=\"4096 540000 15728640\" "
-         "net.ipv4.tcp_wmem=\"4096 262144 4194304\" net.ipv4.tcp_timestamps=1 "
-         "net.ipv4.tcp_sack=1 net.mptcp.enabled=1 net.mptcp.checksum_enabled=0 >/dev/null; "
-         "ip mptcp limits set subflows 4 add_addr_accepted 4`");
+    // live_fuzzer's namespace: its TCP buffers (the kernel's SYN/ACK below, window scale 8,
+    // follows from them) and MPTCP limits.
+    const auto quoted = [](std::string_view setting) {
+      const std::size_t eq = setting.find('=');
+      return std::string(setting.substr(0, eq + 1)) + "\"" + std::string(setting.substr(eq + 1)) +
+             "\"";
+    };
+    Line("`sysctl -q -w " + quoted(kLiveTcpRmem) + " " + quoted(kLiveTcpWmem) +
+         " >/dev/null; ip mptcp limits set subflows 4 add_addr_accepted 4`");
     Line("");
   }
 
@@ -144,11 +146,10 @@ class Writer {
     Event("listen(3, 1) = 0");
     flows_.push_back(ScriptFlow{});
     ScriptFlow& f = flows_[0];
-    Packet(f, "S", 0, std::string(kSynOptions) + "mpcapable v1 " + MpcFlags() + " nokey");
+    Packet(f, "S", 0, SynOptions() + "mpcapable v1 " + MpcFlags() + " nokey");
     // Asserted in full: the kernel's key is bound by name only from an asserted option.
     // Linux with net.mptcp.checksum_enabled=0 does not echo flag A, checksums or not.
-    Event("> S. 0:0(0) ack 1 <mss 1460, nop, nop, sackOK, nop, wscale 8, mpcapable v1 "
-          "flags[flag_h] key[skey]>");
+    Event("> S. 0:0(0) ack 1 <mss 1460, nop, wscale 8, mpcapable v1 flags[flag_h] key[skey]>");
     const std::string keys = "key[ckey=" + Hex(h_.key) + ", " +
                              (h_.wrong_key() ? "wrongkey=" + Hex(h_.wrong_key_xor) : "skey") + "]";
     Packet(f, ".", 0, "mpcapable v1 " + MpcFlags() + " " + keys);
@@ -254,7 +255,7 @@ class Writer {
     ScriptFlow& j = flows_.back();
     const std::string token = (s.how & 0x01) ? "token=" + Hex(s.token_xor) : "token=sha256_32(skey)";
     Packet(j, "S", 0,
-           std::string(kSynOptions) + "mp_join_syn backup=" +
+           SynOptions() + "mp_join_syn backup=" +
                std::to_string((s.how & 0x02) ? 1 : 0) + " address_id=" +
                std::to_string(s.address_id) + " " + token + " rand=" + Hex(s.nonce));
     if (!j.answered) return Ok{};  // the kernel resets a join with an unknown token

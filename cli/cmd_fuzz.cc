@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -33,7 +34,7 @@ namespace po = boost::program_options;
 
 constexpr std::string_view kUsage =
     "usage: mpdrill fuzz minimize FINDING [--out SCRIPT] [--input-out FILE] [--fuzzer BIN]\n"
-    "       mpdrill fuzz script INPUT [--out SCRIPT]\n"
+    "       mpdrill fuzz script INPUT [--out SCRIPT] [--trace FILE]\n"
     "\n"
     "minimize: runs the live_fuzzer input FINDING against the kernel (in live_fuzzer's own\n"
     "network namespace; needs root and TUN), notes the first rule the kernel breaks, drops\n"
@@ -41,7 +42,11 @@ constexpr std::string_view kUsage =
     "breaks the same rule), writes the smaller input (default FINDING.min) and a packetdrill\n"
     "script of it (default FINDING.pkt) with the kernel version and the rule in its header,\n"
     "then runs the script with `mpdrill run` and checks it fails with the same rule.\n"
-    "script: writes the script of INPUT as it is (no kernel needed).\n"
+    "The script asserts the kernel's packets as a traced run of the smaller input saw them\n"
+    "(flags, sequence and ack numbers; options of the SYN/ACK), so joins after traffic match.\n"
+    "script: writes the script of INPUT as it is (no kernel needed); with --trace FILE (what\n"
+    "MPDRILL_LIVE_FUZZ_TRACE=FILE live_fuzzer INPUT wrote) the kernel's packets too, else\n"
+    "only its handshake answers.\n"
     "\n"
     "Exit codes: 0 the script reproduces the rule (script: written); 1 the finding does not\n"
     "reproduce, or its script does not; 2 bad usage, an unreadable file, or an input the\n"
@@ -52,7 +57,7 @@ constexpr std::string_view kUsage =
 constexpr auto kRunTimeout = std::chrono::seconds(60);
 const std::vector<std::string> kEnv = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
 
-bool ReadBytes(const fs::path& path, std::vector<std::uint8_t>* out) {
+bool ReadText(const fs::path& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
   out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -100,14 +105,17 @@ class Minimizer {
   Minimizer(std::string fuzzer, fs::path scratch, CommandIo io)
       : fuzzer_(std::move(fuzzer)), scratch_(std::move(scratch)), io_(io) {}
 
-  Outcome Run(const fuzz::LiveInput& input) {
+  // One run; with `trace`, live_fuzzer writes the run's packets there.
+  Outcome Run(const fuzz::LiveInput& input, const std::string& trace = "") {
     const auto bytes = fuzz::EncodeLiveInput(input);
     if (!WriteText(scratch_, std::string_view(reinterpret_cast<const char*>(bytes.data()),
                                               bytes.size()))) {
       return Outcome{.skipped = "cannot write " + scratch_.string()};
     }
     ++runs_;
-    return Parse(run::Exec({fuzzer_, scratch_.string()}, kEnv, ".", kRunTimeout).output);
+    std::vector<std::string> env = kEnv;
+    if (!trace.empty()) env.push_back("MPDRILL_LIVE_FUZZ_TRACE=" + trace);
+    return Parse(run::Exec({fuzzer_, scratch_.string()}, env, ".", kRunTimeout).output);
   }
 
   // Drops steps one at a time from the last while the kernel breaks `rule`; repeats until a
@@ -145,8 +153,13 @@ std::string DefaultFuzzer() {
 }
 
 int Script(const fs::path& input_path, const fs::path& out, const fuzz::LiveScriptHeader& header,
-           const fuzz::LiveInput& input, CommandIo io) {
-  auto text = fuzz::WriteLiveScript(input, header);
+           const fuzz::LiveInput& input, const std::vector<fuzz::LiveTraceEvent>* trace,
+           CommandIo io) {
+  auto text = fuzz::WriteLiveScript(input, header, trace);
+  if (!text && trace != nullptr) {
+    io.err << "mpdrill fuzz: " << text.error() << "; writing the script without the trace\n";
+    text = fuzz::WriteLiveScript(input, header);
+  }
   if (!text) {
     io.err << "mpdrill fuzz: " << input_path.string() << ": " << text.error() << "\n";
     return kExitBadInput;
@@ -183,6 +196,17 @@ int Minimize(const fs::path& finding, const fuzz::LiveInput& original, const po:
   }
   io.err << "mpdrill fuzz: " << first.line << "\n";
   const fuzz::LiveInput small = m.Shrink(original, first.rule);
+  // One more run of the smaller input, traced, for the kernel's packets in the script (a
+  // run that misses the rule is retried: the kernel's state differs a little between runs).
+  const fs::path trace_path = scratch.string() + ".trace";
+  std::optional<std::vector<fuzz::LiveTraceEvent>> trace;
+  for (int i = 0; i < 3 && !trace; ++i) {
+    if (m.Run(small, trace_path.string()).rule != first.rule) continue;
+    std::string text;
+    if (!ReadText(trace_path, &text)) continue;
+    if (auto t = fuzz::ParseTrace(text)) trace = std::move(*t);
+  }
+  fs::remove(trace_path);
   fs::remove(scratch);
   io.out << "mpdrill fuzz: " << first.rule << " with " << small.steps.size() << " of "
          << original.steps.size() << " steps (" << m.runs() << " runs)\n";
@@ -200,7 +224,9 @@ int Minimize(const fs::path& finding, const fuzz::LiveInput& original, const po:
                                        : fs::path(finding.string() + ".pkt");
   const fuzz::LiveScriptHeader header{KernelName(), first.line, finding.string(),
                                       original.steps.size()};
-  if (int rc = Script(finding, out, header, small, io); rc != kExitOk) return rc;
+  if (int rc = Script(finding, out, header, small, trace ? &*trace : nullptr, io); rc != kExitOk) {
+    return rc;
+  }
 
   // The verdict of the script under `mpdrill run`: it must fail with the same rule.
   std::error_code ec;
@@ -226,7 +252,9 @@ int RunFuzz(const std::vector<std::string>& args, CommandIo io) {
       ("help,h", "show this help")
       ("out,o", po::value<std::string>(), "the script to write (default INPUT.pkt)")
       ("input-out", po::value<std::string>(), "minimize: the smaller input (default FINDING.min)")
-      ("fuzzer", po::value<std::string>(), "minimize: live_fuzzer binary (default: the build's)");
+      ("fuzzer", po::value<std::string>(), "minimize: live_fuzzer binary (default: the build's)")
+      ("trace", po::value<std::string>(),
+       "script: the input's run as MPDRILL_LIVE_FUZZ_TRACE=FILE live_fuzzer INPUT wrote it");
   po::options_description hidden;
   hidden.add_options()("words", po::value<std::vector<std::string>>(), "command and input");
   po::options_description all;
@@ -252,19 +280,34 @@ int RunFuzz(const std::vector<std::string>& args, CommandIo io) {
     return kExitBadInput;
   }
   const fs::path input_path = words[1];
-  std::vector<std::uint8_t> bytes;
-  if (!ReadBytes(input_path, &bytes)) {
+  std::string bytes;
+  if (!ReadText(input_path, &bytes)) {
     io.err << "mpdrill fuzz: cannot read " << input_path.string() << "\n";
     return kExitBadInput;
   }
-  const fuzz::LiveInput input = fuzz::DecodeLiveInput(bytes);
+  const fuzz::LiveInput input = fuzz::DecodeLiveInput(
+      std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
   if (words[0] == "minimize") return Minimize(input_path, input, vm, io);
   const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>())
                                        : fs::path(input_path.string() + ".pkt");
+  std::optional<std::vector<fuzz::LiveTraceEvent>> trace;
+  if (vm.count("trace")) {
+    std::string text;
+    if (!ReadText(vm["trace"].as<std::string>(), &text)) {
+      io.err << "mpdrill fuzz: cannot read " << vm["trace"].as<std::string>() << "\n";
+      return kExitBadInput;
+    }
+    auto t = fuzz::ParseTrace(text);
+    if (!t) {
+      io.err << "mpdrill fuzz: " << vm["trace"].as<std::string>() << ": " << t.error() << "\n";
+      return kExitBadInput;
+    }
+    trace = std::move(*t);
+  }
   return Script(input_path, out,
                 fuzz::LiveScriptHeader{KernelName(), "(not run: `mpdrill fuzz script`)",
                                        input_path.string(), input.steps.size()},
-                input, io);
+                input, trace ? &*trace : nullptr, io);
 }
 
 }  // namespace mpdrill::cli

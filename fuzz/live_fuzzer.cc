@@ -10,7 +10,8 @@
 // (engine/run/live_model.h); a finding is a rule the *kernel* broke (mpdrill's own bad packets
 // are deliberate), printed with the model's explanation, then abort(). A kernel crash or hang
 // ends the run too. MPDRILL_LIVE_FUZZ_RULE_OFF=D10,... skips known kernel deviations;
-// MPDRILL_LIVE_FUZZ_VERBOSE and MPDRILL_LIVE_FUZZ_PCAP=FILE help triage one input.
+// MPDRILL_LIVE_FUZZ_VERBOSE and MPDRILL_LIVE_FUZZ_PCAP=FILE help triage one input;
+// MPDRILL_LIVE_FUZZ_TRACE=FILE writes its packets for `mpdrill fuzz minimize` (live_script.h).
 //
 // Input layout (docs/fuzzing.md): bytes are read front to back; once they run out every read
 // is 0, and 0 always means "the conforming choice", so an empty input is a clean MPTCP
@@ -35,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <set>
@@ -56,6 +58,7 @@
 #include "engine/run/run_config.h"
 #include "engine/run/wire.h"
 #include "fuzz/live_input.h"
+#include "fuzz/live_script.h"
 #include "sandbox/netns.h"
 #include "sandbox/sandbox_test_util.h"
 #include "sandbox/tun.h"
@@ -262,6 +265,7 @@ class Session {
       auto r = run::PcapRecorder::Open(path);
       if (r) pcap_ = std::move(r.value());
     }
+    if (const char* path = std::getenv("MPDRILL_LIVE_FUZZ_TRACE")) trace_.open(path);
     if (verbose_) {
       std::fprintf(stderr, "live_fuzzer: %s\n", fuzz::DescribeHeader(input_.header).c_str());
     }
@@ -329,6 +333,7 @@ class Session {
     if (!bytes) return;
     (void)env_.tun->Write(*bytes);
     Tap(*bytes, run::PacketOrigin::kInjected);
+    Trace({.kernel = false, .flow = IndexOf(f)});
     f.next += payload + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
     if (flags & kTcpRst) f.open = false;
     CollectAndAnswer();
@@ -385,8 +390,31 @@ class Session {
         flow = &flows_.back();
         joins_to_answer_.push_back(flows_.size() - 1);
       }
-      if (flow != nullptr) Learn(*flow, *p);
+      if (flow == nullptr) continue;
+      Learn(*flow, *p);
+      {
+        // Without the kernel's SYN on the subflow (its RST refusing mpdrill's): sequence 0.
+        Trace({.kernel = true,
+               .flow = IndexOf(*flow),
+               .flags = p->flags,
+               .seq = flow->kernel_isn ? p->seq - *flow->kernel_isn : 0,
+               .length = p->payload_length,
+               .ack = (p->flags & kTcpAck) ? std::optional<std::uint32_t>(p->ack - flow->isn)
+                                           : std::nullopt});
+      }
     }
+  }
+
+  // MPDRILL_LIVE_FUZZ_TRACE: the run as `mpdrill fuzz minimize` writes it into a script.
+  void Trace(const fuzz::LiveTraceEvent& e) {
+    // Flushed per line: a finding ends the process with abort().
+    if (trace_.is_open()) trace_ << fuzz::FormatTraceEvent(e) << "\n" << std::flush;
+  }
+  int IndexOf(const Flow& f) const {
+    for (std::size_t i = 0; i < flows_.size(); ++i) {
+      if (&flows_[i] == &f) return static_cast<int>(i);
+    }
+    return 0;
   }
 
   void Learn(Flow& f, const run::LivePacket& p) {
@@ -575,6 +603,7 @@ class Session {
     }
     if (app_fd_ < 0) return;
     const std::vector<char> bytes(s.bytes, 'm');
+    Trace({.write = true});
     (void)!send(app_fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);  // reset: no SIGPIPE
     Collect();
     Send(PickFlow(s.flow), kTcpAck, 0, {DataAck()});
@@ -727,6 +756,7 @@ class Session {
   run::LiveModel model_;
   std::vector<run::LiveFinding> findings_;
   std::unique_ptr<run::PcapRecorder> pcap_;  // MPDRILL_LIVE_FUZZ_PCAP: every packet, for triage
+  std::ofstream trace_;                      // MPDRILL_LIVE_FUZZ_TRACE
   std::deque<Flow> flows_;  // stable references: Collect adds the kernel's subflows
   std::deque<std::size_t> joins_to_answer_;
   bool kernel_client_ = false;

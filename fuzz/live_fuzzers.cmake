@@ -24,3 +24,4 @@ add_test(NAME fuzz_script.run
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/live_script_run_test.sh ${PROJECT_SOURCE_DIR}
                  ${PROJECT_BINARY_DIR})
 set_tests_properties(fuzz_script.run PROPERTIES LABELS netns RUN_SERIAL TRUE SKIP_RETURN_CODE 77)
+add_dependencies(live_script_test live_fuzzer mpdrill)

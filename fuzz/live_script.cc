@@ -3,14 +3,17 @@
 #include <array>
 #include <cstdio>
 #include <deque>
+#include <sstream>
 #include <string_view>
 #include <type_traits>
 #include <variant>
 
+#include "engine/capture/dissect.h"
 #include "engine/codec/json_util.h"
 #include "engine/codec/mptcp_codec.h"
 #include "engine/crypto/mptcp_crypto.h"
 #include "engine/model/violation.h"
+#include "engine/run/wire.h"
 
 namespace mpdrill::fuzz {
 namespace {
@@ -34,13 +37,15 @@ std::string SynOptions() { return "mss " + std::to_string(kLiveMss) + ", nop, ws
 struct ScriptFlow {
   int address = 0;    // K of addr[caddrK]
   std::uint32_t seq = 1;
+  std::uint32_t kernel_next = 1;  // what mpdrill acknowledges (from the trace; else 1)
   bool answered = true;  // the kernel answered its SYN (PickFlow falls back to flow 0 if not)
   bool open = true;
 };
 
 class Writer {
  public:
-  explicit Writer(const LiveInput& input) : in_(input), h_(input.header) {}
+  Writer(const LiveInput& input, const std::vector<LiveTraceEvent>* trace)
+      : in_(input), h_(input.header), trace_(trace) {}
 
   Result<std::string, std::string> Write(const LiveScriptHeader& header) {
     if (h_.kernel_client()) {
@@ -69,9 +74,12 @@ class Writer {
         return MakeUnexpected(s.error());
       }
     }
+    if (!trace_error_.empty()) return MakeUnexpected(trace_error_);
     // The harness ends every input by resetting its subflows; the wait before lets the
-    // kernel's last answers cross tun0 while the model still watches.
+    // kernel's last answers cross tun0 while the model still watches (the trace's kernel
+    // packets after them are not asserted: the run ends there).
     delay_ms_ += 60;
+    trace_ = nullptr;
     for (ScriptFlow& f : flows_) {
       if (f.open && f.answered) Packet(f, "R.", 0, "");
     }
@@ -103,12 +111,49 @@ class Writer {
     std::string text = "< " + Tuple(f) + flags + " " + std::to_string(syn ? 0 : f.seq) + ":" +
                        std::to_string((syn ? 0 : f.seq) + payload) + "(" +
                        std::to_string(payload) + ")";
-    if (!syn) text += " ack 1";
+    if (!syn) text += " ack " + std::to_string(f.kernel_next);
     text += " win 65535";
     if (!options.empty()) text += " <" + options + ">";
+    if (trace_ != nullptr) {
+      if (pos_ < trace_->size() && !(*trace_)[pos_].kernel && !(*trace_)[pos_].write &&
+          (*trace_)[pos_].flow == f.address) {
+        ++pos_;
+      } else if (trace_error_.empty()) {
+        trace_error_ = "the trace does not follow the steps at mpdrill's packet " + text;
+      }
+    }
     Event(text);
     if (!syn) f.seq += payload + (fin ? 1 : 0);
     if (flags.find('R') != std::string::npos) f.open = false;
+    KernelPackets();
+  }
+
+  // The trace's kernel packets up to mpdrill's next one, as outbound lines. The first SYN/ACK
+  // is asserted in full (it binds skey), the others' options are `<...>`.
+  void KernelPackets() {
+    if (trace_ == nullptr) return;
+    for (; pos_ < trace_->size() && (*trace_)[pos_].kernel; ++pos_) {
+      const LiveTraceEvent& e = (*trace_)[pos_];
+      if (static_cast<std::size_t>(e.flow) < flows_.size()) {
+        ScriptFlow& f = flows_[static_cast<std::size_t>(e.flow)];
+        const std::uint32_t end =
+            e.seq + e.length + ((e.flags & (capture::kTcpSyn | capture::kTcpFin)) ? 1 : 0);
+        if (static_cast<std::int32_t>(end - f.kernel_next) > 0) f.kernel_next = end;
+      }
+      std::string text = "> addr[saddr0] > addr[caddr" + std::to_string(e.flow) + "] " +
+                         run::TcpFlagsToString(e.flags) + " " + std::to_string(e.seq) + ":" +
+                         std::to_string(e.seq + e.length) + "(" + std::to_string(e.length) + ")";
+      if (e.ack) text += " ack " + std::to_string(*e.ack);
+      const bool synack = (e.flags & capture::kTcpSyn) && (e.flags & capture::kTcpAck);
+      text += synack && e.flow == 0 ? " " + SynAckOptions() : " <...>";
+      Event(text);
+    }
+  }
+
+  // Asserted in full: a key is bound by name only from an asserted option. Linux with
+  // net.mptcp.checksum_enabled=0 does not echo flag A, checksums or not.
+  static std::string SynAckOptions() {
+    return "<mss 1460, nop, wscale 8, mpcapable v1 flags[flag_h] key[skey]>";
   }
 
   void Comments(const LiveScriptHeader& header) {
@@ -116,9 +161,15 @@ class Writer {
     Line("// minimize` from " + header.source + " (" + std::to_string(in_.steps.size()) + " of " +
          std::to_string(header.original_steps) + " steps kept).");
     Line("// Rule: " + header.rule);
-    Line("// The script asserts only the kernel's handshake answers (<...>); the reference model");
-    Line("// judges every packet, so `mpdrill run` fails it with that rule while the kernel");
-    Line("// behaves this way (`mpdrill run --model=warn` passes it). Input header:");
+    if (trace_ != nullptr) {
+      Line("// The kernel's packets are asserted as live_fuzzer saw them (flags, sequence and ack");
+      Line("// numbers; options only on the SYN/ACK); the reference model judges every packet,");
+    } else {
+      Line("// The script asserts only the kernel's handshake answers; the reference model");
+      Line("// judges every packet,");
+    }
+    Line("// so `mpdrill run` fails it with that rule while the kernel behaves this way");
+    Line("// (`mpdrill run --model=warn` passes it). Input header:");
     Line("//   " + DescribeHeader(h_));
     Line("// Found over " + std::string(run::IpVersionName(h_.family)) +
          "; run it with --ip_version=" + std::string(run::IpVersionName(h_.family)) +
@@ -147,9 +198,7 @@ class Writer {
     flows_.push_back(ScriptFlow{});
     ScriptFlow& f = flows_[0];
     Packet(f, "S", 0, SynOptions() + "mpcapable v1 " + MpcFlags() + " nokey");
-    // Asserted in full: the kernel's key is bound by name only from an asserted option.
-    // Linux with net.mptcp.checksum_enabled=0 does not echo flag A, checksums or not.
-    Event("> S. 0:0(0) ack 1 <mss 1460, nop, wscale 8, mpcapable v1 flags[flag_h] key[skey]>");
+    if (trace_ == nullptr) Event("> S. 0:0(0) ack 1 " + SynAckOptions());
     const std::string keys = "key[ckey=" + Hex(h_.key) + ", " +
                              (h_.wrong_key() ? "wrongkey=" + Hex(h_.wrong_key_xor) : "skey") + "]";
     Packet(f, ".", 0, "mpcapable v1 " + MpcFlags() + " " + keys);
@@ -259,8 +308,9 @@ class Writer {
                std::to_string((s.how & 0x02) ? 1 : 0) + " address_id=" +
                std::to_string(s.address_id) + " " + token + " rand=" + Hex(s.nonce));
     if (!j.answered) return Ok{};  // the kernel resets a join with an unknown token
-    Event("> " + std::string("addr[saddr0] > addr[caddr") + std::to_string(j.address) +
-          "] S. 0:0(0) ack 1 <...>");
+    if (trace_ == nullptr) {
+      Event("> addr[saddr0] > addr[caddr" + std::to_string(j.address) + "] S. 0:0(0) ack 1 <...>");
+    }
     std::string ack;
     if (!(s.how & 0x08)) {
       ack = (s.how & 0x04) ? "mp_join_ack sender_hmac=" + Hex(0x5a5a5a5a5a5a5a5aull)
@@ -301,7 +351,15 @@ class Writer {
   }
 
   Status<std::string> Do(const AppWriteStep& s) {
+    if (trace_ != nullptr) {
+      if (pos_ < trace_->size() && (*trace_)[pos_].write) {
+        ++pos_;
+      } else if (trace_error_.empty()) {
+        trace_error_ = "the trace does not follow the steps at the application's write";
+      }
+    }
     Event("write(4, ..., " + std::to_string(s.bytes) + ") = " + std::to_string(s.bytes));
+    KernelPackets();
     delay_ms_ += 10;  // the harness collects the kernel's data before acknowledging it
     Packet(Pick(s.flow), ".", 0, Dack());
     return Ok{};
@@ -309,6 +367,9 @@ class Writer {
 
   const LiveInput& in_;
   const LiveHeader& h_;
+  const std::vector<LiveTraceEvent>* trace_;  // null: no outbound lines but the handshakes'
+  std::size_t pos_ = 0;                       // next trace event
+  std::string trace_error_;
   std::deque<ScriptFlow> flows_;
   std::uint64_t dsn_rel_ = 1;  // mpdrill's next DSN relative to its IDSN
   int delay_ms_ = 0;
@@ -318,8 +379,43 @@ class Writer {
 }  // namespace
 
 Result<std::string, std::string> WriteLiveScript(const LiveInput& input,
-                                                 const LiveScriptHeader& header) {
-  return Writer(input).Write(header);
+                                                 const LiveScriptHeader& header,
+                                                 const std::vector<LiveTraceEvent>* trace) {
+  return Writer(input, trace).Write(header);
+}
+
+std::string FormatTraceEvent(const LiveTraceEvent& e) {
+  if (e.write) return "w";
+  if (!e.kernel) return "< " + std::to_string(e.flow);
+  return "> " + std::to_string(e.flow) + " " + run::TcpFlagsToString(e.flags) + " " +
+         std::to_string(e.seq) + " " + std::to_string(e.length) + " " +
+         (e.ack ? std::to_string(*e.ack) : std::string("-1"));
+}
+
+Result<std::vector<LiveTraceEvent>, std::string> ParseTrace(std::string_view text) {
+  std::vector<LiveTraceEvent> events;
+  std::istringstream lines{std::string(text)};
+  int n = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++n;
+    std::istringstream f(line);
+    std::string dir, flags;
+    LiveTraceEvent e;
+    long long ack = -1;
+    f >> dir;
+    e.write = dir == "w";
+    if (!e.write) f >> e.flow;
+    e.kernel = dir == ">";
+    if (e.kernel) f >> flags >> e.seq >> e.length >> ack;
+    const auto bits = e.kernel ? run::ParseTcpFlags(flags) : std::optional<std::uint16_t>(0);
+    if (!f || (dir != "<" && dir != ">" && dir != "w") || !bits || e.flow < 0 || e.flow > 255) {
+      return MakeUnexpected("line " + std::to_string(n) + ": not a trace event: " + line);
+    }
+    e.flags = *bits;
+    if (ack >= 0) e.ack = static_cast<std::uint32_t>(ack);
+    events.push_back(e);
+  }
+  return events;
 }
 
 }  // namespace mpdrill::fuzz

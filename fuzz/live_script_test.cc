@@ -83,6 +83,53 @@ TEST(LiveScriptTest, WrongChecksumIsTheRightOneFlipped) {
   EXPECT_EQ(cksum(a) ^ cksum(b), 0x0101u);
 }
 
+TEST(LiveScriptTest, TraceLinesRoundTrip) {
+  const std::string text = "< 0\n> 0 S. 0 0 1\nw\n> 1 P. 1 497 1\n> 1 R 0 0 -1\n";
+  const auto t = ParseTrace(text);
+  ASSERT_TRUE(t.ok()) << t.error();
+  ASSERT_EQ(t->size(), 5u);
+  EXPECT_TRUE((*t)[2].write);
+  EXPECT_EQ((*t)[3].length, 497u);
+  EXPECT_FALSE((*t)[4].ack.has_value());
+  std::string again;
+  for (const LiveTraceEvent& e : *t) again += FormatTraceEvent(e) + "\n";
+  EXPECT_EQ(again, text);
+  const auto bad = ParseTrace("< 0\n> 0 Q 1 2 3\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("line 2"), std::string::npos);
+}
+
+// With the run's trace every kernel packet becomes an outbound line where it crossed the wire:
+// here the kernel's ACK of the data before the join's SYN/ACK, and its data after the write.
+TEST(LiveScriptTest, TheKernelsPacketsFromTheTrace) {
+  LiveInput in;
+  DataStep data;
+  data.length = 100;
+  in.steps = {data, JoinStep{}, AppWriteStep{.bytes = 10, .flow = 1}};
+  const auto trace = ParseTrace(
+      "< 0\n> 0 S. 0 0 1\n< 0\n"  // handshake
+      "< 0\n> 0 . 1 0 101\n"        // data, acknowledged
+      "< 1\n> 1 S. 0 0 1\n< 1\n> 1 . 1 0 1\n"  // join
+      "w\n> 1 P. 1 10 1\n< 1\n");  // the write, mpdrill's ACK
+  ASSERT_TRUE(trace.ok());
+  const auto text = WriteLiveScript(in, kHeader, &*trace);
+  ASSERT_TRUE(text.ok()) << text.error();
+  EXPECT_TRUE(parser::Parse(*text, "t.pkt").ok()) << *text;
+  for (const char* line : {
+           "> addr[saddr0] > addr[caddr0] S. 0:0(0) ack 1 <mss 1460, nop, wscale 8,",
+           "> addr[saddr0] > addr[caddr0] . 1:1(0) ack 101 <...>\n// join",
+           "write(4, ..., 10) = 10\n+0.000 > addr[saddr0] > addr[caddr1] P. 1:11(10) ack 1 <...>",
+           "< addr[caddr1] > addr[saddr0] . 1:1(0) ack 11 win 65535 <dss dack8 dll=0 nocs>",
+       }) {
+    EXPECT_NE(text->find(line), std::string::npos) << line << "\n" << *text;
+  }
+  // A trace of another run does not fit: refused, with where.
+  const auto other = ParseTrace("< 1\n");
+  const auto refused = WriteLiveScript(in, kHeader, &*other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("does not follow the steps"), std::string::npos);
+}
+
 TEST(LiveScriptTest, KernelAsClientIsRefused) {
   LiveInput in;
   in.header.how = kHowKernelClient;

@@ -14,9 +14,12 @@
 #   --update-corpus  merge new coverage into corpus/<fuzzer>/ (named by SHA-1, as libFuzzer does)
 #   --keep           keep the scratch directory even when nothing was found
 #
-# Prints one line per fuzzer (executions, coverage, features, corpus size). Exit codes: 0 no
-# finding, 1 a finding (its reproducer path and replay command are printed), 2 usage, 3 a build
-# or environment failure.
+# While the fuzzers run, a progress line on stderr when it is a terminal (never in a log). At
+# the end a campaign report: per fuzzer executions, executions/s, coverage, features, corpus
+# size and findings; then each finding with what it is (the sanitizer's or the harness's first
+# line), its reproducer and the replay command. The report is also written to
+# SCRATCH/report.txt (the scratch directory is kept when there is a finding). Exit codes: 0 no
+# finding, 1 a finding, 2 usage, 3 a build or environment failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,7 +32,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs=${2:-}; shift 2 ;;
     --update-corpus) update=1; shift ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -95,45 +98,96 @@ run_one() {
   echo $? >"$work/rc"
 }
 
-i=0
+# The last status line libFuzzer printed ("#N ... cov: C ft: F corp: K/..."), as "#N cov C ...".
+last_status() {
+  grep -aE '^#[0-9]+[[:space:]]' "$1" 2>/dev/null | tail -1 |
+    sed -n 's/^\(#[0-9]*\).* cov: \([0-9]*\).* ft: \([0-9]*\).* corp: \([0-9]*\).*/\1 cov \2 ft \3 corpus \4/p'
+}
+
+# One line, rewritten in place, while a batch runs; only on a terminal.
+campaign_start=$(date +%s)
+wait_batch() {
+  if [ ! -t 2 ]; then wait; return; fi
+  while [ -n "$(jobs -rp)" ]; do
+    local line="" f
+    for f in "$@"; do
+      [ -f "$scratch/$f/rc" ] && continue
+      line+=" $f $(last_status "$scratch/$f/log");"
+    done
+    printf '\r\033[Kfuzz.sh: %ss/%ss per fuzzer:%s' "$(($(date +%s) - campaign_start))" \
+      "$seconds" "${line:0:$((${COLUMNS:-160} - 30))}" >&2
+    sleep 2
+  done
+  wait
+  printf '\r\033[K' >&2
+}
+
+batch=()
 for f in "${fuzzers[@]}"; do
   if [ ! -x "$bin_dir/$f" ]; then
     echo "fuzz.sh: $bin_dir/$f was not built" >&2
     exit 3
   fi
   run_one "$f" &
-  i=$((i + 1))
-  if [ $((i % jobs)) -eq 0 ]; then wait; fi
+  batch+=("$f")
+  if [ ${#batch[@]} -eq "$jobs" ]; then
+    wait_batch "${batch[@]}"
+    campaign_start=$(date +%s)
+    batch=()
+  fi
 done
-wait
+[ ${#batch[@]} -eq 0 ] || wait_batch "${batch[@]}"
 
 status=0
+report=$scratch/report.txt
+details=$scratch/findings.txt
+: >"$details"
+{
+  echo "fuzz.sh: campaign report: ${seconds}s per fuzzer, $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo '+changes'), $(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf '%-26s %4s %12s %8s %6s %7s %7s %8s\n' fuzzer rc executions exec/s cov ft corpus findings
+} >"$report"
 for f in "${fuzzers[@]}"; do
   work=$scratch/$f
   rc=$(cat "$work/rc" 2>/dev/null || echo 99)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
-  done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -1)
+  done_line=$(grep -aE '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -1)
+  [ -n "$done_line" ] || done_line=$(grep -aE '^#[0-9]+[[:space:]]' "$work/log" | tail -1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
   corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$done_line")
-  printf '%-28s rc=%-3s execs=%-10s cov=%-6s ft=%-6s corpus=%s\n' "$f" "$rc" "${execs:-?}" \
-    "${cov:-?}" "${ft:-?}" "${corp:-?}"
-  findings=$(find "$work/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
-    -o -name 'oom-*' \) 2>/dev/null)
-  if [ -n "$findings" ] || [ "$rc" != 0 ]; then
+  mapfile -t findings < <(find "$work/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' \
+    -o -name 'timeout-*' -o -name 'oom-*' \) 2>/dev/null | sort)
+  printf '%-26s %4s %12s %8s %6s %7s %7s %8s\n' "$f" "$rc" "${execs:-?}" "${rate:-?}" \
+    "${cov:-?}" "${ft:-?}" "${corp:-?}" "${#findings[@]}" >>"$report"
+  if [ ${#findings[@]} -gt 0 ] || [ "$rc" != 0 ]; then
     status=1
-    echo "fuzz.sh: FINDING in $f (exit $rc); log: $work/log" >&2
-    grep -E '^(==[0-9]+==ERROR|SUMMARY|codec contract|  expected)' "$work/log" | head -5 >&2
-    for r in $findings; do
-      echo "  reproducer: $r" >&2
-      echo "  replay:     $bin_dir/$f $r" >&2
-    done
+    {
+      echo "$f: exit $rc, log $work/log"
+      # What it is: the sanitizer's report, the codec contract, or the rule the kernel broke.
+      grep -aE '^(==[0-9]+==ERROR|SUMMARY|codec contract|  expected|live_fuzzer: model: [A-Z])' \
+        "$work/log" | head -5 | sed 's/^/  /'
+      for r in "${findings[@]}"; do
+        echo "  reproducer: $r"
+        echo "  replay:     $bin_dir/$f $r"
+      done
+      if [ "$f" = live_fuzzer ] && [ ${#findings[@]} -gt 0 ]; then
+        echo "  triage:     MPDRILL_LIVE_FUZZ_VERBOSE=1 MPDRILL_LIVE_FUZZ_PCAP=/tmp/f.pcap $bin_dir/$f ${findings[0]}"
+        echo "  as script:  build/default/cli/mpdrill fuzz minimize ${findings[0]}"
+      fi
+    } >>"$details"
   elif [ "$update" -eq 1 ]; then
     mkdir -p "corpus/$f"
     "$bin_dir/$f" -merge=1 -timeout=10 -rss_limit_mb=2048 "corpus/$f" "$work/corpus" \
       >>"$work/merge.log" 2>&1 || { echo "fuzz.sh: merge into corpus/$f failed" >&2; status=1; }
   fi
 done
+if [ -s "$details" ]; then
+  { echo "findings:"; cat "$details"; } >>"$report"
+else
+  echo "findings: none" >>"$report"
+fi
+cat "$report"
 
 if [ "$status" -eq 0 ] && [ "$keep" -eq 0 ]; then
   rm -rf "$scratch"

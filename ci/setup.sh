@@ -18,6 +18,8 @@ packages=(
   # `mpdrill vm`: qemu, a static busybox for the guest's initramfs, dpkg-deb and xz/zstd to
   # unpack Debian kernel packages and their modules
   qemu-system-x86 busybox-static dpkg xz-utils zstd
+  # .clusterfuzzlite/build.sh seed corpora (ctest clusterfuzzlite.build)
+  zip unzip
 )
 
 missing=()

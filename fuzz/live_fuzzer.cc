@@ -10,7 +10,8 @@
 // (engine/run/live_model.h); a finding is a rule the *kernel* broke (mpdrill's own bad packets
 // are deliberate), printed with the model's explanation, then abort(). A kernel crash or hang
 // ends the run too. MPDRILL_LIVE_FUZZ_RULE_OFF=D10,... skips known kernel deviations;
-// MPDRILL_LIVE_FUZZ_VERBOSE and MPDRILL_LIVE_FUZZ_PCAP=FILE help triage one input.
+// MPDRILL_LIVE_FUZZ_VERBOSE and MPDRILL_LIVE_FUZZ_PCAP=FILE help triage one input;
+// MPDRILL_LIVE_FUZZ_TRACE=FILE writes its packets for `mpdrill fuzz minimize` (live_script.h).
 //
 // Input layout (docs/fuzzing.md): bytes are read front to back; once they run out every read
 // is 0, and 0 always means "the conforming choice", so an empty input is a clean MPTCP
@@ -35,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <set>
@@ -55,7 +57,10 @@
 #include "engine/run/packet_io.h"
 #include "engine/run/run_config.h"
 #include "engine/run/wire.h"
+#include "fuzz/live_input.h"
+#include "fuzz/live_script.h"
 #include "sandbox/netns.h"
+#include "sandbox/sandbox_test_util.h"
 #include "sandbox/tun.h"
 
 namespace {
@@ -67,45 +72,83 @@ using mpdrill::capture::kTcpPsh;
 using mpdrill::capture::kTcpRst;
 using mpdrill::capture::kTcpSyn;
 namespace codec = mpdrill::codec;
+namespace fuzz = mpdrill::fuzz;
 namespace crypto = mpdrill::crypto;
 namespace run = mpdrill::run;
 namespace sandbox = mpdrill::sandbox;
 
 constexpr int kIpprotoMptcp = 262;
 constexpr std::uint16_t kServerPort = 8080;
-constexpr std::size_t kMaxSteps = 24;
 constexpr std::size_t kMaxSubflows = 4;
-constexpr std::uint32_t kMss = 1400;
 // How long the kernel may stay quiet before a step is over, and a bound per step.
 constexpr auto kQuiet = std::chrono::milliseconds(2);
 constexpr auto kStepBound = std::chrono::milliseconds(60);
 
-// Front-to-back reader of the input; 0 once exhausted.
-class Bytes {
- public:
-  Bytes(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  std::uint8_t U8() { return pos_ < size_ ? data_[pos_++] : 0; }
-  std::uint16_t U16() { return static_cast<std::uint16_t>(U8() << 8 | U8()); }
-  std::uint32_t U32() { return static_cast<std::uint32_t>(U16()) << 16 | U16(); }
-  std::uint64_t U64() { return static_cast<std::uint64_t>(U32()) << 32 | U32(); }
-  bool done() const { return pos_ >= size_; }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t pos_ = 0;
+// One address family's endpoints and the kernel's listener for it (docs/fuzzing.md): ipv4
+// (AF_INET sockets), ipv4-mapped-ipv6 (AF_INET6 sockets with ::ffff:a.b.c.d addresses, IPv4
+// on the wire; its listener is on port 8081, as ::ffff:192.168.0.2:8080 is the AF_INET
+// listener's) and ipv6 (AF_INET6 on both). Addresses are packetdrill's defaults per variant.
+struct FamilyNet {
+  IpAddress local;   // the kernel's address on the wire
+  IpAddress remote;  // mpdrill's
+  std::string local_text, remote_text;  // as the kernel's sockets name them
+  int domain = AF_INET;
+  std::uint16_t port = kServerPort;
+  int listener = -1;
 };
 
-// The process's private network: tun0 and an MPTCP listener on local_ip:8080.
+// The process's private network: tun0 with the IPv4 and IPv6 addresses of packetdrill's
+// defaults, and an MPTCP listener per family.
 struct Environment {
   std::string skip_reason;  // non-empty: cannot run here
   std::optional<sandbox::TunDevice> tun;
-  int listener = -1;
-  IpAddress local;   // the kernel's address
-  IpAddress remote;  // mpdrill's
+  std::array<FamilyNet, 3> nets;  // by run::IpVersion
   std::uint16_t next_port = 20000;
   std::set<codec::RuleId> rules_off;  // MPDRILL_LIVE_FUZZ_RULE_OFF=D10,G1
+  FamilyNet& net(run::IpVersion v) { return nets[static_cast<std::size_t>(v)]; }
 };
+
+// "2001:db8::1" and 32 -> "2001:db8::/32" (ip refuses host bits in a route's prefix).
+std::string Ipv6Prefix(const IpAddress& a, int len) {
+  IpAddress p = a;
+  for (int i = 0; i < 16; ++i) {
+    const int keep = std::clamp(len - 8 * i, 0, 8);
+    p.bytes[i] &= static_cast<std::uint8_t>(0xff00 >> keep);
+  }
+  std::string text;
+  mpdrill::capture::AppendAddress(p, &text);
+  return text + "/" + std::to_string(len);
+}
+
+// tun0 has the IPv4 setup of `mpdrill run`; this adds the ipv6 variant's address and route.
+std::string AddIpv6(const run::RunConfig& v6) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"ip", "-6", "addr", "add", v6.local_ip + "/" + std::to_string(v6.local_prefix_len), "dev",
+       "tun0", "nodad"},
+      {"ip", "-6", "route", "add",
+       Ipv6Prefix(*run::ParseAddress(v6.remote_ip, true), v6.remote_prefix_len), "via",
+       v6.gateway_ip, "dev", "tun0"}};
+  for (const auto& argv : commands) {
+    const auto r = run::Exec(argv, {}, ".", std::chrono::seconds(5));
+    if (r.exit_code != 0) return argv[1] + " " + argv[2] + " " + argv[3] + ": " + r.output;
+  }
+  return "";
+}
+
+int Listen(const FamilyNet& net) {
+  const int fd = socket(net.domain, SOCK_STREAM | SOCK_NONBLOCK, kIpprotoMptcp);
+  if (fd < 0) return -1;
+  const int one = 1;
+  if (net.local.version == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  sockaddr_storage a;
+  socklen_t len = 0;
+  if (!sandbox::test_util::FillAddress(net.domain, net.local_text.c_str(), net.port, &a, &len) ||
+      bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(fd, 64) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 Environment MakeEnvironment() {
   Environment env;
@@ -153,16 +196,37 @@ Environment MakeEnvironment() {
     env.skip_reason = "ip mptcp limits: " + limits.output;
     return env;
   }
-  env.local = *run::ParseAddress(config.local_ip, false);
-  env.remote = *run::ParseAddress(config.remote_ip, false);
-  env.listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, kIpprotoMptcp);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(kServerPort);
-  std::copy_n(env.local.bytes.begin(), 4, reinterpret_cast<std::uint8_t*>(&a.sin_addr));
-  if (env.listener < 0 || bind(env.listener, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-      listen(env.listener, 64) != 0) {
-    env.skip_reason = "MPTCP listener: " + std::string(std::strerror(errno));
+  const auto buffers = run::Exec({"sysctl", "-q", "-w", fuzz::kLiveTcpRmem, fuzz::kLiveTcpWmem},
+                                 {}, ".", std::chrono::seconds(5));
+  if (buffers.exit_code != 0) {
+    env.skip_reason = "sysctl: " + buffers.output;
+    return env;
+  }
+  run::RunConfig v6;
+  v6.ip_version = run::IpVersion::kIpv6;
+  if (auto s = v6.Finalize(); !s) {
+    env.skip_reason = "config: " + s.error();
+    return env;
+  }
+  if (std::string e = AddIpv6(v6); !e.empty()) {
+    env.skip_reason = "IPv6 on tun0: " + e;
+    return env;
+  }
+  const IpAddress local4 = *run::ParseAddress(config.local_ip, false);
+  const IpAddress remote4 = *run::ParseAddress(config.remote_ip, false);
+  env.net(run::IpVersion::kIpv4) = {local4, remote4, config.local_ip, config.remote_ip, AF_INET};
+  env.net(run::IpVersion::kIpv4MappedIpv6) = {local4, remote4, "::ffff:" + config.local_ip,
+                                              "::ffff:" + config.remote_ip, AF_INET6,
+                                              kServerPort + 1};
+  env.net(run::IpVersion::kIpv6) = {*run::ParseAddress(v6.local_ip, true),
+                                    *run::ParseAddress(v6.remote_ip, true), v6.local_ip,
+                                    v6.remote_ip, AF_INET6};
+  for (FamilyNet& net : env.nets) {
+    net.listener = Listen(net);
+    if (net.listener < 0) {
+      env.skip_reason = "MPTCP listener on " + net.local_text + ": " + std::strerror(errno);
+      return env;
+    }
   }
   return env;
 }
@@ -192,7 +256,8 @@ struct Flow {
 
 class Session {
  public:
-  Session(Environment& env, Bytes& in) : env_(env), in_(in) {}
+  Session(Environment& env, const fuzz::LiveInput& input)
+      : env_(env), input_(input), net_(env.net(input.header.family)) {}
 
   void Run() {
     start_ = std::chrono::steady_clock::now();
@@ -200,8 +265,16 @@ class Session {
       auto r = run::PcapRecorder::Open(path);
       if (r) pcap_ = std::move(r.value());
     }
+    if (const char* path = std::getenv("MPDRILL_LIVE_FUZZ_TRACE")) trace_.open(path);
+    if (verbose_) {
+      std::fprintf(stderr, "live_fuzzer: %s\n", fuzz::DescribeHeader(input_.header).c_str());
+    }
     Handshake();
-    for (std::size_t i = 0; i < kMaxSteps && !in_.done() && kernel_key_; ++i) Step();
+    for (const fuzz::LiveStep& step : input_.steps) {
+      if (!kernel_key_) break;
+      if (verbose_) std::fprintf(stderr, "live_fuzzer:   %s\n", fuzz::DescribeStep(step).c_str());
+      std::visit([this](const auto& s) { Do(s); }, step);
+    }
     for (Flow& f : flows_) {
       if (f.open && f.kernel_isn) Send(f, kTcpRst | kTcpAck, 0, {});
     }
@@ -211,7 +284,7 @@ class Session {
     Collect();
     model_.Finish();
     findings_ = model_.TakeFindings();
-    if (std::getenv("MPDRILL_LIVE_FUZZ_VERBOSE") != nullptr) {
+    if (verbose_) {
       std::fprintf(stderr,
                    "live_fuzzer: %llu packets, kernel key %s, %zu subflow(s) opened, "
                    "%zu deliberate finding(s)\n",
@@ -235,7 +308,7 @@ class Session {
             const std::vector<codec::Option>& mptcp, std::span<const std::uint8_t> raw = {}) {
     run::WireTcp t;
     t.src = f.our_addr;
-    t.dst = env_.local;
+    t.dst = net_.local;
     t.sport = f.our_port;
     t.dport = f.kernel_port;
     t.seq = f.next;
@@ -244,7 +317,7 @@ class Session {
     t.window = 65535;
     t.payload_length = payload;
     if (flags & kTcpSyn) {
-      t.options = {2, 4, kMss >> 8, kMss & 0xff, 1, 3, 3, 7};  // MSS, NOP, wscale 7
+      t.options = {2, 4, fuzz::kLiveMss >> 8, fuzz::kLiveMss & 0xff, 1, 3, 3, 7};  // MSS, NOP, wscale 7
     }
     for (const codec::Option& o : mptcp) {
       std::array<std::uint8_t, codec::kMaxTcpOptionSpace> buf{};
@@ -260,6 +333,7 @@ class Session {
     if (!bytes) return;
     (void)env_.tun->Write(*bytes);
     Tap(*bytes, run::PacketOrigin::kInjected);
+    Trace({.kernel = false, .flow = IndexOf(f)});
     f.next += payload + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
     if (flags & kTcpRst) f.open = false;
     CollectAndAnswer();
@@ -316,8 +390,31 @@ class Session {
         flow = &flows_.back();
         joins_to_answer_.push_back(flows_.size() - 1);
       }
-      if (flow != nullptr) Learn(*flow, *p);
+      if (flow == nullptr) continue;
+      Learn(*flow, *p);
+      {
+        // Without the kernel's SYN on the subflow (its RST refusing mpdrill's): sequence 0.
+        Trace({.kernel = true,
+               .flow = IndexOf(*flow),
+               .flags = p->flags,
+               .seq = flow->kernel_isn ? p->seq - *flow->kernel_isn : 0,
+               .length = p->payload_length,
+               .ack = (p->flags & kTcpAck) ? std::optional<std::uint32_t>(p->ack - flow->isn)
+                                           : std::nullopt});
+      }
     }
+  }
+
+  // MPDRILL_LIVE_FUZZ_TRACE: the run as `mpdrill fuzz minimize` writes it into a script.
+  void Trace(const fuzz::LiveTraceEvent& e) {
+    // Flushed per line: a finding ends the process with abort().
+    if (trace_.is_open()) trace_ << fuzz::FormatTraceEvent(e) << "\n" << std::flush;
+  }
+  int IndexOf(const Flow& f) const {
+    for (std::size_t i = 0; i < flows_.size(); ++i) {
+      if (&flows_[i] == &f) return static_cast<int>(i);
+    }
+    return 0;
   }
 
   void Learn(Flow& f, const run::LivePacket& p) {
@@ -368,7 +465,7 @@ class Session {
   // refusal (RST with MP_TCPRST) when the input says so.
   void AnswerJoin(Flow& f) {
     if (!kernel_key_ || !f.kernel_isn || !f.open) return;
-    if (refuse_joins_) {
+    if (input_.header.refuse_joins()) {
       codec::MpTcpRst r;
       r.reason = 3;
       Send(f, kTcpRst | kTcpAck, 0, {r});
@@ -384,49 +481,52 @@ class Session {
     if (f.open && f.join_ack_seen) Send(f, kTcpAck, 0, {DataAck()});  // the fourth ACK
   }
 
-  // SYN, SYN/ACK, third ACK: header bytes choose the roles, ISN, key, checksums and what to
-  // break.
+  // SYN, SYN/ACK, third ACK: the header chooses the roles, family, ISN, key, checksums and
+  // what to break.
   void Handshake() {
+    const fuzz::LiveHeader& h = input_.header;
     Flow f;
-    f.our_addr = env_.remote;
+    f.our_addr = net_.remote;
     f.our_port = NextPort();
-    f.isn = in_.U32();
+    f.kernel_port = net_.port;
+    f.isn = h.isn;
     f.next = f.isn;
-    key_ = in_.U64() | 1;
+    key_ = h.key;
     dsn_ = crypto::Idsn(key_) + 1;
-    const std::uint8_t how = in_.U8();
-    checksums_ = how & 0x01;
-    refuse_joins_ = how & 0x40;
+    checksums_ = h.checksums();
     flows_.push_back(f);
-    if (how & 0x20) return KernelClientHandshake(how);
+    if (h.kernel_client()) return KernelClientHandshake();
     codec::MpCapable syn;
     syn.flags = static_cast<std::uint8_t>(codec::kMpcFlagH | (checksums_ ? codec::kMpcFlagA : 0));
-    if (how & 0x02) syn.flags = in_.U8();  // any flag byte, reserved bits included
-    if (how & 0x04) syn.version = in_.U8() & 0x0f;
+    if (h.mpc_flags) syn.flags = *h.mpc_flags;  // any flag byte, reserved bits included
+    if (h.version) syn.version = *h.version;
     Send(flows_[0], kTcpSyn, 0, {syn});
     if (!flows_[0].kernel_isn || !kernel_key_) return;
     codec::MpCapable ack;
     ack.flags = syn.flags;
     ack.sender_key = key_;
-    ack.receiver_key = (how & 0x08) ? *kernel_key_ ^ in_.U64() : *kernel_key_;
-    if (how & 0x10) {
+    ack.receiver_key = *kernel_key_ ^ h.wrong_key_xor;
+    if (h.no_mp_capable()) {
       Send(flows_[0], kTcpAck, 0, {});  // the third ACK without MP_CAPABLE
     } else {
       Send(flows_[0], kTcpAck, 0, {ack});
     }
   }
 
-  // The kernel connects (its application's MPTCP socket) to mpdrill's port on 192.0.2.1.
-  void KernelClientHandshake(std::uint8_t how) {
+  // The kernel connects (its application's MPTCP socket of the input's family) to mpdrill.
+  void KernelClientHandshake() {
+    const fuzz::LiveHeader& h = input_.header;
     kernel_client_ = true;
-    app_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, kIpprotoMptcp);
+    app_fd_ = socket(net_.domain, SOCK_STREAM | SOCK_NONBLOCK, kIpprotoMptcp);
     if (app_fd_ < 0) return;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(flows_[0].our_port);
-    std::copy_n(env_.remote.bytes.begin(), 4, reinterpret_cast<std::uint8_t*>(&a.sin_addr));
+    sockaddr_storage a;
+    socklen_t len = 0;
+    if (!sandbox::test_util::FillAddress(net_.domain, net_.remote_text.c_str(),
+                                         flows_[0].our_port, &a, &len)) {
+      return;
+    }
     flows_[0].kernel_port = 0;
-    if (connect(app_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 && errno != EINPROGRESS) {
+    if (connect(app_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 && errno != EINPROGRESS) {
       return;
     }
     Collect();  // the kernel's SYN with MP_CAPABLE and its key
@@ -435,10 +535,10 @@ class Session {
     codec::MpCapable synack;
     synack.flags =
         static_cast<std::uint8_t>(codec::kMpcFlagH | (checksums_ ? codec::kMpcFlagA : 0));
-    if (how & 0x02) synack.flags = in_.U8();
-    if (how & 0x04) synack.version = in_.U8() & 0x0f;
-    synack.sender_key = (how & 0x08) ? std::optional<std::uint64_t>() : key_;
-    if (how & 0x10) {
+    if (h.mpc_flags) synack.flags = *h.mpc_flags;
+    if (h.version) synack.version = *h.version;
+    synack.sender_key = h.wrong_key() ? std::optional<std::uint64_t>() : key_;
+    if (h.no_mp_capable()) {
       Send(f, kTcpSyn | kTcpAck, 0, {});  // the SYN/ACK without MP_CAPABLE: plain TCP
     } else {
       Send(f, kTcpSyn | kTcpAck, 0, {synack});
@@ -463,167 +563,131 @@ class Session {
     return d;
   }
 
-  void Step() {
-    // Action bytes 0xf0-0xff are the kernel's application writing; the others pick one of the
-    // first twelve actions (their meaning is unchanged since the harness had only those).
-    const std::uint8_t action = in_.U8();
-    switch (action >= 0xf0 ? 12 : action % 12) {
-      case 0:
-        return DataStep();
-      case 1:
-        return DataAckStep();
-      case 2:
-        return AddAddrStep();
-      case 3: {
-        codec::RemoveAddr r;
-        const std::uint8_t n = 1 + in_.U8() % 4;
-        for (std::uint8_t i = 0; i < n; ++i) r.address_ids.data[r.address_ids.size++] = in_.U8();
-        return Send(PickFlow(in_.U8()), kTcpAck, 0, {r, DataAck()});
-      }
-      case 4: {
-        codec::MpPrio p;
-        p.backup = in_.U8() & 1;
-        return Send(PickFlow(in_.U8()), kTcpAck, 0, {p, DataAck()});
-      }
-      case 5: {
-        codec::MpFail m;
-        m.dsn = dsn_ - in_.U16();
-        const bool rst = in_.U8() & 1;
-        return Send(PickFlow(in_.U8()), rst ? kTcpRst | kTcpAck : kTcpAck, 0, {m});
-      }
-      case 6: {
-        codec::MpFastclose fc;
-        const std::uint64_t wrong = in_.U64();
-        fc.receiver_key = *kernel_key_ ^ wrong;
-        const bool rst = in_.U8() & 1;
-        return Send(flows_[0], rst ? kTcpRst | kTcpAck : kTcpAck, 0, {fc});
-      }
-      case 7:
-        return JoinStep();
-      case 8:
-        return RawStep();
-      case 9:
-        return FinStep();
-      case 10: {
-        codec::MpTcpRst r;
-        r.reason = in_.U8();
-        r.flags = in_.U8() & 0x0f;
-        return Send(PickFlow(in_.U8()), kTcpRst | kTcpAck, 0, {r});
-      }
-      case 11: {
-        const auto until =
-            std::chrono::steady_clock::now() + std::chrono::milliseconds(in_.U8() % 40);
-        while (std::chrono::steady_clock::now() < until) CollectAndAnswer();
-        return;
-      }
-      case 12:
-        return AppWriteStep();
-    }
+  void Do(const fuzz::RemoveAddrStep& s) {
+    codec::RemoveAddr r;
+    for (std::uint8_t id : s.address_ids) r.address_ids.data[r.address_ids.size++] = id;
+    Send(PickFlow(s.flow), kTcpAck, 0, {r, DataAck()});
+  }
+  void Do(const fuzz::MpPrioStep& s) {
+    codec::MpPrio p;
+    p.backup = s.backup;
+    Send(PickFlow(s.flow), kTcpAck, 0, {p, DataAck()});
+  }
+  void Do(const fuzz::MpFailStep& s) {
+    codec::MpFail m;
+    m.dsn = dsn_ - s.back;
+    Send(PickFlow(s.flow), s.rst ? kTcpRst | kTcpAck : kTcpAck, 0, {m});
+  }
+  void Do(const fuzz::FastcloseStep& s) {
+    codec::MpFastclose fc;
+    fc.receiver_key = *kernel_key_ ^ s.key_xor;
+    Send(flows_[0], s.rst ? kTcpRst | kTcpAck : kTcpAck, 0, {fc});
+  }
+  void Do(const fuzz::TcpRstStep& s) {
+    codec::MpTcpRst r;
+    r.reason = s.reason;
+    r.flags = s.flags;
+    Send(PickFlow(s.flow), kTcpRst | kTcpAck, 0, {r});
+  }
+  void Do(const fuzz::WaitStep& s) {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(s.milliseconds);
+    while (std::chrono::steady_clock::now() < until) CollectAndAnswer();
   }
 
   // The kernel's application writes: the kernel sends data under its own mappings, which
   // mpdrill acknowledges (TCP and DATA_ACK).
-  void AppWriteStep() {
-    const std::size_t n = 1 + in_.U16() % 8000;
-    if (app_fd_ < 0 && !kernel_client_)
-      app_fd_ = accept4(env_.listener, nullptr, nullptr, SOCK_NONBLOCK);
+  void Do(const fuzz::AppWriteStep& s) {
+    if (app_fd_ < 0 && !kernel_client_) {
+      app_fd_ = accept4(net_.listener, nullptr, nullptr, SOCK_NONBLOCK);
+    }
     if (app_fd_ < 0) return;
-    const std::vector<char> bytes(n, 'm');
+    const std::vector<char> bytes(s.bytes, 'm');
+    Trace({.write = true});
     (void)!send(app_fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);  // reset: no SIGPIPE
     Collect();
-    Send(PickFlow(in_.U8()), kTcpAck, 0, {DataAck()});
+    Send(PickFlow(s.flow), kTcpAck, 0, {DataAck()});
   }
 
-  // Data under a DSS mapping; 0 = conforming (right DSN, SSN, length and checksum).
-  void DataStep() {
-    const std::uint8_t how = in_.U8();
-    Flow& f = PickFlow(in_.U8());
-    const std::uint32_t len = 1 + in_.U16() % kMss;
-    if (how & 0x01) {  // no DSS at all
-      return Send(f, kTcpAck | kTcpPsh, len, {});
-    }
+  // Data under a DSS mapping; how 0 = conforming (right DSN, SSN, length and checksum).
+  void Do(const fuzz::DataStep& s) {
+    Flow& f = PickFlow(s.flow);
+    if (s.no_dss()) return Send(f, kTcpAck | kTcpPsh, s.length, {});
     codec::Dss d = DataAck();
     d.flags |= codec::kDssFlagMapping | codec::kDssFlagDsn8;
-    d.dsn = dsn_;
-    if (how & 0x02) d.dsn += static_cast<std::int16_t>(in_.U16());
-    if (how & 0x04) d.flags &= static_cast<std::uint8_t>(~codec::kDssFlagDsn8);  // 32-bit DSN
+    d.dsn = dsn_ + static_cast<std::uint64_t>(static_cast<std::int64_t>(s.dsn_delta));
+    if (s.dsn32()) d.flags &= static_cast<std::uint8_t>(~codec::kDssFlagDsn8);
     if (!d.dsn_64()) d.dsn &= 0xffffffffu;
-    d.ssn = f.next - f.isn;
-    d.data_level_length = static_cast<std::uint16_t>(len);
-    if (how & 0x08) d.data_level_length = in_.U16();
-    if (how & 0x10) d.ssn += in_.U16();
+    d.ssn = f.next - f.isn + s.ssn_delta;
+    d.data_level_length = s.data_level_length.value_or(static_cast<std::uint16_t>(s.length));
     if (checksums_) {
       crypto::DssChecksum c(d.dsn_64() ? d.dsn : mpdrill::model::Expand32(dsn_, d.dsn), d.ssn,
                             d.data_level_length);
-      const std::vector<std::uint8_t> zeros(len, 0);
+      const std::vector<std::uint8_t> zeros(s.length, 0);
       c.Add(zeros);
-      d.checksum = c.Finish();
-      if (how & 0x20) *d.checksum ^= static_cast<std::uint16_t>(1 + in_.U16() % 0xfffe);
+      d.checksum = static_cast<std::uint16_t>(c.Finish() ^ s.checksum_xor);
     }
-    if (how & 0x40) d.flags |= codec::kDssFlagDataFin;
-    Send(f, kTcpAck | kTcpPsh, len, {d});
-    if ((how & 0x1a) == 0) dsn_ += len;
+    if (s.data_fin()) d.flags |= codec::kDssFlagDataFin;
+    Send(f, kTcpAck | kTcpPsh, s.length, {d});
+    if (s.conforming_mapping()) dsn_ += s.length;
   }
 
-  void DataAckStep() {
-    const std::uint8_t how = in_.U8();
+  void Do(const fuzz::DataAckStep& s) {
     codec::Dss d = DataAck();
-    if (how & 0x01) d.data_ack += static_cast<std::int16_t>(in_.U16());
-    if (how & 0x02) {
+    d.data_ack += static_cast<std::uint64_t>(static_cast<std::int64_t>(s.delta));
+    if (s.how & 0x02) {
       d.flags &= static_cast<std::uint8_t>(~codec::kDssFlagDataAck8);
       d.data_ack &= 0xffffffffu;
     }
-    Send(PickFlow(in_.U8()), kTcpAck, 0, {d});
+    Send(PickFlow(s.flow), kTcpAck, 0, {d});
   }
 
-  void AddAddrStep() {
-    const std::uint8_t how = in_.U8();
+  void Do(const fuzz::AddAddrStep& s) {
     codec::AddAddr a;
-    a.address_id = in_.U8();
-    a.echo = how & 0x01;
-    a.ipv6 = how & 0x02;
+    a.address_id = s.address_id;
+    a.echo = s.echo();
+    a.ipv6 = s.ipv6();
     if (a.ipv6) {
       a.address = {0x20, 0x01, 0x0d, 0xb8};
-      a.address[15] = in_.U8();
+      a.address[15] = s.last_byte;
     } else {
-      a.address = {192, 0, 2, in_.U8()};
+      a.address = {192, 0, 2, s.last_byte};
     }
-    if (how & 0x04) a.port = in_.U16();
+    if (s.port) a.port = *s.port;
     if (!a.echo) {
       a.hmac = crypto::AddAddrHmac(key_, *kernel_key_, a.address_id,
                                    std::span(a.address.data(), a.ipv6 ? 16 : 4), a.port);
-      if (how & 0x08) *a.hmac ^= in_.U64() | 1;
+      *a.hmac ^= s.hmac_xor;
     }
-    Send(PickFlow(in_.U8()), kTcpAck, 0, {a});
+    Send(PickFlow(s.flow), kTcpAck, 0, {a});
   }
 
   // A new subflow: MP_JOIN SYN (right token unless asked), third ACK with the HMAC.
-  void JoinStep() {
-    const std::uint8_t how = in_.U8();
+  void Do(const fuzz::JoinStep& s) {
     if (flows_.size() >= kMaxSubflows) return;
     Flow f;
-    f.our_addr = env_.remote;
+    f.our_addr = net_.remote;
     f.our_port = NextPort();
-    f.isn = in_.U32();
+    f.kernel_port = net_.port;
+    f.isn = s.isn;
     f.next = f.isn;
     f.joined = true;
-    f.nonce = in_.U32();
+    f.nonce = s.nonce;
     flows_.push_back(f);
     Flow& j = flows_.back();
     codec::MpJoin syn;
     syn.form = codec::JoinForm::kSyn;
-    syn.token = crypto::Token(*kernel_key_);
-    if (how & 0x01) syn.token ^= in_.U32() | 1;
+    syn.token = crypto::Token(*kernel_key_) ^ s.token_xor;
     syn.nonce = j.nonce;
-    syn.backup = how & 0x02;
-    syn.address_id = in_.U8();
+    syn.backup = s.how & 0x02;
+    syn.address_id = s.address_id;
     Send(j, kTcpSyn, 0, {syn});
     if (!j.kernel_isn) return;
     codec::MpJoin ack;
     ack.form = codec::JoinForm::kAck;
     ack.hmac = crypto::JoinAckHmac(key_, *kernel_key_, j.nonce, j.kernel_nonce);
-    if (how & 0x04) ack.hmac[in_.U8() % 20] ^= 0x5a;
-    if (how & 0x08) {
+    if (s.how & 0x04) ack.hmac[s.hmac_byte % 20] ^= 0x5a;
+    if (s.how & 0x08) {
       Send(j, kTcpAck, 0, {});  // the third ACK without MP_JOIN
     } else {
       Send(j, kTcpAck, 0, {ack});
@@ -631,22 +695,15 @@ class Session {
   }
 
   // Raw kind-30 bytes: a length byte and subtype/body exactly as the input gives them.
-  void RawStep() {
-    const std::uint8_t n = 2 + in_.U8() % 30;
-    std::vector<std::uint8_t> raw(n);
-    raw[0] = codec::kMptcpOptionKind;
-    raw[1] = in_.U8();
-    for (std::size_t i = 2; i < n; ++i) raw[i] = in_.U8();
-    const std::uint8_t how = in_.U8();
-    const std::uint32_t payload = (how & 0x01) ? 100 : 0;
-    Send(PickFlow(in_.U8()), kTcpAck | (payload ? kTcpPsh : 0), payload, {}, raw);
+  void Do(const fuzz::RawStep& s) {
+    const std::uint32_t payload = s.payload ? 100 : 0;
+    Send(PickFlow(s.flow), kTcpAck | (payload ? kTcpPsh : 0), payload, {}, s.option);
   }
 
-  void FinStep() {
-    const std::uint8_t how = in_.U8();
-    Flow& f = PickFlow(in_.U8());
+  void Do(const fuzz::FinStep& s) {
+    Flow& f = PickFlow(s.flow);
     codec::Dss d = DataAck();
-    if (how & 0x01) {  // DATA_FIN alone (SSN 0, length 1)
+    if (s.how & 0x01) {  // DATA_FIN alone (SSN 0, length 1)
       d.flags |= codec::kDssFlagMapping | codec::kDssFlagDsn8 | codec::kDssFlagDataFin;
       d.dsn = dsn_;
       d.data_level_length = 1;
@@ -655,18 +712,20 @@ class Session {
         d.checksum = c.Finish();
       }
     }
-    Send(f, (how & 0x02) ? kTcpFin | kTcpAck : kTcpAck, 0, {d});
+    Send(f, (s.how & 0x02) ? kTcpFin | kTcpAck : kTcpAck, 0, {d});
   }
 
   // The server application: accepts and reads whatever arrived, closes at the end.
   void DrainSockets() {
-    for (;;) {
-      const int c = accept4(env_.listener, nullptr, nullptr, SOCK_NONBLOCK);
-      if (c < 0) return;
-      std::array<char, 4096> buf;
-      for (int i = 0; i < 64 && read(c, buf.data(), buf.size()) > 0; ++i) {
+    for (const FamilyNet& net : env_.nets) {
+      for (;;) {
+        const int c = accept4(net.listener, nullptr, nullptr, SOCK_NONBLOCK);
+        if (c < 0) break;
+        std::array<char, 4096> buf;
+        for (int i = 0; i < 64 && read(c, buf.data(), buf.size()) > 0; ++i) {
+        }
+        close(c);
       }
-      close(c);
     }
   }
 
@@ -690,15 +749,17 @@ class Session {
   }
 
   Environment& env_;
-  Bytes& in_;
+  const fuzz::LiveInput& input_;
+  const FamilyNet& net_;  // the input's address family
+  const bool verbose_ = std::getenv("MPDRILL_LIVE_FUZZ_VERBOSE") != nullptr;
   std::chrono::steady_clock::time_point start_;
   run::LiveModel model_;
   std::vector<run::LiveFinding> findings_;
   std::unique_ptr<run::PcapRecorder> pcap_;  // MPDRILL_LIVE_FUZZ_PCAP: every packet, for triage
+  std::ofstream trace_;                      // MPDRILL_LIVE_FUZZ_TRACE
   std::deque<Flow> flows_;  // stable references: Collect adds the kernel's subflows
   std::deque<std::size_t> joins_to_answer_;
   bool kernel_client_ = false;
-  bool refuse_joins_ = false;
   bool answering_ = false;
   int app_fd_ = -1;  // the kernel side's application socket: its client, or the accepted one
   std::uint64_t key_ = 0;
@@ -718,7 +779,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     said = true;
     return 0;
   }
-  Bytes in(data, std::min<std::size_t>(size, 4096));
-  Session(env, in).Run();
+  const fuzz::LiveInput input = fuzz::DecodeLiveInput(std::span(data, size));
+  Session(env, input).Run();
   return 0;
 }

@@ -14,12 +14,16 @@ import sys
 DATA, DATA_ACK, ADD_ADDR, REMOVE_ADDR, MP_PRIO, MP_FAIL, FASTCLOSE, JOIN, RAW, FIN, TCPRST, WAIT = range(12)
 APP_WRITE = 0xF0  # action bytes 0xf0-0xff: the kernel's application writes
 # Handshake byte bits.
-CHECKSUMS, ANY_FLAGS, ANY_VERSION, WRONG_KEY, NO_MPC, KERNEL_CLIENT, REFUSE_JOINS = (
-    0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40)
+CHECKSUMS, ANY_FLAGS, ANY_VERSION, WRONG_KEY, NO_MPC, KERNEL_CLIENT, REFUSE_JOINS, FAMILY = (
+    0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80)
+# The byte after the handshake byte when it has FAMILY (modulo 3); without FAMILY: IPv4.
+IPV4, IPV4_MAPPED_IPV6, IPV6 = range(3)
 
 
-def header(isn=0x1000, key=0x0123456789ABCDEF, how=0, *extra):
-    return struct.pack(">IQB", isn, key, how) + bytes(extra)
+def header(isn=0x1000, key=0x0123456789ABCDEF, how=0, *extra, family=None):
+    if family is None:
+        return struct.pack(">IQB", isn, key, how) + bytes(extra)
+    return struct.pack(">IQBB", isn, key, how | FAMILY, family) + bytes(extra)
 
 
 def data(length, how=0, flow=0, *extra):
@@ -84,6 +88,28 @@ SEEDS = {
     # The kernel as client, mpdrill's SYN/ACK without MP_CAPABLE: plain TCP.
     "kernel_client_plain": header(0x9000, 0x49, KERNEL_CLIENT | NO_MPC)
     + bytes([APP_WRITE]) + struct.pack(">H", 999) + b"\x00",
+    # The same scenarios over IPv6 (AF_INET6 sockets and wire) and ipv4-mapped-ipv6 (AF_INET6
+    # sockets, ::ffff:a.b.c.d addresses, IPv4 wire).
+    "ipv6_data_datafin": header(family=IPV6) + data(1000) + data(400) + bytes([DATA_ACK, 0, 0])
+    + bytes([FIN, 0x03, 0]) + bytes([WAIT, 20]),
+    "ipv6_join_data": header(0xA000, 0x4A, family=IPV6) + data(100) + bytes([JOIN, 0])
+    + struct.pack(">II", 0x5000, 0x77) + bytes([1]) + data(300, 0, 1) + bytes([MP_PRIO, 1, 1])
+    + bytes([APP_WRITE]) + struct.pack(">H", 2999) + b"\x01" + bytes([WAIT, 20]),
+    # ADD_ADDR of 2001:db8::20 with the right HMAC, then REMOVE_ADDR; checksums on.
+    "ipv6_add_remove_addr": header(0xB000, 0x4B, CHECKSUMS, family=IPV6)
+    + bytes([ADD_ADDR, 0x02, 5, 0x20, 0]) + data(200) + bytes([REMOVE_ADDR, 0, 5, 0])
+    + bytes([WAIT, 10]),
+    # The kernel as an IPv6 client; it opens a subflow to the offered 2001:db8::21 port 8081.
+    "ipv6_kernel_client_joins": header(0xC000, 0x4C, KERNEL_CLIENT, family=IPV6)
+    + bytes([ADD_ADDR, 0x06, 1, 0x21]) + struct.pack(">H", 8081) + b"\x00" + bytes([WAIT, 30])
+    + bytes([APP_WRITE]) + struct.pack(">H", 3999) + b"\x00" + bytes([WAIT, 20]),
+    "mapped_data_datafin": header(family=IPV4_MAPPED_IPV6) + data(1000) + data(400)
+    + bytes([DATA_ACK, 0, 0]) + bytes([APP_WRITE]) + struct.pack(">H", 1999) + b"\x00"
+    + bytes([FIN, 0x03, 0]) + bytes([WAIT, 20]),
+    "mapped_kernel_client_joins": header(0xD000, 0x4D, KERNEL_CLIENT | CHECKSUMS,
+                                         family=IPV4_MAPPED_IPV6)
+    + bytes([ADD_ADDR, 0x00, 1, 23, 0]) + bytes([WAIT, 30]) + data(500)
+    + bytes([APP_WRITE]) + struct.pack(">H", 1999) + b"\x00" + bytes([WAIT, 20]),
 }
 
 

@@ -106,7 +106,7 @@ inline int ServeOnePingPong(int family, const char* ip, int port, int ready_fd) 
   const int s = socket(family, SOCK_STREAM, 0);
   const int one = 1;
   setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(s, 1) != 0) return 3;
+  if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(s, 1) != 0) return 3;
   if (write(ready_fd, "r", 1) != 1) return 4;
   pollfd p{s, POLLIN, 0};
   if (poll(&p, 1, 3000) != 1) return 5;

@@ -592,6 +592,30 @@ TEST(ModelAddress, A4EchoMustMatch) {
   EXPECT_THAT(t.Rules(), ElementsAre("A4")) << t.Dump();
 }
 
+// Found by a script `mpdrill fuzz script` wrote (corpus/live_fuzzer/add_remove_addr, each step
+// 5 ms after the previous one): Linux 6.18's echo of an ADD_ADDR crossed the REMOVE_ADDR of the
+// same ID. The address was advertised: no A4. An echo of another address under that ID is.
+TEST(ModelAddress, A4EchoCrossingItsRemoveAddr) {
+  for (const bool same : {true, false}) {
+    Scenario s;
+    s.Handshake();
+    const codec::AddAddr a = s.Advertise(kC, 5, {192, 0, 2, 20});
+    s.Send(0, kC, kAck, {}, {a});
+    codec::RemoveAddr rm;
+    rm.address_ids.data[0] = 5;
+    rm.address_ids.size = 1;
+    s.Send(0, kC, kAck, {}, {rm});
+    codec::AddAddr echo = Scenario::Echo(a);
+    if (!same) echo.address[3] = 21;
+    s.Send(0, kS, kAck, {}, {echo});
+    if (same) {
+      EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+    } else {
+      EXPECT_THAT(s.Rules(), ElementsAre("A4")) << s.Dump();
+    }
+  }
+}
+
 // Found by fuzz/live_fuzzer.cc: ADD_ADDR with an explicit port 0 is echoed by Linux 6.18
 // without the port field. Port 0 names no port: the echo matches; another port does not.
 TEST(ModelAddress, A4PortZeroIsNoPort) {

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  cmake ninja-build pkg-config g++ clang-14 lld-14
+  cmake ninja-build pkg-config g++ clang-14 lld-14 ccache
   # libraries
   libtins-dev libpcap-dev libboost-program-options-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

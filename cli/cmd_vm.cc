@@ -173,6 +173,31 @@ void PrintEvent(std::ostream& err, const vm::HealthEvent& e, std::size_t max_lin
   }
 }
 
+// The directories an mpdrill command will write its outputs to (`--pcap DIR`, `--tap FILE`,
+// `--junit FILE`, `--json FILE`): shared read-write with the guest so the files land on the
+// host wherever they are. Relative paths are under the working directory, shared anyway.
+std::vector<std::string> OutputDirs(const std::vector<std::string>& argv) {
+  static const char* kFlags[] = {"--pcap", "--tap", "--junit", "--json"};
+  std::vector<std::string> dirs;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    for (const char* flag : kFlags) {
+      const std::string f(flag);
+      std::string path;
+      if (argv[i] == f && i + 1 < argv.size()) {
+        path = argv[i + 1];
+      } else if (argv[i].rfind(f + "=", 0) == 0) {
+        path = argv[i].substr(f.size() + 1);
+      }
+      if (path.empty() || path[0] != '/') continue;
+      std::error_code ec;
+      fs::path dir = f == "--pcap" ? fs::path(path) : fs::path(path).parent_path();
+      fs::create_directories(dir, ec);
+      dirs.push_back(dir.lexically_normal().string());
+    }
+  }
+  return dirs;
+}
+
 int Report(const vm::VmReport& r, const Options& o, CommandIo io) {
   const vm::MachineOutcome& m = r.outcome;
   char secs[32];
@@ -289,6 +314,11 @@ int RunVm(const std::vector<std::string>& args, CommandIo io) {
   // the run a kernel report came in.
   req.argv = o.command;
   if (IsSubcommand(req.argv[0]) && req.argv[0] != "vm") req.argv.insert(req.argv.begin(), SelfExe());
+  if (req.argv.size() > 1 && req.argv[0] == SelfExe()) {
+    for (const std::string& d : OutputDirs(req.argv)) {
+      if (vm::CheckRwDir(d).empty()) req.rw_dirs.push_back(d);
+    }
+  }
   req.env.emplace_back("MPDRILL_KMSG_MARKERS", "1");
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv(*e);

@@ -65,8 +65,17 @@ std::string GuestScript(const GuestPlan& plan) {
       "$B mount -t devpts devpts $R/dev/pts 2>/dev/null\n"
       "$B mount -t tmpfs shm $R/dev/shm 2>/dev/null\n"
       "$B mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null\n"
-      "for d in tmp run var/tmp; do $B mount -t tmpfs tmpfs $R/$d || "
-      "fail \"cannot mount a tmpfs on /$d\"; done\n";
+      // /tmp and /var/tmp: the host's files show through (an input under /tmp is
+      // readable), writes stay in the guest (overlay on a tmpfs; a plain tmpfs without
+      // overlayfs). /run: a tmpfs.
+      "$B mount -t tmpfs tmpfs $R/run || fail 'cannot mount a tmpfs on /run'\n"
+      "$B mkdir -p /ovl && $B mount -t tmpfs ovl /ovl || fail 'cannot mount a tmpfs'\n"
+      "for d in tmp var/tmp; do\n"
+      "  u=/ovl/$($B echo $d | $B tr / _)\n"
+      "  $B mkdir -p $u/upper $u/work\n"
+      "  $B mount -t overlay overlay -o lowerdir=$R/$d,upperdir=$u/upper,workdir=$u/work $R/$d "
+      "2>/dev/null || $B mount -t tmpfs tmpfs $R/$d || fail \"cannot mount /$d\"\n"
+      "done\n";
   for (const GuestShare& share : plan.shares) {
     const std::string at = ShellQuote("/newroot" + share.path);
     s += "$B mkdir -p " + at + " 2>/dev/null; $B mount -t 9p -o " +

@@ -245,6 +245,21 @@ VmStatus WriteInitramfs(const fs::path& path, const fs::path& busybox, const Ext
   return Ok{};
 }
 
+// The module lists the cache entry was made for (FNV-1a): a change of the lists makes a new
+// entry instead of reusing one without the modules now wanted.
+std::string SelectionKey() {
+  std::uint32_t h = 2166136261u;
+  for (const auto* list : {&RequiredModules(), &OptionalModules()}) {
+    for (const std::string& name : *list) {
+      for (char c : name + ",") h = (h ^ static_cast<std::uint8_t>(c)) * 16777619u;
+    }
+    h = (h ^ ';') * 16777619u;
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08x", h);
+  return hex;
+}
+
 }  // namespace
 
 const std::vector<std::string>& RequiredModules() {
@@ -254,8 +269,8 @@ const std::vector<std::string>& RequiredModules() {
 
 const std::vector<std::string>& OptionalModules() {
   static const std::vector<std::string> kOptional = {
-      "virtio_net", "veth", "sch_fq", "sch_netem", "inet_diag", "tcp_diag", "udp_diag",
-      "mptcp_diag"};
+      "overlay", "virtio_net", "veth", "sch_fq", "sch_netem", "inet_diag", "tcp_diag",
+      "udp_diag", "mptcp_diag"};
   return kOptional;
 }
 
@@ -323,7 +338,8 @@ VmResult<PreparedKernel> PrepareKernel(const KernelRequest& request) {
       }
       const fs::path entry = request.cache_dir.empty()
                                  ? fs::path()
-                                 : request.cache_dir / "kernels" / out.identity.substr(0, 16);
+                                 : request.cache_dir / "kernels" /
+                                       (out.identity.substr(0, 16) + "." + SelectionKey());
       if (!entry.empty() && request.extra_modules.empty()) e = LoadEntry(entry);
       out.from_cache = e.has_value();
       if (!e) {

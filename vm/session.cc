@@ -36,8 +36,9 @@ void SweepStaleWorkDirs(const fs::path& parent) {
   }
 }
 
-// Paths a guest mounts tmpfs on: a host directory under one of them is not visible through
-// the read-only root and must be shared explicitly.
+// Paths a guest mounts a tmpfs on (/tmp and /var/tmp only when overlayfs is missing): a host
+// directory under one of them may not be visible through the read-only root and is shared
+// explicitly.
 bool HiddenInGuest(const std::string& path) {
   for (const char* p : {"/tmp", "/run", "/var/tmp", "/dev/shm"}) {
     const std::string prefix(p);

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ constexpr std::string_view kUsage =
     "  --cache DIR        unpacked kernel packages and probe results (default\n"
     "                     $MPDRILL_CACHE_DIR, $XDG_CACHE_HOME/mpdrill or ~/.cache/mpdrill)\n"
     "  --qemu PATH        qemu-system-x86_64 to use\n"
+    "  --append WORDS     more kernel command-line words (e.g. 'kmemleak=on')\n"
     "  --no-mptcp-check   boot kernels without MPTCP or TUN too (e.g. for `check`)\n";
 
 struct Options {
@@ -60,6 +62,7 @@ struct Options {
   std::string console;
   std::string cache;
   std::string qemu = "qemu-system-x86_64";
+  std::vector<std::string> append;
   bool check_features = true;
   bool help = false;
   std::vector<std::string> command;
@@ -98,7 +101,8 @@ std::optional<std::string> Parse(const std::vector<std::string>& args, Options* 
     }
     static const char* kValued[] = {"--kernel", "--modules", "--module", "--cpus", "--memory",
                                     "--accel", "--timeout", "--watchdog", "--boot-timeout",
-                                    "--rwdir", "--env", "--console", "--cache", "--qemu"};
+                                    "--rwdir", "--env", "--console", "--cache", "--qemu",
+                                    "--append"};
     bool known = false;
     for (const char* k : kValued) known |= name == k;
     if (!known) {
@@ -143,6 +147,9 @@ std::optional<std::string> Parse(const std::vector<std::string>& args, Options* 
       o->cache = value;
     } else if (name == "--qemu") {
       o->qemu = value;
+    } else if (name == "--append") {
+      std::istringstream words(value);
+      for (std::string w; words >> w;) o->append.push_back(w);
     }
   }
   return std::nullopt;
@@ -288,6 +295,7 @@ int RunVm(const std::vector<std::string>& args, CommandIo io) {
   req.kernel.cache_dir = o.cache.empty() ? vm::DefaultCacheDir() : fs::path(o.cache);
   req.accel = o.accel;
   req.qemu = o.qemu;
+  req.append = o.append;
   req.cpus = o.cpus;
   req.memory_mib = o.memory;
   req.timeout = std::chrono::seconds(o.timeout);

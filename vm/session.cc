@@ -57,6 +57,7 @@ QemuConfig BaseQemu(const VmRequest& request, const PreparedKernel& kernel, Acce
   q.kernel = kernel.vmlinuz.string();
   q.initrd = kernel.initramfs.string();
   q.console_log = (work / "console.log").string();
+  q.extra_append = request.append;
   q.shares = {{std::string(kTagHostRoot), "/", true}, {std::string(kTagCtl), ctl.string(), false}};
   return q;
 }

@@ -27,6 +27,7 @@ struct VmRequest {
   std::string qemu = "qemu-system-x86_64";
   int cpus = 2;
   int memory_mib = 2048;
+  std::vector<std::string> append;  // more kernel command-line words
   std::chrono::milliseconds timeout{std::chrono::hours(1)};
   std::chrono::milliseconds boot_timeout{std::chrono::seconds(180)};
   std::chrono::milliseconds watchdog{std::chrono::seconds(30)};

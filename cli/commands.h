@@ -13,6 +13,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitEnvironment = 3;
+// `mpdrill agent` only: the session failed (client lost, protocol error, no client).
+inline constexpr int kExitAgent = 4;
 
 struct CommandIo {
   std::ostream& out;
@@ -24,6 +26,7 @@ int RunDecode(const std::vector<std::string>& args, CommandIo io);
 int RunLint(const std::vector<std::string>& args, CommandIo io);
 int RunCheck(const std::vector<std::string>& args, CommandIo io);
 int RunRun(const std::vector<std::string>& args, CommandIo io);
+int RunAgent(const std::vector<std::string>& args, CommandIo io);
 // The whole command line (argv[1..]) when the binary is invoked as `packetdrill`.
 int RunPacketdrill(const std::vector<std::string>& args, CommandIo io);
 

@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"check", "check captures against the reference MPTCP state machine (rule IDs)", RunCheck},
     {"lint", "parse packetdrill scripts and report syntax errors with file:line:col", RunLint},
     {"run", "run packetdrill scripts against the kernel, each in a private namespace", RunRun},
+    {"agent", "serve one wire-run client on the machine under test (docs/agent.md)", RunAgent},
 };
 
 void PrintUsage(std::ostream& os) {

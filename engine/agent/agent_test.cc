@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/agent/agent_test_util.h"
 #include "engine/agent/auth.h"
 #include "engine/agent/client.h"
 #include "parser/parser.h"
@@ -82,35 +83,11 @@ class AgentTest : public ::testing::Test {
 
   // Starts the agent on 127.0.0.1 (a port it picks) and reads the port it prints.
   void StartAgent(int wait_secs = 20) {
-    int out[2];
-    ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-    const std::string log = (dir_ / "agent.log").string();
-    std::vector<std::string> argv = {MPDRILL_BINARY_DIR "/cli/mpdrill", "agent", "--listen",
-                                     "127.0.0.1:0", "--token", token_path_.string(), "--wait",
-                                     std::to_string(wait_secs)};
-    auto child = sandbox::SpawnInNamespace(*ns_, [&]() -> int {
-      dup2(out[1], 1);
-      const int err = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(err, 2);
-      std::vector<char*> a;
-      for (auto& s : argv) a.push_back(s.data());
-      a.push_back(nullptr);
-      execv(a[0], a.data());
-      return 127;
-    });
-    close(out[1]);
-    ASSERT_TRUE(child.ok()) << child.error().message;
-    agent_.emplace(std::move(*child));
-    std::string line;
-    char c;
-    while (line.size() < 200 && sandbox::test_util::ReadWithTimeout(out[0], &c, 1, seconds(5)) &&
-           c != '\n') {
-      line += c;
-    }
-    close(out[0]);
-    const std::string prefix = "mpdrill agent: listening on ";
-    ASSERT_EQ(line.rfind(prefix, 0), 0u) << line << "\nlog:\n" << AgentLog();
-    endpoint_ = line.substr(prefix.size());
+    auto started = test_util::StartAgentProcess(*ns_, "127.0.0.1:0", token_path_.string(),
+                                                (dir_ / "agent.log").string(), wait_secs);
+    ASSERT_TRUE(started.ok()) << started.error() << "\nlog:\n" << AgentLog();
+    agent_.emplace(std::move(started->process));
+    endpoint_ = started->endpoint;
   }
   std::string AgentLog() { return ReadAll(dir_ / "agent.log"); }
 
@@ -204,14 +181,10 @@ TEST_F(AgentTest, RunsSyscallsAndCommandsRemotely) {
   ctx.remote_ip = "127.0.0.2";
   ctx.bind_port = 8080;
   ASSERT_TRUE(c->SetContext(ctx).ok());
-  for (const char* text : {"socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
-                           "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0",
-                           "bind(3, ..., ...) = 0", "listen(3, 1) = 0"}) {
-    const Call call = ParseCall(text);
-    auto r = c->Run(call.syscall, call.loc);
-    ASSERT_TRUE(r.ok()) << text << ": " << r.error().error.message;
-    EXPECT_FALSE(r->mismatch) << *r->mismatch;
-  }
+  ASSERT_EQ(test_util::RunCalls(*c, {"socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
+                                     "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0",
+                                     "bind(3, ..., ...) = 0", "listen(3, 1) = 0"}),
+            "");
   // The socket exists in the agent's namespace.
   auto ss = c->Command({"ss -Hltn 'sport = :8080'; echo FOO=$FOO", {"FOO=bar"}, "", 3000});
   ASSERT_TRUE(ss.ok()) << ClientErrorText(ss.error());
@@ -370,10 +343,10 @@ TEST_F(AgentTest, EndsWithAVanishedClient) {
     ctx.family = AF_INET;
     ctx.local_ip = "127.0.0.1";
     if (!(*c)->SetContext(ctx).ok()) return 4;
-    for (const char* text : {"socket(..., SOCK_STREAM, IPPROTO_TCP) = 3", "bind(3, ..., ...) = 0",
-                             "listen(3, 1) = 0"}) {
-      const Call call = ParseCall(text);
-      if (!(*c)->Run(call.syscall, call.loc).ok()) return 5;
+    if (!test_util::RunCalls(**c, {"socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
+                                   "bind(3, ..., ...) = 0", "listen(3, 1) = 0"})
+             .empty()) {
+      return 5;
     }
     if (write(ready[1], "r", 1) != 1) return 6;
     // Blocks in accept on the agent until this process is killed.

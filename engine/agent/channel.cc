@@ -94,9 +94,10 @@ Status<ChannelError> Channel::ReadFull(std::uint8_t* out, std::size_t n,
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      return Unexpected{Err(ChannelErrorKind::kTimeout,
-                            first && got == 0 ? "no message before the deadline"
-                                              : "peer stopped in the middle of a frame")};
+      if (first && got == 0) {
+        return Unexpected{Err(ChannelErrorKind::kIdle, "no message before the deadline")};
+      }
+      return Unexpected{Err(ChannelErrorKind::kTimeout, "peer stopped in the middle of a frame")};
     }
     pollfd p{fd_, POLLIN, 0};
     const int rc = poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 100)));

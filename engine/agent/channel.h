@@ -16,7 +16,8 @@ namespace mpdrill::agent {
 
 enum class ChannelErrorKind : std::uint8_t {
   kClosed,   // the peer closed the connection at a frame boundary
-  kTimeout,  // nothing (or only part of a frame) before the deadline
+  kIdle,     // no frame started before the first-byte deadline (nothing read)
+  kTimeout,  // the peer stopped in the middle of a frame
   kIo,       // a socket error, or the peer closed mid-frame
   kDecode,   // the length field or the frame header is bad (decode set)
 };

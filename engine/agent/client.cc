@@ -49,6 +49,7 @@ ClientError FromChannel(const ChannelError& e, const std::string& during) {
     case ChannelErrorKind::kClosed:
     case ChannelErrorKind::kIo:
       return Lost(during + ": " + e.message);
+    case ChannelErrorKind::kIdle:
     case ChannelErrorKind::kTimeout:
       return {ClientErrorKind::kTimeout, {}, during + ": " + e.message};
     case ChannelErrorKind::kDecode:
@@ -147,9 +148,7 @@ void AgentClient::ReadLoop() {
     auto f = channel_.Read(std::chrono::milliseconds(200));
     std::lock_guard<std::mutex> lock(mu_);
     if (!f) {
-      if (f.error().kind == ChannelErrorKind::kTimeout && f.error().message.find("no message") == 0) {
-        continue;
-      }
+      if (f.error().kind == ChannelErrorKind::kIdle) continue;
       lost_ = f.error().message;
       break;
     }

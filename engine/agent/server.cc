@@ -216,9 +216,11 @@ AgentResult Session(int fd, int listen_fd, const AgentOptions& o) {
     if (p[1].revents & POLLIN) RefuseSecondClient(listen_fd, o);
     if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     auto f = s->channel.Read(std::chrono::milliseconds(1000));
+    if (!f && f.error().kind == ChannelErrorKind::kIdle) continue;  // woken without data
     if (!f) {
       const ChannelError& e = f.error();
       switch (e.kind) {
+        case ChannelErrorKind::kIdle:
         case ChannelErrorKind::kClosed:
           end = {AgentEnd::kClientLost, "client closed the connection without shutdown"};
           break;
@@ -297,6 +299,7 @@ Status<std::string> AcceptHandshake(Channel& ch, const AgentOptions& o) {
       case ChannelErrorKind::kClosed:
       case ChannelErrorKind::kIo:
         return Unexpected{"client left during the handshake: " + e.message};
+      case ChannelErrorKind::kIdle:
       case ChannelErrorKind::kTimeout:
         return Refuse(ch, ErrorCode::kTimeout, "handshake: " + e.message);
       case ChannelErrorKind::kDecode:

@@ -21,6 +21,7 @@ namespace po = boost::program_options;
 
 constexpr char kUsage[] =
     "usage: mpdrill agent --listen ADDR:PORT --token FILE [--wait SECS]\n"
+    "                     [--handshake-timeout SECS]\n"
     "\n"
     "Serves one `mpdrill run --target=wire:` client that proves it holds the token in FILE\n"
     "(mode 600, 16 to 4096 bytes): runs its syscalls and shell commands here, then exits\n"
@@ -72,7 +73,9 @@ int RunAgent(const std::vector<std::string>& args, CommandIo io) {
       ("listen", po::value<std::string>(), "ADDR:PORT or [IPV6]:PORT to listen on (port 0: any)")
       ("token", po::value<std::string>(), "file holding the shared token")
       ("wait", po::value<unsigned>()->default_value(600),
-       "seconds to wait for an authenticated client before giving up");
+       "seconds to wait for an authenticated client before giving up")
+      ("handshake-timeout", po::value<unsigned>()->default_value(5),
+       "seconds a connecting client has to authenticate");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(visible).run(), vm);
@@ -131,6 +134,7 @@ int RunAgent(const std::vector<std::string>& args, CommandIo io) {
     agent::AgentOptions options;
     options.token = std::move(*token);
     options.wait_for_client = std::chrono::seconds(vm["wait"].as<unsigned>());
+    options.handshake_timeout = std::chrono::seconds(vm["handshake-timeout"].as<unsigned>());
     options.random = agent::OpenSslRandom();
     options.log = [&io](const std::string& line) { io.err << "mpdrill agent: " << line << std::endl; };
     const agent::AgentResult r = agent::ServeAgent(*listen_fd, options);

@@ -82,9 +82,10 @@ class AgentTest : public ::testing::Test {
   }
 
   // Starts the agent on 127.0.0.1 (a port it picks) and reads the port it prints.
-  void StartAgent(int wait_secs = 20) {
+  void StartAgent(int wait_secs = 20, int handshake_secs = 5) {
     auto started = test_util::StartAgentProcess(*ns_, "127.0.0.1:0", token_path_.string(),
-                                                (dir_ / "agent.log").string(), wait_secs);
+                                                (dir_ / "agent.log").string(), wait_secs,
+                                                handshake_secs);
     ASSERT_TRUE(started.ok()) << started.error() << "\nlog:\n" << AgentLog();
     agent_.emplace(std::move(started->process));
     endpoint_ = started->endpoint;
@@ -298,6 +299,16 @@ TEST_F(AgentTest, RefusesAnotherVersion) {
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->code, ErrorCode::kVersion);
   EXPECT_EQ(e->message, "protocol version 2 is not supported; this agent speaks version 1");
+  ExpectGoodClientStillServed();
+}
+
+TEST_F(AgentTest, RefusesASilentClientAndOneThatStopsMidFrame) {
+  StartAgent(20, 1);
+  auto silent = RawConnect();
+  ExpectRefused(*silent, {}, ErrorCode::kTimeout, "handshake: no message before the deadline");
+  auto halfway = RawConnect();
+  ExpectRefused(*halfway, {0, 0, 0, 77, 0x02, 0, 0}, ErrorCode::kTimeout,
+                "handshake: peer stopped in the middle of a frame");
   ExpectGoodClientStillServed();
 }
 

@@ -23,17 +23,19 @@ struct StartedAgent {
   std::string endpoint;  // what it printed after "listening on"
 };
 
-// Runs `mpdrill agent --listen LISTEN --token TOKEN --wait WAIT` in `ns`, its stderr into
+// Runs `mpdrill agent --listen LISTEN --token TOKEN --wait WAIT --handshake-timeout H` in `ns`, its stderr into
 // `log_path`, and waits (5 s) for the line saying where it listens.
 inline Result<StartedAgent, std::string> StartAgentProcess(const sandbox::NetNamespace& ns,
                                                            const std::string& listen,
                                                            const std::string& token_path,
                                                            const std::string& log_path,
-                                                           int wait_secs) {
+                                                           int wait_secs,
+                                                           int handshake_secs = 5) {
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return Unexpected{std::string("pipe")};
   std::vector<std::string> argv = {MPDRILL_BINARY_DIR "/cli/mpdrill", "agent", "--listen", listen,
-                                   "--token", token_path, "--wait", std::to_string(wait_secs)};
+                                   "--token", token_path, "--wait", std::to_string(wait_secs),
+                                   "--handshake-timeout", std::to_string(handshake_secs)};
   auto child = sandbox::SpawnInNamespace(ns, [&]() -> int {
     dup2(out[1], 1);
     const int err = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

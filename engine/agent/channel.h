@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "base/result.h"
 #include "engine/agent/protocol.h"
@@ -49,6 +50,8 @@ class Channel {
   Channel& operator=(const Channel&) = delete;
 
   int fd() const { return fd_; }
+  // Gives up the descriptor (the caller owns it) and leaves the channel closed.
+  int Release() { return std::exchange(fd_, -1); }
   // Waits for a frame's first byte until `first_byte` has passed, then for the rest of it at
   // most `rest` (a peer that stops mid-frame is a timeout).
   Result<Frame, ChannelError> Read(std::chrono::milliseconds first_byte,

@@ -349,22 +349,16 @@ AgentResult ServeAgent(int listen_fd, const AgentOptions& o) {
     ConfigureSocket(fd);
     const std::string who = EndpointToString(peer);
     Log(o, "connection from " + who);
-    {
-      auto ch = std::make_unique<Channel>(fd);
-      if (auto h = AcceptHandshake(*ch, o); !h) {
-        Log(o, "refused " + who + ": " + h.error());
-        continue;
-      }
-      // The session owns the descriptor from here.
-      const int session_fd = dup(ch->fd());
-      ch.reset();
-      if (session_fd < 0) return {AgentEnd::kFailed, std::string("dup: ") + std::strerror(errno)};
-      Log(o, "client " + who + " authenticated");
-      AgentResult r = Session(session_fd, listen_fd, o);
-      Log(o, "session with " + who + " ended: " + std::string(AgentEndName(r.end)) + ": " +
-                 r.message);
-      return r;
+    Channel ch(fd);
+    if (auto h = AcceptHandshake(ch, o); !h) {
+      Log(o, "refused " + who + ": " + h.error());
+      continue;
     }
+    Log(o, "client " + who + " authenticated");
+    AgentResult r = Session(ch.Release(), listen_fd, o);
+    Log(o, "session with " + who + " ended: " + std::string(AgentEndName(r.end)) + ": " +
+               r.message);
+    return r;
   }
 }
 

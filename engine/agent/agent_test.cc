@@ -348,12 +348,12 @@ TEST_F(AgentTest, EndsWithAVanishedClient) {
   auto client = sandbox::SpawnInNamespace(*ns_, [&]() -> int {
     auto c = AgentClient::Connect(endpoint, Bytes(kToken), seconds(3));
     if (!c.ok()) return 2;
-    auto bg = (*c)->Command({"sleep 60 >/dev/null 2>&1 & echo started", {}, "", 3000});
-    if (!bg.ok() || bg->output != "started\n") return 3;
     syscalls::Context ctx;
     ctx.family = AF_INET;
     ctx.local_ip = "127.0.0.1";
     if (!(*c)->SetContext(ctx).ok()) return 4;
+    auto bg = (*c)->Command({"sleep 60 >/dev/null 2>&1 & echo started", {}, "", 3000});
+    if (!bg.ok() || bg->output != "started\n") return 3;
     if (!test_util::RunCalls(**c, {"socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
                                    "bind(3, ..., ...) = 0", "listen(3, 1) = 0"})
              .empty()) {
@@ -384,6 +384,29 @@ TEST_F(AgentTest, EndsWithAVanishedClient) {
     std::this_thread::sleep_for(milliseconds(20));
   }
   EXPECT_TRUE(ProcessesInNamespace().empty()) << Describe(ProcessesInNamespace());
+}
+
+// A new run (set-context) starts without what the previous one left in the background.
+TEST_F(AgentTest, SetContextEndsWhatEarlierCommandsLeftRunning) {
+  StartAgent();
+  auto c = Client();
+  ASSERT_NE(c, nullptr);
+  auto bg = c->Command({"sleep 60 >/dev/null 2>&1 & echo started", {}, "", 3000});
+  ASSERT_TRUE(bg.ok());
+  EXPECT_EQ(ProcessesInNamespace().size(), 3u) << Describe(ProcessesInNamespace());
+  syscalls::Context ctx;
+  ctx.family = AF_INET;
+  ctx.local_ip = "127.0.0.1";
+  ASSERT_TRUE(c->SetContext(ctx).ok());
+  // The outer agent and its PID 1 are left; the sleep is gone (killed and reaped).
+  EXPECT_EQ(ProcessesInNamespace().size(), 2u) << Describe(ProcessesInNamespace());
+  auto echo = c->Command({"echo fine", {}, "", 3000});
+  ASSERT_TRUE(echo.ok());
+  EXPECT_EQ(echo->output, "fine\n");
+  ASSERT_TRUE(c->Shutdown().ok());
+  auto code = agent_->Wait(seconds(5));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
 }
 
 TEST_F(AgentTest, RefusesABadTokenFileAndGivesUpWithoutAClient) {

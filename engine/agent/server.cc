@@ -6,7 +6,9 @@
 #include <netinet/in.h>
 #include <netpacket/packet.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -129,6 +131,20 @@ void StartCommand(const std::shared_ptr<SessionState>& s, const Frame& f) {
   }).detach();
 }
 
+// A new run starts clean, as a local run's own PID namespace does: what earlier commands left
+// in the background is killed and reaped. Only as PID 1 of the agent's PID namespace (where
+// kill(-1) reaches exactly the agent's descendants); a no-op anywhere else.
+void EndLeftoverProcesses() {
+  if (getpid() != 1) return;
+  kill(-1, SIGKILL);
+  const auto deadline = Clock::now() + std::chrono::seconds(2);
+  while (Clock::now() < deadline) {
+    const pid_t r = waitpid(-1, nullptr, WNOHANG);
+    if (r < 0) return;  // ECHILD: none left
+    if (r == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 // One request of the session. Returns the end of the session, or nullopt to go on.
 std::optional<AgentResult> Dispatch(const std::shared_ptr<SessionState>& s, const Frame& f) {
   switch (f.type) {
@@ -138,8 +154,9 @@ std::optional<AgentResult> Dispatch(const std::shared_ptr<SessionState>& s, cons
         ReplyError(*s, f.id, ErrorCode::kMalformed, ctx.error().ToString());
         return std::nullopt;
       }
-      if (s->syscall_busy) {
-        ReplyError(*s, f.id, ErrorCode::kBusy, "set-context while a syscall is in flight");
+      if (s->syscall_busy || s->command_busy) {
+        ReplyError(*s, f.id, ErrorCode::kBusy,
+                   "set-context while a syscall or a command is in flight");
         return std::nullopt;
       }
       auto ex = std::make_shared<syscalls::Executor>(std::move(*ctx));
@@ -149,6 +166,7 @@ std::optional<AgentResult> Dispatch(const std::shared_ptr<SessionState>& s, cons
         old = std::exchange(s->executor, std::move(ex));
       }
       if (old) old->CloseAll();
+      EndLeftoverProcesses();
       (void)s->channel.Write(MessageType::kOk, f.id, {});
       return std::nullopt;
     }

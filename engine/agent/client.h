@@ -5,7 +5,9 @@
 // Thread use: any thread may call; requests are multiplexed by id, so CloseAll from the
 // runner's thread reaches the agent while a blocking Run waits on the syscall thread. A reader
 // thread takes the agent's replies; when the connection drops, every waiting call returns
-// kLost at once.
+// kLost at once. The reader thread is created in the calling thread's network namespace and
+// does not survive fork(2): use the client in the process that connected it (the agent serves
+// one session, so connect where the runs happen and SetContext per run).
 #ifndef MPDRILL_ENGINE_AGENT_CLIENT_H_
 #define MPDRILL_ENGINE_AGENT_CLIENT_H_
 

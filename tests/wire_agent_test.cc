@@ -59,9 +59,9 @@ TEST(WireAgent, PassiveOpenAcrossTheTwoLinks) {
                                                      (dir / "token").string(),
                                                      (dir / "agent.log").string(), 20);
     ASSERT_TRUE(agent.ok()) << agent.error();
+    run::MonotonicClock clock;  // outlives the link I/O, whose reader thread reads it
     std::unique_ptr<agent::AgentClient> client;
     std::unique_ptr<wire::LinkPacketIo> io;
-    run::MonotonicClock clock;
     {
       auto enter = sandbox::ScopedNetnsEnter::Enter(*ours);
       ASSERT_TRUE(enter.ok());

@@ -400,8 +400,12 @@ Result<SyscallReply, DecodeError> DecodeSyscallReply(Bytes body) {
   std::uint32_t err = 0;
   bool has_mismatch = false;
   std::string mismatch;
+  std::size_t mismatch_at = 0;
   d.U64(&result, "result") && d.U32(&err, "errno") && d.Bool(&has_mismatch, "has mismatch") &&
-      d.Str(&mismatch, "mismatch") && DecodeFds(d, &m.outcome.opened_fds, "opened fds") &&
+      (mismatch_at = d.at(), d.Str(&mismatch, "mismatch")) &&
+      (has_mismatch || mismatch.empty() ||
+       d.Fail(mismatch_at, "mismatch: text without the has-mismatch flag")) &&
+      DecodeFds(d, &m.outcome.opened_fds, "opened fds") &&
       DecodeFds(d, &m.outcome.closed_fds, "closed fds");
   m.outcome.result = static_cast<std::int64_t>(result);
   m.outcome.err = static_cast<int>(err);

@@ -122,6 +122,14 @@ TEST(AgentProtocol, DecodeErrorsNameTheByteOffset) {
   auto a = DecodeAuth(auth);
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.error().ToString(), "byte 11: client nonce: needs 32 byte(s), 14 left");
+  // A mismatch text without its flag: one encoding per message.
+  SyscallReply quiet;
+  quiet.outcome.mismatch = "x";
+  std::vector<std::uint8_t> flagless = EncodeSyscallReply(quiet);
+  flagless[12] = 0;  // the has-mismatch byte (after the u64 result and the u32 errno)
+  auto q = DecodeSyscallReply(flagless);
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.error().ToString(), "byte 18: mismatch: text without the has-mismatch flag");
   // Wrong magic.
   std::vector<std::uint8_t> bad = EncodeAuth({});
   bad[0] = 'X';

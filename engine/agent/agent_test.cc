@@ -16,6 +16,7 @@
 #include "engine/agent/agent_test_util.h"
 #include "engine/agent/auth.h"
 #include "engine/agent/client.h"
+#include "engine/agent/server.h"
 #include "parser/parser.h"
 #include "sandbox/leak_check.h"
 #include "sandbox/netns.h"
@@ -407,6 +408,36 @@ TEST_F(AgentTest, SetContextEndsWhatEarlierCommandsLeftRunning) {
   auto code = agent_->Wait(seconds(5));
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 0);
+}
+
+// The client checks the agent's proof too: an impostor that does not hold the token (here one
+// that answers every auth with a welcome) is refused before any request is sent.
+TEST_F(AgentTest, ClientRefusesAnAgentThatCannotProveTheToken) {
+  auto enter = sandbox::ScopedNetnsEnter::Enter(*ns_);
+  ASSERT_TRUE(enter.ok());
+  std::string bound;
+  auto listen_fd = Listen(*ParseEndpoint("127.0.0.1:0"), &bound);
+  ASSERT_TRUE(listen_fd.ok()) << listen_fd.error();
+  std::thread impostor([fd = *listen_fd] {
+    Channel ch(accept(fd, nullptr, nullptr));
+    Challenge challenge;
+    challenge.agent_nonce[0] = 7;
+    ASSERT_TRUE(ch.Write(MessageType::kChallenge, 0, EncodeChallenge(challenge)).ok());
+    auto auth = ch.Read(seconds(3));
+    ASSERT_TRUE(auth.ok());
+    EXPECT_EQ(auth->type, MessageType::kAuth);
+    Welcome welcome;  // a MAC of zeros: it does not know the token
+    ASSERT_TRUE(ch.Write(MessageType::kWelcome, 0, EncodeWelcome(welcome)).ok());
+    auto next = ch.Read(seconds(3));  // the client hangs up without a request
+    EXPECT_FALSE(next.ok());
+  });
+  auto c = AgentClient::Connect(bound, Bytes(kToken), seconds(3));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().kind, ClientErrorKind::kAuth);
+  EXPECT_EQ(ClientErrorText(c.error()),
+            "agent failed to prove the token: the agent's MAC does not match our token");
+  impostor.join();
+  close(*listen_fd);
 }
 
 TEST_F(AgentTest, RefusesABadTokenFileAndGivesUpWithoutAClient) {

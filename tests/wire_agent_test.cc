@@ -41,6 +41,10 @@ TEST(WireAgent, PassiveOpenAcrossTheTwoLinks) {
   char tmpl[] = "/tmp/mpdrill-wire-agent-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const fs::path dir = tmpl;
+  struct RemoveDir {
+    fs::path path;
+    ~RemoveDir() { fs::remove_all(path); }
+  } remove_dir{dir};  // also when an ASSERT returns early
   {
     std::ofstream(dir / "token") << kToken;
     chmod((dir / "token").c_str(), 0600);
@@ -138,7 +142,6 @@ TEST(WireAgent, PassiveOpenAcrossTheTwoLinks) {
   ours->Destroy();
   target->Destroy();
   for (ino_t inode : inodes) EXPECT_TRUE(sandbox::ProcessesUsingNetns(inode).empty());
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ void PrintUsage(std::ostream& os) {
   os << "\n"
         "Run 'mpdrill <command> --help' for a command's options.\n"
         "Exit codes: 0 success, 1 test failure or violations, 2 bad input or usage,\n"
-        "3 environment (missing privilege, TUN or namespace support).\n";
+        "3 environment (missing privilege, TUN or namespace support);\n"
+        "`mpdrill agent` only: 4 the session failed (client lost, protocol error).\n";
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitEnvironment = 3;
 inline constexpr int kExitKernelHealth = 4;
 inline constexpr int kExitKernelCrash = 5;
+// `mpdrill agent` only: the session failed (client lost, protocol error, no client).
+inline constexpr int kExitAgent = 4;
 
 struct CommandIo {
   std::ostream& out;
@@ -29,6 +31,7 @@ int RunCheck(const std::vector<std::string>& args, CommandIo io);
 int RunRun(const std::vector<std::string>& args, CommandIo io);
 int RunVm(const std::vector<std::string>& args, CommandIo io);
 int RunFuzz(const std::vector<std::string>& args, CommandIo io);
+int RunAgent(const std::vector<std::string>& args, CommandIo io);
 // The whole command line (argv[1..]) when the binary is invoked as `packetdrill`.
 int RunPacketdrill(const std::vector<std::string>& args, CommandIo io);
 

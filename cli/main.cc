@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"run", "run packetdrill scripts against the kernel, each in a private namespace", RunRun},
     {"vm", "boot a kernel image (bzImage or Debian package) in qemu and run a command in it", RunVm},
     {"fuzz", "shrink a live_fuzzer finding and write it as a packetdrill script", RunFuzz},
+    {"agent", "serve one wire-run client on the machine under test (docs/agent.md)", RunAgent},
 };
 
 void PrintUsage(std::ostream& os) {
@@ -39,7 +40,8 @@ void PrintUsage(std::ostream& os) {
         "Run 'mpdrill <command> --help' for a command's options.\n"
         "Exit codes: 0 success, 1 test failure or violations, 2 bad input or usage,\n"
         "3 environment (missing privilege, TUN or namespace support), 4 the kernel logged a\n"
-        "warning or bug, 5 the kernel under test died (vm: panic or hang).\n";
+        "warning or bug (`mpdrill agent`: the session failed), 5 the kernel under test died\n"
+        "(vm: panic or hang).\n";
 }
 
 }  // namespace

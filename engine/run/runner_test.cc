@@ -1,0 +1,219 @@
+// The runner against an in-memory peer and a fake clock: scripts of packets only, the "kernel"
+// answering each injected packet with packets built here, at chosen delays. No namespace, no
+// TUN, no waiting: the clock jumps to each deadline.
+#include "engine/run/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+
+#include "engine/capture/dissect.h"
+#include "engine/run/live_packet.h"
+#include "engine/run/wire.h"
+#include "parser/parser.h"
+
+namespace mpdrill::run {
+namespace {
+
+// Time moves only when the runner sleeps or waits for a packet.
+class FakeClock final : public Clock {
+ public:
+  std::int64_t NowUsecs() override { return now_; }
+  void SleepUntilUsecs(std::int64_t t) override { now_ = std::max(now_, t); }
+  void Advance(std::int64_t t) { now_ = std::max(now_, t); }
+
+ private:
+  std::int64_t now_ = 1000000;  // not 0: the run's time 0 is wherever the clock stands
+};
+
+struct Reply {
+  std::int64_t delay_usecs = 0;
+  std::vector<std::uint8_t> packet;
+};
+
+// The kernel's side, in memory: `respond` sees each packet the runner injects (parsed) and
+// returns what the kernel sends back and when.
+class InMemoryPeer final : public PacketIo {
+ public:
+  InMemoryPeer(FakeClock& clock, std::function<std::vector<Reply>(const LivePacket&)> respond)
+      : clock_(clock), respond_(std::move(respond)) {}
+
+  Status<std::string> Send(std::span<const std::uint8_t> packet) override {
+    auto live = ParseLive(packet, clock_.NowUsecs());
+    if (!live) return Unexpected{std::string("the runner sent a packet that is not TCP")};
+    injected_.push_back(*live);
+    for (Reply& r : respond_(*live)) {
+      Queue(clock_.NowUsecs() + r.delay_usecs, std::move(r.packet));
+    }
+    return Ok{};
+  }
+  Result<std::optional<SniffedPacket>, std::string> Receive(std::int64_t deadline) override {
+    if (queue_.empty() || queue_.front().time > deadline) {
+      clock_.Advance(deadline);
+      return std::optional<SniffedPacket>();
+    }
+    SniffedPacket p = std::move(queue_.front());
+    queue_.pop_front();
+    clock_.Advance(p.time);
+    return std::optional<SniffedPacket>(std::move(p));
+  }
+  void Unread(SniffedPacket packet) override { queue_.push_front(std::move(packet)); }
+
+  // A packet the kernel sends on its own at `time` (clock usecs).
+  void Queue(std::int64_t time, std::vector<std::uint8_t> packet) {
+    auto it = queue_.begin();
+    while (it != queue_.end() && it->time <= time) ++it;
+    queue_.insert(it, SniffedPacket{std::move(packet), time});
+  }
+  const std::vector<LivePacket>& injected() const { return injected_; }
+
+ private:
+  FakeClock& clock_;
+  std::function<std::vector<Reply>(const LivePacket&)> respond_;
+  std::deque<SniffedPacket> queue_;
+  std::vector<LivePacket> injected_;
+};
+
+constexpr std::uint32_t kKernelIsn = 123456789;
+
+// The kernel's SYN/ACK to an injected SYN: ack = seq + 1, MSS 1460, `ack_offset` added to the
+// ack (to get it wrong on purpose).
+std::vector<std::uint8_t> SynAckFor(const LivePacket& syn, std::uint32_t ack_offset = 0) {
+  WireTcp t;
+  t.src = syn.dst;
+  t.dst = syn.src;
+  t.sport = syn.dport;
+  t.dport = syn.sport;
+  t.seq = kKernelIsn;
+  t.ack = syn.seq + 1 + ack_offset;
+  t.flags = capture::kTcpSyn | capture::kTcpAck;
+  t.window = 65535;
+  t.options = {2, 4, 0x05, 0xb4};
+  auto p = BuildTcpPacket(t);
+  EXPECT_TRUE(p.ok());
+  return p.ok() ? *p : std::vector<std::uint8_t>{};
+}
+
+struct Outcome {
+  RunReport report;
+  std::vector<LivePacket> injected;
+};
+
+Outcome RunWithPeer(const std::string& text, std::function<std::vector<Reply>(const LivePacket&)> respond,
+            std::function<void(InMemoryPeer&, FakeClock&)> before = nullptr) {
+  auto script = parser::Parse(text, "t.pkt");
+  EXPECT_TRUE(script.ok());
+  RunConfig config;
+  EXPECT_TRUE(config.Finalize().ok());
+  config.model_mode = ModelMode::kOff;
+  FakeClock clock;
+  InMemoryPeer peer(clock, std::move(respond));
+  if (before) before(peer, clock);
+  RunnerContext ctx;
+  ctx.script_path = "t.pkt";
+  ctx.script_dir = ".";
+  ctx.clock = &clock;
+  ctx.io = &peer;
+  Outcome o{RunScript(*script, config, ctx), peer.injected()};
+  return o;
+}
+
+constexpr char kPassiveOpen[] =
+    "0 < S 0:0(0) win 32792 <mss 1000>\n"
+    "+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+    "+.1 < . 1:1(0) ack 1 win 257\n";
+
+std::vector<Reply> AnswerSyns(const LivePacket& p, std::int64_t delay, std::uint32_t ack_offset = 0) {
+  if ((p.flags & capture::kTcpSyn) && !(p.flags & capture::kTcpAck)) {
+    return {{delay, SynAckFor(p, ack_offset)}};
+  }
+  return {};
+}
+
+TEST(Runner, PassesAHandshakeTheKernelAnswersOnTime) {
+  Outcome o = RunWithPeer(kPassiveOpen, [](const LivePacket& p) { return AnswerSyns(p, 1000); });
+  EXPECT_EQ(o.report.verdict, Verdict::kPass) << o.report.first_error << "\n" << o.report.details;
+  ASSERT_EQ(o.injected.size(), 2u);
+  // The third packet's ack is mapped into the kernel's sequence space, 0.1 s after the SYN.
+  EXPECT_EQ(o.injected[1].ack, kKernelIsn + 1);
+  EXPECT_EQ(o.injected[1].time - o.injected[0].time, 101000);
+}
+
+TEST(Runner, FailsAnAnswerThatComesTooLate) {
+  Outcome o = RunWithPeer(kPassiveOpen, [](const LivePacket& p) { return AnswerSyns(p, 50000); });
+  EXPECT_EQ(o.report.verdict, Verdict::kFail);
+  EXPECT_NE(o.report.first_error.find("t.pkt:2: error handling packet: Timed out waiting for packet"),
+            std::string::npos)
+      << o.report.first_error;
+  EXPECT_EQ(o.injected.size(), 1u);  // the run stopped there
+}
+
+TEST(Runner, FailsAnAnswerThatComesTooEarly) {
+  const std::string script =
+      "0 < S 0:0(0) win 32792 <mss 1000>\n"
+      "+.1 > S. 0:0(0) ack 1 <mss 1460>\n";
+  Outcome o = RunWithPeer(script, [](const LivePacket& p) { return AnswerSyns(p, 1000); });
+  EXPECT_EQ(o.report.verdict, Verdict::kFail);
+  EXPECT_NE(o.report.first_error.find("t.pkt:2: outbound packet"), std::string::npos)
+      << o.report.first_error;
+  EXPECT_NE(o.report.first_error.find("expected: 0.100"), std::string::npos) << o.report.first_error;
+  EXPECT_NE(o.report.first_error.find("actual: 0.001"), std::string::npos) << o.report.first_error;
+}
+
+TEST(Runner, NamesTheFieldThatDiffers) {
+  Outcome o = RunWithPeer(kPassiveOpen, [](const LivePacket& p) { return AnswerSyns(p, 1000, 5); });
+  EXPECT_EQ(o.report.verdict, Verdict::kFail);
+  EXPECT_NE(o.report.first_error.find("t.pkt:2:"), std::string::npos) << o.report.first_error;
+  EXPECT_NE(o.report.first_error.find("ack"), std::string::npos) << o.report.first_error;
+  EXPECT_NE(o.report.first_error.find("expected: 1 actual: 6"), std::string::npos)
+      << o.report.first_error;
+  EXPECT_NE(o.report.details.find("actual packet:"), std::string::npos) << o.report.details;
+}
+
+TEST(Runner, SkipsPacketsThatAreNotTcpOrOfNoKnownFlow) {
+  Outcome o = RunWithPeer(
+      kPassiveOpen, [](const LivePacket& p) { return AnswerSyns(p, 2000); },
+      [](InMemoryPeer& peer, FakeClock& clock) {
+        // A UDP datagram and a TCP segment of a connection the script never made, both before
+        // the SYN/ACK.
+        std::vector<std::uint8_t> udp = {0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, 17, 0, 0,
+                                         192, 168, 0, 2, 192, 0, 2, 1, 0, 53, 0, 53, 0, 8, 0, 0};
+        peer.Queue(clock.NowUsecs() + 500, udp);
+        WireTcp stray;
+        stray.src = *ParseAddress("192.168.0.2", false);
+        stray.dst = *ParseAddress("192.0.2.1", false);
+        stray.sport = 9999;
+        stray.dport = 7777;
+        stray.flags = capture::kTcpAck;
+        peer.Queue(clock.NowUsecs() + 800, *BuildTcpPacket(stray));
+      });
+  EXPECT_EQ(o.report.verdict, Verdict::kPass) << o.report.first_error << "\n" << o.report.details;
+}
+
+// Two data segments of the kernel make one script packet (packetdrill's coalescing).
+TEST(Runner, CoalescesTheKernelsSegments) {
+  const std::string script = std::string(kPassiveOpen) + "+0 > P. 1:2001(2000) ack 1\n";
+  Outcome o = RunWithPeer(script, [](const LivePacket& p) {
+    if (p.flags & capture::kTcpSyn) return AnswerSyns(p, 1000);
+    std::vector<Reply> data;
+    for (std::uint32_t i = 0; i < 2; ++i) {
+      WireTcp t;
+      t.src = p.dst;
+      t.dst = p.src;
+      t.sport = p.dport;
+      t.dport = p.sport;
+      t.seq = kKernelIsn + 1 + 1000 * i;
+      t.ack = p.seq;
+      t.flags = capture::kTcpAck | (i == 1 ? capture::kTcpPsh : 0);
+      t.window = 502;
+      t.payload_length = 1000;
+      data.push_back({1000, *BuildTcpPacket(t)});
+    }
+    return data;
+  });
+  EXPECT_EQ(o.report.verdict, Verdict::kPass) << o.report.first_error << "\n" << o.report.details;
+}
+
+}  // namespace
+}  // namespace mpdrill::run

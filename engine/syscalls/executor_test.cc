@@ -569,6 +569,27 @@ TEST_F(ExecutorTest, EpollMismatchesNameTheEventAndField) {
   EXPECT_EQ(r.error().loc.col, 35);
 }
 
+// packetdrill's own form: one struct, compared with the first slot of the answer; with
+// nothing ready that slot is zeroed, so `{events=0, ptr=0}` with `= 0` holds.
+TEST_F(ExecutorTest, EpollWaitTakesPacketdrillsSingleStruct) {
+  Executor ex(LoopbackContext());
+  auto outcomes = RunAll(ex, R"(
++0 pipe([3, 4]) = 0
++0 epoll_create1(0) = 5
++0 epoll_ctl(5, EPOLL_CTL_ADD, 3, {events=EPOLLIN, fd=3}) = 0
++0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0
++0 write(4, ..., 1) = 1
++0 epoll_wait(5, {events=EPOLLIN, fd=3}, 1, 0) = 1
++0 epoll_wait(5, {events=EPOLLIN|EPOLLERR, fd=3}, 1, 0) = 1
+)");
+  ASSERT_EQ(outcomes.size(), 7u);
+  EXPECT_FALSE(outcomes[3].mismatch);
+  EXPECT_FALSE(outcomes[5].mismatch);
+  ASSERT_TRUE(outcomes[6].mismatch);
+  EXPECT_EQ(*outcomes[6].mismatch,
+            "epoll_wait: events[0].events: expected: EPOLLIN|EPOLLERR actual: EPOLLIN");
+}
+
 TEST_F(ExecutorTest, UnexpectedDescriptorIsClosedNotAdopted) {
   Executor ex(LoopbackContext());
   auto outcomes = RunAll(ex, "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = -1 EMFILE (Too many)\n");

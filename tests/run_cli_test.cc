@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -72,6 +74,25 @@ TEST(RunCliTest, PlainTcpServerAndClientPassInEveryVariant) {
                       milliseconds(60000));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("6 run(s), 6 passed"));
+}
+
+// packetdrill's TCP suites: the peer's numbers counted from its SYN/ACK, %{ }% blocks over
+// TCP_INFO run by python3 after the script, PACKETDRILL_PID. A failing block fails the run at
+// its own line with python's message.
+TEST(RunCliTest, PacketdrillTcpSemanticsAndCodeBlocks) {
+  SKIP_WITHOUT_ROOT();
+  if (std::system("python3 -c pass >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
+  ToolRun ok = RunTool({kMpdrill, "run", "--ip_version=ipv4", kSmoke + "tcp_client_packetdrill.pkt"},
+                       milliseconds(30000));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  std::ifstream in(kSmoke + "tcp_client_packetdrill.pkt");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string from = "tcpi_snd_mss == 1400";
+  text.replace(text.find(from), from.size(), "tcpi_snd_mss == 1401");
+  const std::string bad = WriteScript("code_fail.pkt", text);
+  ToolRun r = RunTool({kMpdrill, "run", "--ip_version=ipv6", bad}, milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("code_fail.pkt:19: error in Python code: AssertionError: 1400"));
 }
 
 TEST(RunCliTest, AWrongOutboundPacketNamesTheFieldWithExpectedAndActual) {

@@ -304,13 +304,15 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
   auto tuple = ResolveTuple(packet, *flags, nullptr);
   if (!tuple) return MakeUnexpected(tuple.error());
   const bool syn_only = (*flags & capture::kTcpSyn) && !(*flags & capture::kTcpAck);
-  const Flow& flow = InboundFlow(*tuple, syn_only, seg.start_seq);
+  Flow& flow = InboundFlow(*tuple, syn_only, seg.start_seq);
+  const bool syn = (*flags & capture::kTcpSyn) != 0;
+  if (syn && (*flags & capture::kTcpAck) && flow.kernel_client) flow.remote_offset = seg.start_seq;
   WireTcp t;
   t.src = flow.remote_addr;
   t.dst = flow.local_addr;
   t.sport = flow.remote_port;
   t.dport = flow.local_port;
-  t.seq = seg.start_seq;
+  t.seq = syn ? seg.start_seq : seg.start_seq + flow.remote_offset;
   // Like packetdrill, the ACK field of a packet with the ACK flag is in the kernel's space
   // even when the script leaves it out (then 0, i.e. the kernel's ISN: a probe after a reset
   // draws a RST whose sequence number is 0 in script terms); without the flag it is raw.
@@ -416,8 +418,8 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
   if (live.payload_length != want_len) {
     out.push_back(Mismatch("tcp payload length", Num(want_len), Num(live.payload_length)));
   }
-  if (seg.ack && (live.flags & capture::kTcpAck) && live.ack != *seg.ack) {
-    out.push_back(Mismatch("tcp ack", Num(*seg.ack), Num(live.ack)));
+  if (seg.ack && (live.flags & capture::kTcpAck) && live.ack - flow->remote_offset != *seg.ack) {
+    out.push_back(Mismatch("tcp ack", Num(*seg.ack), Num(live.ack - flow->remote_offset)));
   }
   if (seg.win && live.window != *seg.win) {
     out.push_back(Mismatch("tcp window", Num(*seg.win), Num(live.window)));
@@ -458,6 +460,12 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
       } else {
         auto resolved = ResolveSymbols(o);
         if (!resolved) return MakeUnexpected(resolved.error());
+        if (auto* sack = std::get_if<parser::OptSack>(&*resolved)) {
+          for (auto& b : sack->blocks) {
+            b.left += flow->remote_offset;
+            b.right += flow->remote_offset;
+          }
+        }
         plain.push_back(std::move(*resolved));
       }
     }
@@ -554,6 +562,7 @@ std::string FlowTable::FormatLive(const LivePacket& live) const {
   const Flow* flow = FindLive(live);
   const std::uint32_t off = flow ? flow->local_offset() : 0;
   const std::uint32_t seq = live.seq - off;
+  const std::uint32_t remote_off = flow ? flow->remote_offset : 0;
   std::string s = "> ";
   // With several flows, name the subflow: packetdrill's explicit `address:port > address:port`.
   if (flows_.size() > 1 || !flow) {
@@ -566,7 +575,7 @@ std::string FlowTable::FormatLive(const LivePacket& live) const {
   }
   s += (live.flags ? TcpFlagsToString(live.flags) : std::string("-")) + " " + Num(seq) + ":" +
        Num(seq + live.payload_length) + "(" + Num(live.payload_length) + ")";
-  if (live.flags & capture::kTcpAck) s += " ack " + Num(live.ack);
+  if (live.flags & capture::kTcpAck) s += " ack " + Num(live.ack - remote_off);
   s += " win " + Num(live.window);
   const std::vector<LiveOption> opts = DecodeLiveOptions(live.options);
   if (!opts.empty()) {

@@ -64,6 +64,11 @@ struct Flow {
   std::uint32_t live_local_isn = 0;
   // Added to a script value of the kernel's sequence space to get the live one.
   std::uint32_t local_offset() const { return live_local_isn - script_local_isn; }
+  // Added to a script value of the script's own sequence space (not of a SYN) to get the live
+  // one: on a connection the kernel opened, packetdrill counts the script's sequence numbers
+  // from its SYN/ACK's (`< S. 123:123(0) ack 1` then `< . 1:1(0)`, the kernel acking `ack 1`);
+  // on one the script opened they are absolute (0).
+  std::uint32_t remote_offset = 0;
 };
 
 class FlowTable {

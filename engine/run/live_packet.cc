@@ -306,18 +306,18 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
   const bool syn_only = (*flags & capture::kTcpSyn) && !(*flags & capture::kTcpAck);
   Flow& flow = InboundFlow(*tuple, syn_only, seg.start_seq);
   const bool syn = (*flags & capture::kTcpSyn) != 0;
-  if (syn && (*flags & capture::kTcpAck) && flow.kernel_client) flow.remote_offset = seg.start_seq;
+  if (syn) flow.script_remote_isn = seg.start_seq;
   WireTcp t;
   t.src = flow.remote_addr;
   t.dst = flow.local_addr;
   t.sport = flow.remote_port;
   t.dport = flow.local_port;
-  t.seq = syn ? seg.start_seq : seg.start_seq + flow.remote_offset;
+  t.seq = seg.start_seq + flow.remote_offset(syn);
   // Like packetdrill, the ACK field of a packet with the ACK flag is in the kernel's space
   // even when the script leaves it out (then 0, i.e. the kernel's ISN: a probe after a reset
   // draws a RST whose sequence number is 0 in script terms); without the flag it is raw.
   t.ack =
-      (*flags & capture::kTcpAck) ? seg.ack.value_or(0) + flow.local_offset() : seg.ack.value_or(0);
+      (*flags & capture::kTcpAck) ? seg.ack.value_or(0) + flow.local_offset(syn) : seg.ack.value_or(0);
   t.flags = *flags;
   t.window = seg.win.value_or(65535);
   t.urgent = seg.urg.value_or(0);
@@ -341,8 +341,8 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
       }
     } else if (auto* sack = std::get_if<parser::OptSack>(&mapped)) {
       for (auto& b : sack->blocks) {
-        b.left += flow.local_offset();
-        b.right += flow.local_offset();
+        b.left += flow.local_offset(syn);
+        b.right += flow.local_offset(syn);
       }
     }
     if (auto s = AppendTcpOption(mapped, &t.options); !s) {
@@ -412,14 +412,15 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
     out.push_back(
         Mismatch("tcp flags", seg.flags.empty() ? "-" : seg.flags, TcpFlagsToString(live.flags)));
   }
-  const std::uint32_t seq = live.seq - flow->local_offset();
+  const bool syn = (live.flags & capture::kTcpSyn) != 0;
+  const std::uint32_t seq = live.seq - flow->local_offset(syn);
   if (seq != seg.start_seq) out.push_back(Mismatch("tcp seq", Num(seg.start_seq), Num(seq)));
   const std::uint32_t want_len = seg.end_seq - seg.start_seq;
   if (live.payload_length != want_len) {
     out.push_back(Mismatch("tcp payload length", Num(want_len), Num(live.payload_length)));
   }
-  if (seg.ack && (live.flags & capture::kTcpAck) && live.ack - flow->remote_offset != *seg.ack) {
-    out.push_back(Mismatch("tcp ack", Num(*seg.ack), Num(live.ack - flow->remote_offset)));
+  if (seg.ack && (live.flags & capture::kTcpAck) && live.ack - flow->remote_offset(syn) != *seg.ack) {
+    out.push_back(Mismatch("tcp ack", Num(*seg.ack), Num(live.ack - flow->remote_offset(syn))));
   }
   if (seg.win && live.window != *seg.win) {
     out.push_back(Mismatch("tcp window", Num(*seg.win), Num(live.window)));
@@ -462,8 +463,8 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
         if (!resolved) return MakeUnexpected(resolved.error());
         if (auto* sack = std::get_if<parser::OptSack>(&*resolved)) {
           for (auto& b : sack->blocks) {
-            b.left += flow->remote_offset;
-            b.right += flow->remote_offset;
+            b.left += flow->remote_offset(syn);
+            b.right += flow->remote_offset(syn);
           }
         }
         plain.push_back(std::move(*resolved));
@@ -560,9 +561,10 @@ bool FlowTable::Continues(const std::vector<LivePacket>& segments, const LivePac
 
 std::string FlowTable::FormatLive(const LivePacket& live) const {
   const Flow* flow = FindLive(live);
-  const std::uint32_t off = flow ? flow->local_offset() : 0;
+  const bool syn = (live.flags & capture::kTcpSyn) != 0;
+  const std::uint32_t off = flow ? flow->local_offset(syn) : 0;
   const std::uint32_t seq = live.seq - off;
-  const std::uint32_t remote_off = flow ? flow->remote_offset : 0;
+  const std::uint32_t remote_off = flow ? flow->remote_offset(syn) : 0;
   std::string s = "> ";
   // With several flows, name the subflow: packetdrill's explicit `address:port > address:port`.
   if (flows_.size() > 1 || !flow) {

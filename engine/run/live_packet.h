@@ -62,13 +62,17 @@ struct Flow {
   bool local_isn_known = false;
   std::uint32_t script_local_isn = 0;
   std::uint32_t live_local_isn = 0;
-  // Added to a script value of the kernel's sequence space to get the live one.
-  std::uint32_t local_offset() const { return live_local_isn - script_local_isn; }
-  // Added to a script value of the script's own sequence space (not of a SYN) to get the live
-  // one: on a connection the kernel opened, packetdrill counts the script's sequence numbers
-  // from its SYN/ACK's (`< S. 123:123(0) ack 1` then `< . 1:1(0)`, the kernel acking `ack 1`);
-  // on one the script opened they are absolute (0).
-  std::uint32_t remote_offset = 0;
+  // packetdrill's numbering: the sequence numbers of a SYN or SYN/ACK are ISNs as written,
+  // those of every other packet count from the ISNs (tcpdump's relative numbers): after
+  // `< S 999000:999000(0)` and `> S. 1234:1234(0) ack 999001` the script writes
+  // `< . 1:1(0) ack 1`. These are added to a script value to get the live one.
+  // In the kernel's sequence space:
+  std::uint32_t local_offset(bool syn) const {
+    return syn ? live_local_isn - script_local_isn : live_local_isn;
+  }
+  // In the script's own: its SYN's (or SYN/ACK's) sequence number, for non-SYN packets.
+  std::uint32_t remote_offset(bool syn) const { return syn ? 0 : script_remote_isn; }
+  std::uint32_t script_remote_isn = 0;
 };
 
 class FlowTable {

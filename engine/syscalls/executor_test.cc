@@ -624,7 +624,7 @@ TEST_F(ExecutorTest, ScriptErrorsAreLocated) {
       {3, 10, "close: fd 9 is not open in the script"},
       {4, 1, "listen: expected 2 arguments, got 1"},
       {0, 0, nullptr},  // a good call
-      {6, 44, "socket: fd 3 is already open in the script"},
+      {0, 0, nullptr},  // fd 3 again while open: the new socket shadows the old (packetdrill)
       {7, 1, "read: unknown errno name: EBOGUS"},
       {8, 45, "getsockopt: expected [<integer>], got 4"},
       {9, 13, "write: expected ... or NULL for a buffer, got a string"},

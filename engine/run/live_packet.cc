@@ -83,8 +83,10 @@ LivePacket Coalesce(const std::vector<LivePacket>& segments) {
   for (std::size_t i = 1; i < segments.size(); ++i) {
     m.payload.insert(m.payload.end(), segments[i].payload.begin(), segments[i].payload.end());
     m.payload_length += segments[i].payload_length;
-    m.flags = static_cast<std::uint16_t>(
-        m.flags | (segments[i].flags & (capture::kTcpPsh | capture::kTcpFin)));
+    // packetdrill's aggregate_packets: the flags of the last segment, CWR of the first (Linux
+    // may put PSH on a middle segment of a write: the script then expects none).
+    m.flags = static_cast<std::uint16_t>((segments[i].flags & ~capture::kTcpCwr) |
+                                         (segments.front().flags & capture::kTcpCwr));
     m.ack = segments[i].ack;
     m.window = segments[i].window;
   }

@@ -40,7 +40,7 @@ struct LivePacket {
 std::optional<LivePacket> ParseLive(std::span<const std::uint8_t> ip_packet, std::int64_t time);
 
 // Several sniffed segments as one (packetdrill's coalescing): the first's header, every
-// payload, PSH/FIN of the last.
+// payload, the flags (but CWR) of the last, as packetdrill.
 LivePacket Coalesce(const std::vector<LivePacket>& segments);
 
 struct PacketError {

@@ -529,12 +529,20 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
 }
 
 bool FlowTable::Expected(const parser::Packet& packet, const LivePacket& live) const {
-  if (FindLive(live)) return true;
   const auto syn_only = [](std::uint16_t f) {
     return (f & capture::kTcpSyn) && !(f & capture::kTcpAck);
   };
   const auto* seg = std::get_if<parser::TcpSegment>(&packet.body);
   const auto flags = seg ? ParseTcpFlags(seg->flags) : std::nullopt;
+  if (const Flow* f = FindLive(live)) {
+    // The script waits for the SYN/ACK of the connection its SYN just opened: packets of an
+    // older connection (the RST of a socket it closed with unread data) are not it, as
+    // packetdrill only follows the socket under test.
+    const bool want_syn_ack = flags && (*flags & capture::kTcpSyn) && (*flags & capture::kTcpAck);
+    const bool other_flow = !flows_.empty() && f != &flows_[current_];
+    return !(want_syn_ack && other_flow && !(live.flags & capture::kTcpSyn) &&
+             !flows_[current_].kernel_client && !flows_[current_].established);
+  }
   return syn_only(live.flags) && flags && syn_only(*flags);
 }
 

@@ -207,7 +207,8 @@ std::string CodeBlocks::Program(const std::string& script_path) const {
   return p;
 }
 
-std::optional<CodeFailure> CodeBlocks::Execute(const std::string& script_path,
+std::optional<CodeFailure> CodeBlocks::Execute(const std::string& command,
+                                               const std::string& script_path,
                                                const std::string& cwd,
                                                const std::vector<std::string>& env,
                                                std::chrono::milliseconds timeout) const {
@@ -226,7 +227,7 @@ std::optional<CodeFailure> CodeBlocks::Execute(const std::string& script_path,
   if (!written) {
     failure = CodeFailure{0, "cannot write the code file", "", true};
   } else {
-    ExecResult r = Exec({"/bin/sh", "-c", "exec python3 \"$0\"", path}, env, cwd, timeout);
+    ExecResult r = Exec({"/bin/sh", "-c", command + " " + path}, env, cwd, timeout);
     if (r.exit_code != 0 || r.timed_out) {
       CodeFailure f;
       f.output = r.output;
@@ -243,10 +244,10 @@ std::optional<CodeFailure> CodeBlocks::Execute(const std::string& script_path,
         f.message = "error in Python code: " + last;
       } else if (r.exit_code == 127) {
         f.environment = true;
-        f.message = "error executing code: python3 not found";
+        f.message = "error executing code: '" + command + "' not found";
       } else {
-        f.message = r.timed_out ? "error executing code: python3 timed out"
-                                : "error executing code: python3 exited " +
+        f.message = r.timed_out ? "error executing code: '" + command + "' timed out"
+                                : "error executing code: '" + command + "' returned non-zero status " +
                                       std::to_string(r.exit_code);
       }
       failure = f;

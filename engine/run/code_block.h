@@ -35,9 +35,11 @@ class CodeBlocks {
   // then each snapshot and block.
   std::string Program(const std::string& script_path) const;
 
-  // Runs the program with python3 (cwd, env as shell commands get them); nullopt when it exits
-  // 0, else what failed.
-  std::optional<CodeFailure> Execute(const std::string& script_path, const std::string& cwd,
+  // Runs the program as packetdrill does, `/bin/sh -c "<command> <file>"` (command: python3
+  // unless --code_command; cwd, env as shell commands get them); nullopt when it exits 0, else
+  // what failed.
+  std::optional<CodeFailure> Execute(const std::string& command, const std::string& script_path,
+                                     const std::string& cwd,
                                      const std::vector<std::string>& env,
                                      std::chrono::milliseconds timeout) const;
 

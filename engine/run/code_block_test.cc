@@ -40,11 +40,11 @@ TEST(CodeBlockTest, AssertionsRunOverTheSnapshotAfterTheScript) {
   ASSERT_GE(fd, 0);
   CodeBlocks ok;
   ASSERT_TRUE(ok.Add(fd, 5, " assert tcpi_state == TCP_CLOSE, tcpi_state ").ok());
-  EXPECT_FALSE(ok.Execute("x.pkt", ".", {"PATH=/usr/bin:/bin"}, std::chrono::seconds(30)));
+  EXPECT_FALSE(ok.Execute("python3", "x.pkt", ".", {"PATH=/usr/bin:/bin"}, std::chrono::seconds(30)));
   CodeBlocks bad;
   ASSERT_TRUE(bad.Add(fd, 5, "assert tcpi_state == TCP_CLOSE").ok());
   ASSERT_TRUE(bad.Add(fd, 9, "\nassert tcpi_state == TCP_LISTEN, tcpi_state\n").ok());
-  auto f = bad.Execute("x.pkt", ".", {"PATH=/usr/bin:/bin"}, std::chrono::seconds(30));
+  auto f = bad.Execute("python3", "x.pkt", ".", {"PATH=/usr/bin:/bin"}, std::chrono::seconds(30));
   ASSERT_TRUE(f);
   EXPECT_EQ(f->line, 9);
   EXPECT_EQ(f->message, "error in Python code: AssertionError: 7");

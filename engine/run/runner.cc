@@ -381,7 +381,7 @@ void ScriptRunner::DoCode(const parser::Event& ev, const parser::Code& code) {
 }
 
 void ScriptRunner::RunCode() {
-  auto f = code_.Execute(ctx_.script_path, ctx_.script_dir, ShellEnv(),
+  auto f = code_.Execute(config_.code_command, ctx_.script_path, ctx_.script_dir, ShellEnv(),
                          std::chrono::milliseconds(kCommandTimeoutMs));
   if (!f) return;
   Fail(f->environment ? Verdict::kEnvironment : Verdict::kFail, parser::SourceLoc{f->line, 0},
@@ -390,6 +390,18 @@ void ScriptRunner::RunCode() {
 }
 
 RunReport ScriptRunner::Run() {
+  // --init_scripts: packetdrill runs each, comma-separated, before the script.
+  for (std::size_t pos = 0; !config_.init_scripts.empty() && pos <= config_.init_scripts.size();) {
+    std::size_t end = config_.init_scripts.find(',', pos);
+    if (end == std::string::npos) end = config_.init_scripts.size();
+    const parser::Command cmd{config_.init_scripts.substr(pos, end - pos), parser::SourceLoc{}};
+    if (!RunShell(cmd, cmd.loc)) {
+      report_.first_error = ctx_.script_path + ": error executing init script '" + cmd.text +
+                            "': " + report_.first_error.substr(report_.first_error.find(": ") + 2);
+      return report_;
+    }
+    pos = end + 1;
+  }
   if (script_.init_command) ModelEvent(script_.init_command->loc);
   if (script_.init_command && !RunShell(*script_.init_command, script_.init_command->loc)) {
     CloseModel();

@@ -81,6 +81,8 @@ class FlowTable {
 
   // The bytes of an inbound script packet, picking (or creating, for a SYN) its flow.
   Result<std::vector<std::uint8_t>, PacketError> BuildInbound(const parser::Packet& packet);
+  // An inbound ICMP/ICMPv6 message about the current connection (engine/run/icmp.h).
+  Result<std::vector<std::uint8_t>, PacketError> BuildInboundIcmp(const parser::Packet& packet);
   // Mismatches of the sniffed packet against the script's, each
   // "<field>: expected: X actual: Y"; empty if it matches. Learns ISNs and TS values.
   // `ts_tolerance_usecs`: how far the TS val may be off with --tcp_ts_tick_usecs (packetdrill:

@@ -430,8 +430,11 @@ RunReport ScriptRunner::Run() {
     if (call) {
       DoSyscall(ev, *call, s);
     } else if (packet) {
-      if (!std::holds_alternative<parser::TcpSegment>(packet->body)) {
-        Fail(Verdict::kScriptError, ev.loc, "UDP and ICMP packets are not supported yet");
+      const bool icmp = std::holds_alternative<parser::IcmpMessage>(packet->body);
+      if (!std::holds_alternative<parser::TcpSegment>(packet->body) && !(icmp && !outbound)) {
+        Fail(Verdict::kScriptError, ev.loc,
+             icmp ? "outbound ICMP packets are not supported yet (inbound ones are)"
+                  : "UDP packets are not supported yet");
       } else if (outbound) {
         DoOutbound(ev, *packet, s);
       } else {

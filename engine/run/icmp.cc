@@ -2,16 +2,12 @@
 
 #include <netinet/in.h>
 
-#include <tins/ip.h>
-#include <tins/ipv6.h>
-#include <tins/rawpdu.h>
-
 #include <charconv>
-#include <exception>
 #include <utility>
 
 #include "base/bytes.h"
 #include "engine/capture/tcp_checksum.h"
+#include "engine/run/wire.h"
 
 namespace mpdrill::run {
 namespace {
@@ -143,29 +139,8 @@ Result<std::vector<std::uint8_t>, std::string> BuildIcmpPacket(const WireIcmp& m
   }
   icmp[2] = static_cast<std::uint8_t>(check >> 8);
   icmp[3] = static_cast<std::uint8_t>(check);
-  std::string osrc, odst;
-  capture::AppendAddress(m.src, &osrc);
-  capture::AppendAddress(m.dst, &odst);
-  const std::uint8_t tos = static_cast<std::uint8_t>(m.ip.tos.value_or(0) & 0xfc);
-  const std::uint8_t ttl = m.ip.ttl.value_or(64);
-  try {
-    Tins::RawPDU body(icmp);
-    if (v6) {
-      Tins::IPv6 ip{Tins::IPv6Address{odst}, Tins::IPv6Address{osrc}};
-      ip.next_header(IPPROTO_ICMPV6);
-      ip.traffic_class(tos);
-      ip.hop_limit(ttl);
-      return (ip / body).serialize();
-    }
-    Tins::IP ip{Tins::IPv4Address{odst}, Tins::IPv4Address{osrc}};
-    ip.protocol(IPPROTO_ICMP);
-    ip.tos(tos);
-    ip.ttl(ttl);
-    ip.id(0);
-    return (ip / body).serialize();
-  } catch (const std::exception& e) {
-    return MakeUnexpected(std::string("building the ICMP packet: ") + e.what());
-  }
+  return FrameInIp(m.src, m.dst, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, m.ip,
+                   static_cast<std::uint8_t>(m.ip.tos.value_or(0) & 0xfc), false, icmp);
 }
 
 }  // namespace mpdrill::run

@@ -300,7 +300,10 @@ void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, c
          "inbound packet: " + bytes.error().message, parser::PrintPacket(p));
     return;
   }
-  if (auto st = ctx_.io->Send(*bytes); !st) {
+  // packetdrill's --mss: every inbound TCP packet is a GSO packet of that segment size.
+  const bool tcp = std::holds_alternative<parser::TcpSegment>(p.body);
+  const auto gso = static_cast<std::uint16_t>(tcp && config_.mss > 0 ? config_.mss : 0);
+  if (auto st = ctx_.io->Send(*bytes, gso); !st) {
     Fail(Verdict::kEnvironment, ev.loc, "writing inbound packet to tun0: " + st.error());
     return;
   }

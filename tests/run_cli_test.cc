@@ -95,6 +95,31 @@ TEST(RunCliTest, PacketdrillTcpSemanticsAndCodeBlocks) {
   EXPECT_THAT(r.out, HasSubstr("code_fail.pkt:19: error in Python code: AssertionError: 1400"));
 }
 
+// A run that fails while a blocking call's thread has not started yet: the call must not
+// outlive the executor it runs on (it crashed the run, "run ended without a report"). The old
+// connection's FIN, queued already, is what the script's SYN/ACK line meets; the new
+// connection's SYN is what the script waits for as a SYN, not the FIN.
+TEST(RunCliTest, AFailureBesideABlockingCallIsReportedNotACrash) {
+  SKIP_WITHOUT_ROOT();
+  const std::string s = WriteScript("blocked_race.pkt",
+                                    "--tolerance_usecs=100000\n"
+                                    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                    "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                    "+0 connect(3, ..., ...) = -1 EINPROGRESS (in progress)\n"
+                                    "+0 > S 0:0(0) <...>\n"
+                                    "+0 < S. 0:0(0) ack 1 win 1000\n"
+                                    "+0 > . 1:1(0) ack 1\n"
+                                    "+0 close(3) = 0\n"
+                                    "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n"
+                                    "+0...0.5 connect(4, ..., ...) = 0\n"
+                                    "+0 > S. 0:0(0) <...>\n");
+  for (int i = 0; i < 3; ++i) {
+    ToolRun r = RunTool({kMpdrill, "run", "--ip_version=ipv4", s}, milliseconds(30000));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr("blocked_race.pkt:11: tcp flags: expected: S. actual: F."));
+  }
+}
+
 TEST(RunCliTest, AWrongOutboundPacketNamesTheFieldWithExpectedAndActual) {
   SKIP_WITHOUT_ROOT();
   const std::string s = WriteScript("wrong_ack.pkt",

@@ -305,10 +305,12 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInboundIcmp(
   const bool v6 = config_.wire_ipv6();
   auto kind = ParseIcmpTypeCode(icmp.type, icmp.code, v6);
   if (!kind) return MakeUnexpected(PacketError{true, kind.error()});
-  if (icmp.echoed != parser::IcmpMessage::Echoed::kTcp) {
+  // No quote at all is a quoted TCP header at sequence 0 with no payload (packetdrill).
+  if (icmp.echoed != parser::IcmpMessage::Echoed::kTcp &&
+      icmp.echoed != parser::IcmpMessage::Echoed::kNone) {
     return MakeUnexpected(PacketError{
-        true, "ICMP quoting a UDP or raw packet (or none) is not supported yet: quote the "
-              "connection's TCP segment, [start:end(len)]"});
+        true, "ICMP quoting a UDP or raw packet is not supported yet: quote the connection's "
+              "TCP segment, [start:end(len)]"});
   }
   if (flows_.empty()) {
     return MakeUnexpected(PacketError{true, "ICMP message before any TCP connection"});
@@ -571,6 +573,10 @@ bool FlowTable::Expected(const parser::Packet& packet, const LivePacket& live) c
   const auto* seg = std::get_if<parser::TcpSegment>(&packet.body);
   const auto flags = seg ? ParseTcpFlags(seg->flags) : std::nullopt;
   if (const Flow* f = FindLive(live)) {
+    // The script waits for the SYN of a connection it just asked the kernel to open: packets
+    // of the connections it already has (a closed socket's FIN) are not it, as packetdrill
+    // follows only the socket under test.
+    if (flags && syn_only(*flags) && !(live.flags & capture::kTcpSyn)) return false;
     // The script waits for the SYN/ACK of the connection its SYN just opened: packets of an
     // older connection (the RST of a socket it closed with unread data) are not it, as
     // packetdrill only follows the socket under test.

@@ -458,6 +458,14 @@ RunReport ScriptRunner::Run() {
   }
   if (!failed()) RunCode();
   executor_.CloseAll();
+  // A call still blocked when the run ended (it failed meanwhile) was woken by CloseAll's
+  // shutdown: let it return before the executor it runs on goes away with this runner.
+  // Bounded: a call the shutdown cannot wake stays detached and the run's process exits.
+  if (pending_) {
+    std::unique_lock<std::mutex> lock(pending_->state->mu);
+    pending_->state->cv.wait_for(lock, std::chrono::seconds(1),
+                                 [&] { return pending_->state->done; });
+  }
   return report_;
 }
 

@@ -80,15 +80,16 @@ mine, flaky = {}, {}
 for s in scripts:
     for v in versions(s):
         mine[(s, v)] = run(s, v)
-        # A reference pass that fails here is run again alone, up to twice: timing on a
-        # loaded machine. It counts as failing only if every try fails.
-        if ref.get((s, v)) == 'PASS' and mine[(s, v)][0] != 'PASS':
-            for attempt in (2, 3):
-                again = run(s, v)
-                if again[0] == 'PASS':
-                    flaky[(s, v)] = (attempt, mine[(s, v)][1])
-                    mine[(s, v)] = again
-                    break
+# A reference pass that failed is run again after the whole pass, up to twice: timing on a
+# loaded machine (every such failure seen is a timing error: a packet or call a few ms late).
+# It counts as failing only if every try fails.
+for key in sorted(k for k in mine if ref.get(k) == 'PASS' and mine[k][0] != 'PASS'):
+    for attempt in (2, 3):
+        again = run(*key)
+        if again[0] == 'PASS':
+            flaky[key] = (attempt, mine[key][1])
+            mine[key] = again
+            break
 wall = time.monotonic() - start
 
 agree = kept = ref_pass = 0

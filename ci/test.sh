@@ -13,3 +13,6 @@ bash ci/fetch_kernel.sh build/kernels || echo "test: no kernel package: the vm t
 ctest --preset default -j "$(nproc)" --timeout 300
 # Serial and after ctest: its timing tolerances assume an otherwise idle run.
 bash ci/upstream.sh build/default
+# The kernel's plain-TCP packetdrill selftests (../shared/upstream/kernel-tcp), as its
+# ksft_runner.sh runs them, against google packetdrill's verdicts (ratchet: ci/kernel_tcp.known).
+if [ -d ../shared/upstream/kernel-tcp ]; then bash ci/kernel_tcp.sh build/default; fi

@@ -6,8 +6,11 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -16,6 +19,8 @@
 
 namespace mpdrill::sandbox {
 namespace {
+
+constexpr std::size_t kVnetHdrLen = 10;  // sizeof(struct virtio_net_hdr)
 
 constexpr std::size_t kMaxPacket = 65536;
 
@@ -40,7 +45,7 @@ bool TunAvailable() {
 }
 
 SandboxResult<TunDevice> TunDevice::Open(const std::string& name, int mtu,
-                                         ino_t forbidden_netns) {
+                                         ino_t forbidden_netns, bool gso) {
   if (name.empty() || name.size() >= IFNAMSIZ) {
     return MakeUnexpected(SandboxError{SandboxErrorCode::kInvalidArgument, "bad TUN name '" + name + "'"});
   }
@@ -53,7 +58,7 @@ SandboxResult<TunDevice> TunDevice::Open(const std::string& name, int mtu,
   const int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return MakeUnexpected(ErrnoError("open /dev/net/tun", errno));
   ifreq ifr{};
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (gso ? IFF_VNET_HDR : 0));
   std::memcpy(ifr.ifr_name, name.data(), name.size());
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     const int err = errno;
@@ -61,6 +66,7 @@ SandboxResult<TunDevice> TunDevice::Open(const std::string& name, int mtu,
     return MakeUnexpected(ErrnoError("TUNSETIFF " + name, err));
   }
   TunDevice dev(fd, name, 0);
+  dev.vnet_hdr_ = gso;
   ifreq q{};
   std::memcpy(q.ifr_name, name.data(), name.size());
   q.ifr_mtu = mtu;
@@ -74,7 +80,10 @@ SandboxResult<TunDevice> TunDevice::Open(const std::string& name, int mtu,
 }
 
 TunDevice::TunDevice(TunDevice&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), name_(std::move(other.name_)), ifindex_(other.ifindex_) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      name_(std::move(other.name_)),
+      ifindex_(other.ifindex_),
+      vnet_hdr_(other.vnet_hdr_) {}
 
 TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
   if (this != &other) {
@@ -82,6 +91,7 @@ TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     name_ = std::move(other.name_);
     ifindex_ = other.ifindex_;
+    vnet_hdr_ = other.vnet_hdr_;
   }
   return *this;
 }
@@ -90,10 +100,26 @@ TunDevice::~TunDevice() {
   if (fd_ >= 0) close(fd_);
 }
 
-SandboxStatus TunDevice::Write(std::span<const std::uint8_t> packet) {
-  const ssize_t n = write(fd_, packet.data(), packet.size());
+SandboxStatus TunDevice::Write(std::span<const std::uint8_t> packet, std::uint16_t gso_size) {
+  if (gso_size != 0 && !vnet_hdr_) {
+    return MakeUnexpected(SandboxError{SandboxErrorCode::kInvalidArgument,
+                                       name_ + " was not opened for GSO writes"});
+  }
+  // struct virtio_net_hdr (linux/virtio_net.h, not C++-clean): u8 flags, u8 gso_type,
+  // u16 hdr_len, u16 gso_size, u16 csum_start, u16 csum_offset, in native byte order.
+  // packetdrill fills only the type (TCPV4 1, TCPV6 4) and the size.
+  std::array<std::uint8_t, kVnetHdrLen> hdr{};
+  if (gso_size != 0) {
+    const bool v6 = !packet.empty() && (packet[0] >> 4) == 6;
+    hdr[1] = v6 ? 4 : 1;
+    std::memcpy(hdr.data() + 4, &gso_size, sizeof(gso_size));
+  }
+  iovec iov[2] = {{hdr.data(), hdr.size()},
+                  {const_cast<std::uint8_t*>(packet.data()), packet.size()}};
+  const std::size_t want = packet.size() + (vnet_hdr_ ? sizeof(hdr) : 0);
+  const ssize_t n = vnet_hdr_ ? writev(fd_, iov, 2) : write(fd_, packet.data(), packet.size());
   if (n < 0) return MakeUnexpected(ErrnoError("write to " + name_, errno));
-  if (static_cast<std::size_t>(n) != packet.size()) {
+  if (static_cast<std::size_t>(n) != want) {
     return MakeUnexpected(SandboxError{SandboxErrorCode::kSyscall, "short write to " + name_});
   }
   return Ok{};
@@ -103,10 +129,7 @@ SandboxResult<std::optional<std::vector<std::uint8_t>>> TunDevice::Read(
     std::chrono::microseconds timeout) {
   std::vector<std::uint8_t> buf(kMaxPacket);
   const ssize_t n0 = read(fd_, buf.data(), buf.size());
-  if (n0 >= 0) {
-    buf.resize(static_cast<std::size_t>(n0));
-    return std::optional<std::vector<std::uint8_t>>(std::move(buf));
-  }
+  if (n0 >= 0) return std::optional<std::vector<std::uint8_t>>(Packet(std::move(buf), n0));
   if (errno != EAGAIN && errno != EINTR) return MakeUnexpected(ErrnoError("read from " + name_, errno));
   pollfd p{fd_, POLLIN, 0};
   const long long ms = (timeout.count() + 999) / 1000;
@@ -118,8 +141,15 @@ SandboxResult<std::optional<std::vector<std::uint8_t>>> TunDevice::Read(
     if (errno == EAGAIN || errno == EINTR) return std::optional<std::vector<std::uint8_t>>();
     return MakeUnexpected(ErrnoError("read from " + name_, errno));
   }
+  return std::optional<std::vector<std::uint8_t>>(Packet(std::move(buf), n));
+}
+
+// The packet of a read of `n` bytes: after the virtio-net header, if the device has one.
+std::vector<std::uint8_t> TunDevice::Packet(std::vector<std::uint8_t> buf, ssize_t n) const {
   buf.resize(static_cast<std::size_t>(n));
-  return std::optional<std::vector<std::uint8_t>>(std::move(buf));
+  const std::size_t skip = vnet_hdr_ ? std::min(buf.size(), kVnetHdrLen) : 0;
+  buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(skip));
+  return buf;
 }
 
 }  // namespace mpdrill::sandbox

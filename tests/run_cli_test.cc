@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -72,6 +74,50 @@ TEST(RunCliTest, PlainTcpServerAndClientPassInEveryVariant) {
                       milliseconds(60000));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("6 run(s), 6 passed"));
+}
+
+// packetdrill's TCP suites: the peer's numbers counted from its SYN/ACK, %{ }% blocks over
+// TCP_INFO run by python3 after the script, PACKETDRILL_PID. A failing block fails the run at
+// its own line with python's message.
+TEST(RunCliTest, PacketdrillTcpSemanticsAndCodeBlocks) {
+  SKIP_WITHOUT_ROOT();
+  if (std::system("python3 -c pass >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
+  ToolRun ok = RunTool({kMpdrill, "run", "--ip_version=ipv4", kSmoke + "tcp_client_packetdrill.pkt"},
+                       milliseconds(30000));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  std::ifstream in(kSmoke + "tcp_client_packetdrill.pkt");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string from = "tcpi_snd_mss == 1400";
+  text.replace(text.find(from), from.size(), "tcpi_snd_mss == 1401");
+  const std::string bad = WriteScript("code_fail.pkt", text);
+  ToolRun r = RunTool({kMpdrill, "run", "--ip_version=ipv6", bad}, milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("code_fail.pkt:19: error in Python code: AssertionError: 1400"));
+}
+
+// A run that fails while a blocking call's thread has not started yet: the call must not
+// outlive the executor it runs on (it crashed the run, "run ended without a report"). The old
+// connection's FIN, queued already, is what the script's SYN/ACK line meets; the new
+// connection's SYN is what the script waits for as a SYN, not the FIN.
+TEST(RunCliTest, AFailureBesideABlockingCallIsReportedNotACrash) {
+  SKIP_WITHOUT_ROOT();
+  const std::string s = WriteScript("blocked_race.pkt",
+                                    "--tolerance_usecs=100000\n"
+                                    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                    "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                    "+0 connect(3, ..., ...) = -1 EINPROGRESS (in progress)\n"
+                                    "+0 > S 0:0(0) <...>\n"
+                                    "+0 < S. 0:0(0) ack 1 win 1000\n"
+                                    "+0 > . 1:1(0) ack 1\n"
+                                    "+0 close(3) = 0\n"
+                                    "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n"
+                                    "+0...0.5 connect(4, ..., ...) = 0\n"
+                                    "+0 > S. 0:0(0) <...>\n");
+  for (int i = 0; i < 3; ++i) {
+    ToolRun r = RunTool({kMpdrill, "run", "--ip_version=ipv4", s}, milliseconds(30000));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr("blocked_race.pkt:11: tcp flags: expected: S. actual: F."));
+  }
 }
 
 TEST(RunCliTest, AWrongOutboundPacketNamesTheFieldWithExpectedAndActual) {

@@ -19,3 +19,9 @@ set_tests_properties(scripts_mptcp_suite PROPERTIES LABELS netns RUN_SERIAL TRUE
 mpdrill_add_test(run_model_test run_model_test.cc LIBS mpdrill::tests_support mpdrill::sandbox
                  LABELS netns)
 add_dependencies(run_model_test mpdrill)
+
+# The kernel's ksft_runner.sh with mpdrill as `packetdrill` on its PATH (skips without
+# ../shared/upstream/kernel-tcp, root or TUN).
+mpdrill_add_test(ksft_runner_test ksft_runner_test.cc LIBS mpdrill::tests_support
+                 LABELS netns)
+add_dependencies(ksft_runner_test mpdrill)

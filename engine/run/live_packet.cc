@@ -7,6 +7,7 @@
 #include "engine/capture/model_segment.h"
 #include "engine/codec/mptcp_codec.h"
 #include "engine/codec/mptcp_print.h"
+#include "engine/run/icmp.h"
 #include "engine/run/wire.h"
 #include "parser/printer.h"
 
@@ -83,8 +84,10 @@ LivePacket Coalesce(const std::vector<LivePacket>& segments) {
   for (std::size_t i = 1; i < segments.size(); ++i) {
     m.payload.insert(m.payload.end(), segments[i].payload.begin(), segments[i].payload.end());
     m.payload_length += segments[i].payload_length;
-    m.flags = static_cast<std::uint16_t>(
-        m.flags | (segments[i].flags & (capture::kTcpPsh | capture::kTcpFin)));
+    // packetdrill's aggregate_packets: the flags of the last segment, CWR of the first (Linux
+    // may put PSH on a middle segment of a write: the script then expects none).
+    m.flags = static_cast<std::uint16_t>((segments[i].flags & ~capture::kTcpCwr) |
+                                         (segments.front().flags & capture::kTcpCwr));
     m.ack = segments[i].ack;
     m.window = segments[i].window;
   }
@@ -296,26 +299,65 @@ std::optional<std::uint32_t> FlowTable::MapEcr(std::uint32_t script_ecr) const {
   return std::nullopt;
 }
 
+Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInboundIcmp(
+    const parser::Packet& packet) {
+  const auto& icmp = std::get<parser::IcmpMessage>(packet.body);
+  const bool v6 = config_.wire_ipv6();
+  auto kind = ParseIcmpTypeCode(icmp.type, icmp.code, v6);
+  if (!kind) return MakeUnexpected(PacketError{true, kind.error()});
+  // No quote at all is a quoted TCP header at sequence 0 with no payload (packetdrill).
+  if (icmp.echoed != parser::IcmpMessage::Echoed::kTcp &&
+      icmp.echoed != parser::IcmpMessage::Echoed::kNone) {
+    return MakeUnexpected(PacketError{
+        true, "ICMP quoting a UDP or raw packet is not supported yet: quote the connection's "
+              "TCP segment, [start:end(len)]"});
+  }
+  if (flows_.empty()) {
+    return MakeUnexpected(PacketError{true, "ICMP message before any TCP connection"});
+  }
+  const Flow& flow = flows_[current_];
+  WireIcmp m;
+  m.src = flow.remote_addr;
+  m.dst = flow.local_addr;
+  m.kind = *kind;
+  m.mtu = icmp.mtu;
+  if (icmp.id) m.echo_id = static_cast<std::uint16_t>(*icmp.id);
+  m.quoted_src = flow.local_addr;
+  m.quoted_dst = flow.remote_addr;
+  m.quoted_sport = flow.local_port;
+  m.quoted_dport = flow.remote_port;
+  // packetdrill maps the quoted sequence number into the kernel's space (non-SYN numbering).
+  m.quoted_seq = icmp.echoed_start + flow.local_offset(false);
+  m.quoted_payload = icmp.echoed_end - icmp.echoed_start;
+  if (packet.ip_info) m.ip = *packet.ip_info;
+  auto bytes = BuildIcmpPacket(m);
+  if (!bytes) return MakeUnexpected(PacketError{true, bytes.error()});
+  return std::move(*bytes);
+}
+
 Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
     const parser::Packet& packet) {
+  if (std::holds_alternative<parser::IcmpMessage>(packet.body)) return BuildInboundIcmp(packet);
   const auto& seg = std::get<parser::TcpSegment>(packet.body);
   auto flags = ParseTcpFlags(seg.flags);
   if (!flags) return MakeUnexpected(PacketError{true, "bad TCP flags '" + seg.flags + "'"});
   auto tuple = ResolveTuple(packet, *flags, nullptr);
   if (!tuple) return MakeUnexpected(tuple.error());
   const bool syn_only = (*flags & capture::kTcpSyn) && !(*flags & capture::kTcpAck);
-  const Flow& flow = InboundFlow(*tuple, syn_only, seg.start_seq);
+  Flow& flow = InboundFlow(*tuple, syn_only, seg.start_seq);
+  const bool syn = (*flags & capture::kTcpSyn) != 0;
+  if (syn) flow.script_remote_isn = seg.start_seq;
   WireTcp t;
   t.src = flow.remote_addr;
   t.dst = flow.local_addr;
   t.sport = flow.remote_port;
   t.dport = flow.local_port;
-  t.seq = seg.start_seq;
+  t.seq = seg.start_seq + flow.remote_offset(syn);
   // Like packetdrill, the ACK field of a packet with the ACK flag is in the kernel's space
   // even when the script leaves it out (then 0, i.e. the kernel's ISN: a probe after a reset
   // draws a RST whose sequence number is 0 in script terms); without the flag it is raw.
   t.ack =
-      (*flags & capture::kTcpAck) ? seg.ack.value_or(0) + flow.local_offset() : seg.ack.value_or(0);
+      (*flags & capture::kTcpAck) ? seg.ack.value_or(0) + flow.local_offset(syn) : seg.ack.value_or(0);
   t.flags = *flags;
   t.window = seg.win.value_or(65535);
   t.urgent = seg.urg.value_or(0);
@@ -339,8 +381,8 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
       }
     } else if (auto* sack = std::get_if<parser::OptSack>(&mapped)) {
       for (auto& b : sack->blocks) {
-        b.left += flow.local_offset();
-        b.right += flow.local_offset();
+        b.left += flow.local_offset(syn);
+        b.right += flow.local_offset(syn);
       }
     }
     if (auto s = AppendTcpOption(mapped, &t.options); !s) {
@@ -410,14 +452,15 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
     out.push_back(
         Mismatch("tcp flags", seg.flags.empty() ? "-" : seg.flags, TcpFlagsToString(live.flags)));
   }
-  const std::uint32_t seq = live.seq - flow->local_offset();
+  const bool syn = (live.flags & capture::kTcpSyn) != 0;
+  const std::uint32_t seq = live.seq - flow->local_offset(syn);
   if (seq != seg.start_seq) out.push_back(Mismatch("tcp seq", Num(seg.start_seq), Num(seq)));
   const std::uint32_t want_len = seg.end_seq - seg.start_seq;
   if (live.payload_length != want_len) {
     out.push_back(Mismatch("tcp payload length", Num(want_len), Num(live.payload_length)));
   }
-  if (seg.ack && (live.flags & capture::kTcpAck) && live.ack != *seg.ack) {
-    out.push_back(Mismatch("tcp ack", Num(*seg.ack), Num(live.ack)));
+  if (seg.ack && (live.flags & capture::kTcpAck) && live.ack - flow->remote_offset(syn) != *seg.ack) {
+    out.push_back(Mismatch("tcp ack", Num(*seg.ack), Num(live.ack - flow->remote_offset(syn))));
   }
   if (seg.win && live.window != *seg.win) {
     out.push_back(Mismatch("tcp window", Num(*seg.win), Num(live.window)));
@@ -458,6 +501,12 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
       } else {
         auto resolved = ResolveSymbols(o);
         if (!resolved) return MakeUnexpected(resolved.error());
+        if (auto* sack = std::get_if<parser::OptSack>(&*resolved)) {
+          for (auto& b : sack->blocks) {
+            b.left += flow->remote_offset(syn);
+            b.right += flow->remote_offset(syn);
+          }
+        }
         plain.push_back(std::move(*resolved));
       }
     }
@@ -518,12 +567,24 @@ Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
 }
 
 bool FlowTable::Expected(const parser::Packet& packet, const LivePacket& live) const {
-  if (FindLive(live)) return true;
   const auto syn_only = [](std::uint16_t f) {
     return (f & capture::kTcpSyn) && !(f & capture::kTcpAck);
   };
   const auto* seg = std::get_if<parser::TcpSegment>(&packet.body);
   const auto flags = seg ? ParseTcpFlags(seg->flags) : std::nullopt;
+  if (const Flow* f = FindLive(live)) {
+    // The script waits for the SYN of a connection it just asked the kernel to open: packets
+    // of the connections it already has (a closed socket's FIN) are not it, as packetdrill
+    // follows only the socket under test.
+    if (flags && syn_only(*flags) && !(live.flags & capture::kTcpSyn)) return false;
+    // The script waits for the SYN/ACK of the connection its SYN just opened: packets of an
+    // older connection (the RST of a socket it closed with unread data) are not it, as
+    // packetdrill only follows the socket under test.
+    const bool want_syn_ack = flags && (*flags & capture::kTcpSyn) && (*flags & capture::kTcpAck);
+    const bool other_flow = !flows_.empty() && f != &flows_[current_];
+    return !(want_syn_ack && other_flow && !(live.flags & capture::kTcpSyn) &&
+             !flows_[current_].kernel_client && !flows_[current_].established);
+  }
   return syn_only(live.flags) && flags && syn_only(*flags);
 }
 
@@ -552,8 +613,10 @@ bool FlowTable::Continues(const std::vector<LivePacket>& segments, const LivePac
 
 std::string FlowTable::FormatLive(const LivePacket& live) const {
   const Flow* flow = FindLive(live);
-  const std::uint32_t off = flow ? flow->local_offset() : 0;
+  const bool syn = (live.flags & capture::kTcpSyn) != 0;
+  const std::uint32_t off = flow ? flow->local_offset(syn) : 0;
   const std::uint32_t seq = live.seq - off;
+  const std::uint32_t remote_off = flow ? flow->remote_offset(syn) : 0;
   std::string s = "> ";
   // With several flows, name the subflow: packetdrill's explicit `address:port > address:port`.
   if (flows_.size() > 1 || !flow) {
@@ -566,7 +629,7 @@ std::string FlowTable::FormatLive(const LivePacket& live) const {
   }
   s += (live.flags ? TcpFlagsToString(live.flags) : std::string("-")) + " " + Num(seq) + ":" +
        Num(seq + live.payload_length) + "(" + Num(live.payload_length) + ")";
-  if (live.flags & capture::kTcpAck) s += " ack " + Num(live.ack);
+  if (live.flags & capture::kTcpAck) s += " ack " + Num(live.ack - remote_off);
   s += " win " + Num(live.window);
   const std::vector<LiveOption> opts = DecodeLiveOptions(live.options);
   if (!opts.empty()) {

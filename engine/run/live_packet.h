@@ -40,7 +40,7 @@ struct LivePacket {
 std::optional<LivePacket> ParseLive(std::span<const std::uint8_t> ip_packet, std::int64_t time);
 
 // Several sniffed segments as one (packetdrill's coalescing): the first's header, every
-// payload, PSH/FIN of the last.
+// payload, the flags (but CWR) of the last, as packetdrill.
 LivePacket Coalesce(const std::vector<LivePacket>& segments);
 
 struct PacketError {
@@ -62,8 +62,17 @@ struct Flow {
   bool local_isn_known = false;
   std::uint32_t script_local_isn = 0;
   std::uint32_t live_local_isn = 0;
-  // Added to a script value of the kernel's sequence space to get the live one.
-  std::uint32_t local_offset() const { return live_local_isn - script_local_isn; }
+  // packetdrill's numbering: the sequence numbers of a SYN or SYN/ACK are ISNs as written,
+  // those of every other packet count from the ISNs (tcpdump's relative numbers): after
+  // `< S 999000:999000(0)` and `> S. 1234:1234(0) ack 999001` the script writes
+  // `< . 1:1(0) ack 1`. These are added to a script value to get the live one.
+  // In the kernel's sequence space:
+  std::uint32_t local_offset(bool syn) const {
+    return syn ? live_local_isn - script_local_isn : live_local_isn;
+  }
+  // In the script's own: its SYN's (or SYN/ACK's) sequence number, for non-SYN packets.
+  std::uint32_t remote_offset(bool syn) const { return syn ? 0 : script_remote_isn; }
+  std::uint32_t script_remote_isn = 0;
 };
 
 class FlowTable {
@@ -72,6 +81,8 @@ class FlowTable {
 
   // The bytes of an inbound script packet, picking (or creating, for a SYN) its flow.
   Result<std::vector<std::uint8_t>, PacketError> BuildInbound(const parser::Packet& packet);
+  // An inbound ICMP/ICMPv6 message about the current connection (engine/run/icmp.h).
+  Result<std::vector<std::uint8_t>, PacketError> BuildInboundIcmp(const parser::Packet& packet);
   // Mismatches of the sniffed packet against the script's, each
   // "<field>: expected: X actual: Y"; empty if it matches. Learns ISNs and TS values.
   // `ts_tolerance_usecs`: how far the TS val may be off with --tcp_ts_tick_usecs (packetdrill:

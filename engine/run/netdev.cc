@@ -113,7 +113,8 @@ Result<sandbox::TunDevice, SetupError> SetUpNetwork(const RunConfig& config,
     return MakeUnexpected(SetupError{SetupErrorKind::kEnvironment, s.error().message});
   };
   if (auto s = netlink(sandbox::rtnl::LinkUp("lo")); !s) return MakeUnexpected(s.error());
-  auto tun = sandbox::TunDevice::Open("tun0", config.mtu, starting_netns);
+  // --mss: inbound TCP packets go in as GSO packets of that segment size, as packetdrill's.
+  auto tun = sandbox::TunDevice::Open("tun0", config.mtu, starting_netns, config.mss > 0);
   if (!tun) {
     const bool env = tun.error().code == sandbox::SandboxErrorCode::kPermission ||
                      tun.error().code == sandbox::SandboxErrorCode::kSyscall;

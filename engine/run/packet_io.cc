@@ -89,7 +89,8 @@ void TunPacketIo::ReadLoop() {
   }
 }
 
-Status<std::string> TunPacketIo::Send(std::span<const std::uint8_t> packet) {
+Status<std::string> TunPacketIo::Send(std::span<const std::uint8_t> packet,
+                                      std::uint16_t gso_size) {
   std::lock_guard<std::mutex> wire(wire_mu_);
   // What the kernel sent before this write crossed the wire before it.
   if (!DrainLocked()) {
@@ -99,7 +100,7 @@ Status<std::string> TunPacketIo::Send(std::span<const std::uint8_t> packet) {
   // Tapped before the write: the kernel may answer before write() returns.
   const std::int64_t now = clock_.NowUsecs();
   for (WireTap* tap : taps_) tap->OnWire(packet, PacketOrigin::kInjected, now);
-  if (auto s = tun_.Write(packet); !s) return MakeUnexpected(s.error().message);
+  if (auto s = tun_.Write(packet, gso_size); !s) return MakeUnexpected(s.error().message);
   return Ok{};
 }
 

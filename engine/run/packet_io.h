@@ -33,7 +33,10 @@ struct SniffedPacket {
 class PacketIo {
  public:
   virtual ~PacketIo() = default;
-  virtual Status<std::string> Send(std::span<const std::uint8_t> packet) = 0;
+  // `gso_size`: inject a TCP packet as one GSO packet of that segment size (packetdrill's
+  // --mss); 0: a plain packet.
+  virtual Status<std::string> Send(std::span<const std::uint8_t> packet,
+                                   std::uint16_t gso_size) = 0;
   // The next packet the kernel sent, waiting until `deadline` (Clock usecs); nullopt if none.
   virtual Result<std::optional<SniffedPacket>, std::string> Receive(std::int64_t deadline) = 0;
   // Puts a received packet back: the next Receive returns it first.
@@ -66,7 +69,7 @@ class TunPacketIo final : public PacketIo {
  public:
   TunPacketIo(sandbox::TunDevice tun, Clock& clock, std::vector<WireTap*> taps);
   ~TunPacketIo() override;  // stops and joins the reader
-  Status<std::string> Send(std::span<const std::uint8_t> packet) override;
+  Status<std::string> Send(std::span<const std::uint8_t> packet, std::uint16_t gso_size) override;
   Result<std::optional<SniffedPacket>, std::string> Receive(std::int64_t deadline) override;
   void Unread(SniffedPacket packet) override;
 

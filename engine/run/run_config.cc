@@ -79,10 +79,18 @@ Status<std::string> RunConfig::Apply(std::string_view name,
   if (name == "strict_option_order") { strict_option_order = true; return Ok{}; }
   if (name == "dry_run") { dry_run = true; return Ok{}; }
   if (name == "verbose" || name == "v") { ++verbose; return Ok{}; }
-  // Flags packetdrill accepts that have no effect on a TUN run.
-  if (name == "tcp_ts_ecr_scaled" || name == "is_anyip" || name == "send_omit_free" ||
-      name == "debug") {
-    return Ok{};
+  // --tcp_ts_ecr_scaled: an inbound TS ecr no outbound TS val matches is scaled from the
+  // first one, which mpdrill always does. --send_omit_free: packetdrill's MSG_ZEROCOPY send
+  // buffers stay allocated; mpdrill's are never reused while the kernel may hold them.
+  // --debug: packetdrill's own tracing.
+  if (name == "tcp_ts_ecr_scaled" || name == "send_omit_free" || name == "debug") return Ok{};
+  // What a TUN run cannot do is a usage error, never silently ignored.
+  if (name == "is_anyip" || name == "speed" || name == "so_filename" || name == "so_flags" ||
+      name == "wire_client" || name == "wire_server") {
+    return MakeUnexpected("--" + std::string(name) +
+                          " is not supported by mpdrill (it runs scripts against this kernel "
+                          "over a TUN device: no link speed, shared-object stack, any-IP "
+                          "binding or wire mode)");
   }
   if (!need()) return MakeUnexpected("--" + std::string(name) + " needs a value");
   if (name == "ip_version") {
@@ -144,10 +152,18 @@ Status<std::string> RunConfig::Apply(std::string_view name,
     std::uint64_t s = 0;
     if (!ParseInt(std::string_view(v), &s)) return Bad(name, v);
     seed = s;
-  } else if (name == "code_command" || name == "code_format" || name == "code_sockopt" ||
-             name == "speed" || name == "init_scripts" || name == "so_filename" ||
-             name == "so_flags") {
-    // Accepted for compatibility; docs/run.md says what mpdrill does instead.
+  } else if (name == "init_scripts") {
+    init_scripts = v;
+  } else if (name == "code_command") {
+    code_command = v;
+  } else if (name == "code_format") {
+    if (v != "python") return MakeUnexpected("bad --code_format: '" + v + "' (only python)");
+  } else if (name == "code_sockopt") {
+    // packetdrill checks the name, then takes every snapshot it knows anyway.
+    if (v != "TCP_INFO" && v != "TCP_CC_INFO" && v != "SO_MEMINFO") {
+      return MakeUnexpected("bad --code_sockopt: '" + v +
+                            "' (TCP_INFO, TCP_CC_INFO or SO_MEMINFO)");
+    }
   } else {
     return MakeUnexpected("unknown option --" + std::string(name));
   }

@@ -51,6 +51,10 @@ struct RunConfig {
   int verbose = 0;
   std::optional<std::uint64_t> seed;
   ModelMode model_mode = ModelMode::kFail;                   // --model
+  // --init_scripts=CMD[,CMD...]: shell commands run before the script's own init command.
+  std::string init_scripts;
+  // --code_command: what runs the %{ }% program (its path is appended).
+  std::string code_command = "python3";
   std::vector<std::pair<std::string, std::string>> defines;  // -D NAME=VALUE, in order
 
   // Resolved by Finalize():

@@ -83,3 +83,28 @@ TEST(RunConfigTest, ShellEnvironmentCarriesOptAndDefines) {
 
 }  // namespace
 }  // namespace mpdrill::run
+
+namespace mpdrill::run {
+namespace {
+
+// A packetdrill flag mpdrill cannot honour is an error naming it, never silently ignored.
+TEST(RunConfigTest, FlagsMpdrillCannotHonourAreErrors) {
+  RunConfig c;
+  for (const char* name : {"speed", "so_filename", "so_flags"}) {
+    auto s = c.Apply(name, std::string("1"));
+    ASSERT_FALSE(s.ok()) << name;
+    EXPECT_NE(s.error().find(std::string("--") + name + " is not supported"), std::string::npos);
+  }
+  EXPECT_FALSE(c.Apply("is_anyip", std::nullopt).ok());
+  EXPECT_FALSE(c.Apply("code_format", std::string("perl")).ok());
+  EXPECT_FALSE(c.Apply("code_sockopt", std::string("TCP_MAXSEG")).ok());
+  EXPECT_TRUE(c.Apply("code_sockopt", std::string("TCP_INFO")).ok());
+  EXPECT_TRUE(c.Apply("tcp_ts_ecr_scaled", std::nullopt).ok());
+  ASSERT_TRUE(c.Apply("init_scripts", std::string("true,echo x")).ok());
+  EXPECT_EQ(c.init_scripts, "true,echo x");
+  ASSERT_TRUE(c.Apply("code_command", std::string("python3 -B")).ok());
+  EXPECT_EQ(c.code_command, "python3 -B");
+}
+
+}  // namespace
+}  // namespace mpdrill::run

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <variant>
 
+#include "engine/run/code_block.h"
 #include "engine/run/live_packet.h"
 #include "engine/run/netdev.h"
 #include "engine/run/wire.h"
@@ -89,6 +91,9 @@ class ScriptRunner {
   std::int64_t Now() { return ctx_.clock->NowUsecs() - t0_; }
 
   bool RunShell(const parser::Command& cmd, const parser::SourceLoc& loc);
+  std::vector<std::string> ShellEnv() const;
+  void DoCode(const parser::Event& ev, const parser::Code& code);
+  void RunCode();
   void DoSyscall(const parser::Event& ev, const parser::Syscall& call, const Schedule& s);
   void FinishPending(std::int64_t wait_until);
   void CheckOutcome(const parser::Event& ev, const CallState& st, const Schedule& s);
@@ -115,7 +120,17 @@ class ScriptRunner {
   RunReport report_;
   int model_notes_ = 0;
   int model_notes_hidden_ = 0;
+  // packetdrill's socket under test: the last socket() or accept() result (script fd); the
+  // code blocks read its TCP_INFO.
+  std::optional<int> socket_under_test_;
+  CodeBlocks code_;
 };
+
+// packetdrill exports its own pid as PACKETDRILL_PID, the parent of every shell command it
+// runs: set_sysctls.py writes /tmp/sysctl_restore_${PACKETDRILL_PID}.sh and the scripts' cleanup
+// runs /tmp/sysctl_restore_${PPID}.sh. Shell commands here are children of the run's process,
+// so its pid as they see it (inside the run's PID namespace) keeps the two names equal.
+std::string PacketdrillPid() { return std::to_string(getpid()); }
 
 // A kernel violation fails the run (--model=fail) unless it already failed: the first becomes
 // the run's error, located at the event being executed when its packet crossed tun0. Every
@@ -168,10 +183,15 @@ void ScriptRunner::CloseModel() {
   }
 }
 
-bool ScriptRunner::RunShell(const parser::Command& cmd, const parser::SourceLoc& loc) {
+std::vector<std::string> ScriptRunner::ShellEnv() const {
   std::vector<std::string> env = ctx_.base_env;
+  env.push_back("PACKETDRILL_PID=" + PacketdrillPid());
   for (const auto& [k, v] : config_.ShellEnvironment()) env.push_back(k + "=" + v);
-  ExecResult r = Exec({"/bin/sh", "-c", cmd.text}, env, ctx_.script_dir,
+  return env;
+}
+
+bool ScriptRunner::RunShell(const parser::Command& cmd, const parser::SourceLoc& loc) {
+  ExecResult r = Exec({"/bin/sh", "-c", cmd.text}, ShellEnv(), ctx_.script_dir,
                       std::chrono::milliseconds(kCommandTimeoutMs));
   if (r.timed_out) {
     Fail(Verdict::kFail, loc,
@@ -208,6 +228,11 @@ void ScriptRunner::CheckOutcome(const parser::Event& ev, const CallState& st, co
     const parser::SourceLoc loc = r.error().loc.line > 0 ? r.error().loc : ev.loc;
     Fail(Verdict::kScriptError, loc, r.error().message);
     return;
+  }
+  const auto* call = std::get_if<parser::Syscall>(&ev.action);
+  if (call && (call->name == "socket" || call->name == "accept" || call->name == "accept4") &&
+      !r->opened_fds.empty()) {
+    socket_under_test_ = r->opened_fds.front();
   }
   if (r->mismatch) {
     if (!config_.non_fatal_syscall) Fail(Verdict::kFail, ev.loc, *r->mismatch, parser::PrintEvent(ev));
@@ -275,7 +300,10 @@ void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, c
          "inbound packet: " + bytes.error().message, parser::PrintPacket(p));
     return;
   }
-  if (auto st = ctx_.io->Send(*bytes); !st) {
+  // packetdrill's --mss: every inbound TCP packet is a GSO packet of that segment size.
+  const bool tcp = std::holds_alternative<parser::TcpSegment>(p.body);
+  const auto gso = static_cast<std::uint16_t>(tcp && config_.mss > 0 ? config_.mss : 0);
+  if (auto st = ctx_.io->Send(*bytes, gso); !st) {
     Fail(Verdict::kEnvironment, ev.loc, "writing inbound packet to tun0: " + st.error());
     return;
   }
@@ -342,7 +370,41 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
   CheckOnTime(ev, s, merged.time, "outbound packet");
 }
 
+// A %{ }% block: the snapshot now, the python after the script (packetdrill's code.c).
+void ScriptRunner::DoCode(const parser::Event& ev, const parser::Code& code) {
+  const std::optional<int> fd =
+      socket_under_test_ ? executor_.RealFd(*socket_under_test_) : std::nullopt;
+  if (!fd) {
+    Fail(Verdict::kFail, ev.loc, "runtime error in code: no socket to use for code");
+    return;
+  }
+  if (auto s = code_.Add(*fd, ev.loc.line, code.text); !s) {
+    Fail(Verdict::kFail, ev.loc, "runtime error in code: " + s.error());
+  }
+}
+
+void ScriptRunner::RunCode() {
+  auto f = code_.Execute(config_.code_command, ctx_.script_path, ctx_.script_dir, ShellEnv(),
+                         std::chrono::milliseconds(kCommandTimeoutMs));
+  if (!f) return;
+  Fail(f->environment ? Verdict::kEnvironment : Verdict::kFail, parser::SourceLoc{f->line, 0},
+       f->message, f->output.empty() ? "" : "python output:\n" + f->output);
+  if (f->line == 0) report_.first_error = ctx_.script_path + ": " + f->message;
+}
+
 RunReport ScriptRunner::Run() {
+  // --init_scripts: packetdrill runs each, comma-separated, before the script.
+  for (std::size_t pos = 0; !config_.init_scripts.empty() && pos <= config_.init_scripts.size();) {
+    std::size_t end = config_.init_scripts.find(',', pos);
+    if (end == std::string::npos) end = config_.init_scripts.size();
+    const parser::Command cmd{config_.init_scripts.substr(pos, end - pos), parser::SourceLoc{}};
+    if (!RunShell(cmd, cmd.loc)) {
+      report_.first_error = ctx_.script_path + ": error executing init script '" + cmd.text +
+                            "': " + report_.first_error.substr(report_.first_error.find(": ") + 2);
+      return report_;
+    }
+    pos = end + 1;
+  }
   if (script_.init_command) ModelEvent(script_.init_command->loc);
   if (script_.init_command && !RunShell(*script_.init_command, script_.init_command->loc)) {
     CloseModel();
@@ -371,8 +433,11 @@ RunReport ScriptRunner::Run() {
     if (call) {
       DoSyscall(ev, *call, s);
     } else if (packet) {
-      if (!std::holds_alternative<parser::TcpSegment>(packet->body)) {
-        Fail(Verdict::kScriptError, ev.loc, "UDP and ICMP packets are not supported yet");
+      const bool icmp = std::holds_alternative<parser::IcmpMessage>(packet->body);
+      if (!std::holds_alternative<parser::TcpSegment>(packet->body) && !(icmp && !outbound)) {
+        Fail(Verdict::kScriptError, ev.loc,
+             icmp ? "outbound ICMP packets are not supported yet (inbound ones are)"
+                  : "UDP packets are not supported yet");
       } else if (outbound) {
         DoOutbound(ev, *packet, s);
       } else {
@@ -380,9 +445,8 @@ RunReport ScriptRunner::Run() {
       }
     } else if (const auto* cmd = std::get_if<parser::Command>(&ev.action)) {
       RunShell(*cmd, ev.loc);
-    } else if (std::holds_alternative<parser::Code>(ev.action)) {
-      // %{ }% blocks: skipped with a warning (docs/run.md).
-      report_.details += Where(ev.loc) + "warning: %{ }% code block skipped\n";
+    } else if (const auto* code = std::get_if<parser::Code>(&ev.action)) {
+      DoCode(ev, *code);
     }
     CheckModel();
     if (failed()) break;
@@ -392,7 +456,16 @@ RunReport ScriptRunner::Run() {
   if (!failed() && script_.cleanup_command) {
     RunShell(*script_.cleanup_command, script_.cleanup_command->loc);
   }
+  if (!failed()) RunCode();
   executor_.CloseAll();
+  // A call still blocked when the run ended (it failed meanwhile) was woken by CloseAll's
+  // shutdown: let it return before the executor it runs on goes away with this runner.
+  // Bounded: a call the shutdown cannot wake stays detached and the run's process exits.
+  if (pending_) {
+    std::unique_lock<std::mutex> lock(pending_->state->mu);
+    pending_->state->cv.wait_for(lock, std::chrono::seconds(1),
+                                 [&] { return pending_->state->done; });
+  }
   return report_;
 }
 

@@ -97,34 +97,43 @@ Result<std::vector<std::uint8_t>, std::string> BuildTcpPacket(const WireTcp& t) 
        w.WriteU16(t.window) && w.WriteU16(0) /* checksum, below */ && w.WriteU16(t.urgent) &&
        w.WriteBytes(Bytes(opts.data(), opts.size()));
   if (!ok) return MakeUnexpected(std::string("packet buffer too small"));
+  // TCP checksum over the pseudo-header (RFC 9293 §3.1), summed here: libtins' checksum
+  // helpers mix byte orders between versions.
+  const std::uint16_t check = capture::TcpChecksum(t.src, t.dst, Bytes(segment.data(), tcp_len));
+  segment[16] = static_cast<std::uint8_t>(check >> 8);
+  segment[17] = static_cast<std::uint8_t>(check);
   const std::uint8_t tos = static_cast<std::uint8_t>((t.ip.tos.value_or(0) & 0xfc) | EcnBits(t.ip));
-  const std::uint8_t ttl = t.ip.ttl.value_or(64);
-  std::string src, dst;
-  capture::AppendAddress(t.src, &src);
-  capture::AppendAddress(t.dst, &dst);
+  return FrameInIp(t.src, t.dst, IPPROTO_TCP, t.ip, tos, true, segment);
+}
+
+Result<std::vector<std::uint8_t>, std::string> FrameInIp(const capture::IpAddress& src,
+                                                         const capture::IpAddress& dst,
+                                                         std::uint8_t protocol,
+                                                         const parser::IpInfo& info,
+                                                         std::uint8_t tos, bool dont_fragment,
+                                                         const std::vector<std::uint8_t>& payload) {
+  const std::uint8_t ttl = info.ttl.value_or(64);
+  std::string s, d;
+  capture::AppendAddress(src, &s);
+  capture::AppendAddress(dst, &d);
+  // libtins reports errors by throwing: nothing leaves here.
   try {
-    // TCP checksum over the pseudo-header (RFC 9293 §3.1), summed here: libtins' checksum
-    // helpers mix byte orders between versions.
-    const std::uint16_t check =
-        capture::TcpChecksum(t.src, t.dst, Bytes(segment.data(), tcp_len));
-    segment[16] = static_cast<std::uint8_t>(check >> 8);
-    segment[17] = static_cast<std::uint8_t>(check);
-    Tins::RawPDU tcp(segment);
-    if (v6) {
-      Tins::IPv6 ip{Tins::IPv6Address{dst}, Tins::IPv6Address{src}};
-      ip.next_header(IPPROTO_TCP);
+    Tins::RawPDU body(payload);
+    if (src.version == 6) {
+      Tins::IPv6 ip{Tins::IPv6Address{d}, Tins::IPv6Address{s}};
+      ip.next_header(protocol);
       ip.traffic_class(tos);
-      ip.flow_label(t.ip.flowlabel.value_or(0) & 0xfffff);
+      ip.flow_label(info.flowlabel.value_or(0) & 0xfffff);
       ip.hop_limit(ttl);
-      return (ip / tcp).serialize();
+      return (ip / body).serialize();
     }
-    Tins::IP ip{Tins::IPv4Address{dst}, Tins::IPv4Address{src}};
-    ip.protocol(IPPROTO_TCP);
+    Tins::IP ip{Tins::IPv4Address{d}, Tins::IPv4Address{s}};
+    ip.protocol(protocol);
     ip.tos(tos);
     ip.ttl(ttl);
     ip.id(0);
-    ip.flags(Tins::IP::DONT_FRAGMENT);
-    return (ip / tcp).serialize();
+    if (dont_fragment) ip.flags(Tins::IP::DONT_FRAGMENT);
+    return (ip / body).serialize();
   } catch (const std::exception& e) {
     return MakeUnexpected(std::string("building the packet: ") + e.what());
   }

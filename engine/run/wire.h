@@ -34,6 +34,16 @@ struct WireTcp {
 // Bytes of the IP packet. Error when options exceed 40 bytes or the packet 65535.
 Result<std::vector<std::uint8_t>, std::string> BuildTcpPacket(const WireTcp& tcp);
 
+// `payload` (a transport header and what follows, checksummed by the caller) framed in an
+// IPv4 or IPv6 header from `src` to `dst` (lengths, IPv4 header checksum, TOS/traffic class
+// `tos`, TTL/hop limit and flow label from `ip`; IPv4 DF when `dont_fragment`).
+Result<std::vector<std::uint8_t>, std::string> FrameInIp(const capture::IpAddress& src,
+                                                         const capture::IpAddress& dst,
+                                                         std::uint8_t protocol,
+                                                         const parser::IpInfo& ip,
+                                                         std::uint8_t tos, bool dont_fragment,
+                                                         const std::vector<std::uint8_t>& payload);
+
 // "S.", "F.", "P.", ".", "R", "SEW", "" for `-`: capture::kTcp* bits, or nullopt on an
 // unknown letter. Letters: F S R P . (ACK) U E (ECE) W (CWR) A (AE).
 std::optional<std::uint16_t> ParseTcpFlags(std::string_view text);

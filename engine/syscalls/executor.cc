@@ -382,11 +382,13 @@ void Call::AddMismatch(const std::string& what, const std::string& expected,
 }
 
 SyscallStatus Call::AddFd(int script_fd, int live_fd, const Expr& where) {
+  (void)where;
   std::lock_guard<std::mutex> lock(state_.mu);
-  if (!state_.fds.emplace(script_fd, live_fd).second) {
-    close(live_fd);
-    return MakeUnexpected(ErrorAt(where, "fd " + std::to_string(script_fd) +
-                                             " is already open in the script"));
+  // A number the script still has open: as in packetdrill, the new descriptor takes the
+  // number over and the old one stays open (its connection untouched) until the run ends.
+  if (auto [it, added] = state_.fds.emplace(script_fd, live_fd); !added) {
+    state_.shadowed.push_back(it->second);
+    it->second = live_fd;
   }
   outcome_.opened_fds.push_back(script_fd);
   return Ok{};
@@ -456,13 +458,16 @@ std::optional<int> Executor::RealFd(int script_fd) const {
 
 void Executor::CloseAll() {
   std::map<int, int> fds;
+  std::vector<int> shadowed;
   bool busy = false;
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     fds.swap(state_->fds);
+    shadowed.swap(state_->shadowed);
     busy = state_->in_flight > 0;
   }
-  for (const auto& [script_fd, live_fd] : fds) {
+  for (const auto& [script_fd, live_fd] : fds) shadowed.push_back(live_fd);
+  for (const int live_fd : shadowed) {
     if (busy) shutdown(live_fd, SHUT_RDWR);  // wakes a blocked accept/read; ENOTSOCK is fine
     close(live_fd);
   }

@@ -42,6 +42,9 @@ struct Executor::State {
   Context ctx;
   mutable std::mutex mu;    // guards fds and in_flight; never held across a syscall
   std::map<int, int> fds;   // script fd → live fd
+  // Live fds whose script number a later call took over while they were still open
+  // (packetdrill lets the newer socket shadow the older); closed at the end of the run.
+  std::vector<int> shadowed;
   int in_flight = 0;        // calls between Run() entry and return
 };
 

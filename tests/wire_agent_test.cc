@@ -107,7 +107,7 @@ TEST(WireAgent, PassiveOpenAcrossTheTwoLinks) {
     syn.flags = capture::kTcpSyn;
     syn.window = 32792;
     syn.options = {2, 4, 0x03, 0xe8};  // mss 1000
-    ASSERT_TRUE(io->Send(*run::BuildTcpPacket(syn)).ok());
+    ASSERT_TRUE(io->Send(*run::BuildTcpPacket(syn), 0).ok());
     std::optional<capture::TcpSegment> synack;
     std::vector<std::uint8_t> keep;
     const std::int64_t deadline = clock.NowUsecs() + 3000000;
@@ -127,7 +127,7 @@ TEST(WireAgent, PassiveOpenAcrossTheTwoLinks) {
     ack.ack = synack->seq + 1;
     ack.flags = capture::kTcpAck;
     ack.options.clear();
-    ASSERT_TRUE(io->Send(*run::BuildTcpPacket(ack)).ok());
+    ASSERT_TRUE(io->Send(*run::BuildTcpPacket(ack), 0).ok());
     accepter.join();
 
     auto ss = client->Command({"ss -Htn state established", {}, "", 3000});

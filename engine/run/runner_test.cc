@@ -39,7 +39,7 @@ class InMemoryPeer final : public PacketIo {
   InMemoryPeer(FakeClock& clock, std::function<std::vector<Reply>(const LivePacket&)> respond)
       : clock_(clock), respond_(std::move(respond)) {}
 
-  Status<std::string> Send(std::span<const std::uint8_t> packet) override {
+  Status<std::string> Send(std::span<const std::uint8_t> packet, std::uint16_t) override {
     auto live = ParseLive(packet, clock_.NowUsecs());
     if (!live) return Unexpected{std::string("the runner sent a packet that is not TCP")};
     injected_.push_back(*live);

@@ -137,7 +137,12 @@ Result<MacAddress, std::string> LinkPacketIo::ResolveLocked(std::unique_lock<std
                     std::to_string(config_.resolve_timeout.count()) + " ms"};
 }
 
-Status<std::string> LinkPacketIo::Send(std::span<const std::uint8_t> packet) {
+Status<std::string> LinkPacketIo::Send(std::span<const std::uint8_t> packet,
+                                       std::uint16_t gso_size) {
+  if (gso_size != 0) {
+    // A GSO packet (packetdrill's --mss) exists only between a TUN and its kernel.
+    return Unexpected{std::string("--mss GSO injection needs a TUN link, not a wire link")};
+  }
   std::unique_lock<std::mutex> wire(wire_mu_);
   // What the target sent before this write crossed the wire before it.
   if (!DrainLocked()) {

@@ -50,7 +50,8 @@ class LinkPacketIo final : public run::PacketIo {
                std::vector<run::WireTap*> taps, LinkConfig config);
   ~LinkPacketIo() override;  // stops and joins the reader
 
-  Status<std::string> Send(std::span<const std::uint8_t> packet) override;
+  // gso_size must be 0: GSO injection is a TUN feature.
+  Status<std::string> Send(std::span<const std::uint8_t> packet, std::uint16_t gso_size) override;
   Result<std::optional<run::SniffedPacket>, std::string> Receive(std::int64_t deadline) override;
   void Unread(run::SniffedPacket packet) override;
 

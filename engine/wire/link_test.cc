@@ -145,7 +145,7 @@ class WireLinkTest : public ::testing::Test {
     synack.options = {2, 4, 0x05, 0xb4};  // mss 1460
     auto packet = run::BuildTcpPacket(synack);
     ASSERT_TRUE(packet.ok());
-    auto sent = io_->Send(*packet);
+    auto sent = io_->Send(*packet, 0);
     ASSERT_TRUE(sent.ok()) << sent.error();
     capture::TcpSegment ack = NextTcp(&bytes, Ip(ours), 8080, syn.sport);
     // Under load the kernel may have retransmitted its SYN before our SYN/ACK arrived.
@@ -223,7 +223,7 @@ TEST_F(WireLinkTest, LearnsTheTargetMacBeforeItsFirstSend) {
     syn.window = 65535;
     auto packet = run::BuildTcpPacket(syn);
     ASSERT_TRUE(packet.ok());
-    auto sent = io_->Send(*packet);
+    auto sent = io_->Send(*packet, 0);
     ASSERT_TRUE(sent.ok()) << sent.error();
     std::vector<std::uint8_t> bytes;
     const capture::TcpSegment synack = NextTcp(&bytes, Ip(ours), 40000);

@@ -10,6 +10,9 @@ if command -v ccache >/dev/null 2>&1; then export CMAKE_CXX_COMPILER_LAUNCHER=cc
 bash ci/build.sh default
 # A Debian kernel package for the `mpdrill vm` tests (downloaded once, kept in build/kernels).
 bash ci/fetch_kernel.sh build/kernels || echo "test: no kernel package: the vm tests skip"
+# Tests' scratch files go to the build tree, emptied here, not to the machine's /tmp.
+export TMPDIR=$PWD/build/test-tmp
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR" && chmod 1777 "$TMPDIR"
 ctest --preset default -j "$(nproc)" --timeout 300
 # Serial and after ctest: its timing tolerances assume an otherwise idle run.
 bash ci/upstream.sh build/default

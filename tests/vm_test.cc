@@ -13,6 +13,7 @@
 
 #include "base/exec.h"
 #include "base/files.h"
+#include "tests/tool_runner.h"
 
 namespace mpdrill {
 namespace {
@@ -196,6 +197,37 @@ TEST_F(VmTest, HungGuestIsEndedByTheWatchdog) {
   EXPECT_NE(r->out.find("frozen"), std::string::npos);
   EXPECT_NE(r->err.find("KERNEL-HANG: no guest heartbeat for 4 s; qemu killed"), std::string::npos)
       << r->err;
+  ExpectNothingLeft();
+}
+
+// SIGINT (a CI job cancelled) and SIGKILL (the runner itself killed) while a guest runs:
+// qemu goes with mpdrill either way; the work directory goes at once on SIGINT, and with the
+// next `mpdrill vm` after a SIGKILL.
+TEST_F(VmTest, KilledVmLeavesNothingRunning) {
+  for (int sig : {SIGINT, SIGKILL}) {
+    std::vector<std::string> argv = {kMpdrill, "vm", "--kernel", kernel_, "--cache",
+                                     MPDRILL_BINARY_DIR "/vm-cache", "--rwdir", dir().string(),
+                                     "--", "sh", "-c", "echo guest-started >&2; sleep 600"};
+    tests::BackgroundTool tool(argv);
+    ASSERT_TRUE(tool.WaitForStderr("guest-started", std::chrono::seconds(150))) << tool.err();
+    const std::string work = "mpdrill-vm." + std::to_string(tool.pid()) + ".";
+    ASSERT_EQ(QemuProcessesWith(work).size(), 1u);
+    kill(tool.pid(), sig);
+    const int code = tool.Wait(std::chrono::seconds(30));
+    EXPECT_EQ(code, sig == SIGINT ? 1 : 128 + SIGKILL) << tool.err();
+    if (sig == SIGINT) EXPECT_NE(tool.err().find("interrupted; qemu killed"), std::string::npos);
+    // PR_SET_PDEATHSIG: qemu dies with its parent.
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+      gone = QemuProcessesWith(work).empty();
+      if (!gone) usleep(100000);
+    }
+    EXPECT_TRUE(gone) << "qemu of " << work << " still running after " << sig;
+  }
+  // The next mpdrill vm sweeps the SIGKILLed one's work directory.
+  auto r = Vm({"--", "true"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->err;
   ExpectNothingLeft();
 }
 

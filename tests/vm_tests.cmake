@@ -2,7 +2,8 @@
 # build/kernels) booted under qemu. Label "vm"; serial, so that the emulated CPUs do not
 # take the cores the timing-sensitive netns tests need. Each case boots at most once.
 add_executable(vm_test vm_test.cc)
-target_link_libraries(vm_test PRIVATE mpdrill::base GTest::gtest GTest::gtest_main)
+target_link_libraries(vm_test PRIVATE mpdrill::base mpdrill::tests_support GTest::gtest
+                                      GTest::gtest_main)
 target_compile_definitions(vm_test PRIVATE MPDRILL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                            MPDRILL_BINARY_DIR="${PROJECT_BINARY_DIR}")
 gtest_discover_tests(vm_test DISCOVERY_MODE PRE_TEST

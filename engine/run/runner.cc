@@ -82,6 +82,8 @@ class ScriptRunner {
             const std::string& details = "") {
     if (report_.verdict != Verdict::kPass) return;
     report_.verdict = v;
+    report_.failure_class = v == Verdict::kFail ? FailureClass::kSemantic : FailureClass::kNone;
+    report_.line = loc.line;
     report_.first_error = Where(loc) + what;
     report_.details = details;
   }
@@ -196,7 +198,12 @@ bool ScriptRunner::CheckOnTime(const parser::Event& ev, const Schedule& s, std::
   // the run starts, however long the process took to get there.
   if (&ev == &script_.events.front()) return true;
   if (auto err = CheckTiming(s, actual)) {
+    const bool first = !failed();
     Fail(Verdict::kFail, ev.loc, what + ": " + *err, parser::PrintEvent(ev));
+    if (first) {
+      report_.failure_class = FailureClass::kTiming;
+      report_.timing_excess_usecs = TimingExcess(s, actual);
+    }
     return false;
   }
   return true;
@@ -406,6 +413,15 @@ int ExitCodeOf(Verdict v) {
     case Verdict::kEnvironment: return 3;
   }
   return 1;
+}
+
+std::string_view FailureClassName(FailureClass c) {
+  switch (c) {
+    case FailureClass::kNone: return "none";
+    case FailureClass::kTiming: return "timing";
+    case FailureClass::kSemantic: return "semantic";
+  }
+  return "none";
 }
 
 std::string_view VerdictName(Verdict v) {

@@ -19,3 +19,10 @@ set_tests_properties(scripts_mptcp_suite PROPERTIES LABELS netns RUN_SERIAL TRUE
 mpdrill_add_test(run_model_test run_model_test.cc LIBS mpdrill::tests_support mpdrill::sandbox
                  LABELS netns)
 add_dependencies(run_model_test mpdrill)
+
+# `mpdrill run` as a CI suite runner: reports fed to real consumers (prove/TAP::Parser,
+# xmllint + junit.xsd, the kernel's kunit_parser.py, json), kernel health from /dev/kmsg,
+# retries and FLAKY, -j, the progress line.
+mpdrill_add_test(run_reports_test run_reports_test.cc LIBS mpdrill::tests_support
+                 mpdrill::sandbox mpdrill::health LABELS netns)
+add_dependencies(run_reports_test mpdrill)

@@ -68,8 +68,10 @@ void TapReporter::Result(const RunResult& r) {
       out_ << "  kernel:\n";
       for (const health::HealthEvent& e : r.health) {
         out_ << "    - verdict: " << JsonString(health::VerdictName(e.kind)) << "\n";
-        out_ << "      excerpt:\n";
-        for (const std::string& l : e.excerpt) out_ << "        - " << JsonString(l) << "\n";
+        // One scalar: TAP::Parser's YAMLish misreads quoted list items holding ": ".
+        std::string excerpt;
+        for (const std::string& l : e.excerpt) excerpt += (excerpt.empty() ? "" : "\n") + l;
+        out_ << "      excerpt: " << JsonString(excerpt) << "\n";
       }
     }
     out_ << "  ...\n";

@@ -232,6 +232,31 @@ TEST(RunReportsTest, ATimingFailureRetriedAndThenPassingIsFlakyAndSemanticOnesAr
   EXPECT_THAT(Slurp(json), HasSubstr("\"verdict\":\"FAIL\",\"class\":\"timing\",\"line\":2"));
 }
 
+TEST(RunReportsTest, AnExpectedPacketComingAfterItsDeadlineIsATimingFailureByHowMuch) {
+  SKIP_WITHOUT_ROOT();
+  // The SYN-ACK's first retransmission comes about 1 s after the SYN-ACK (the initial RTO);
+  // the script wants it at +0.5 s (+-0.1): packetdrill's "Timed out waiting", but it came.
+  const std::string s = WriteScratchFile("reports", "late.pkt",
+                                         "--tolerance_usecs=100000\n"
+                                         "0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                         "+0  bind(3, ..., ...) = 0\n"
+                                         "+0  listen(3, 1) = 0\n"
+                                         "+0  < S 0:0(0) win 65535 <mss 1460>\n"
+                                         "+0  > S. 0:0(0) ack 1 <...>\n"
+                                         "+0.5 > S. 0:0(0) ack 1 <...>\n");
+  const std::string json = Scratch("late.json");
+  ToolRun r = RunTool({kMpdrill, "run", "--ip_version=ipv4", "--json", json, s},
+                      milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("late.pkt:7: error handling packet: Timed out waiting for packet"));
+  EXPECT_THAT(r.out, HasSubstr("sec after the deadline (a timing failure): > S. 0:0(0) ack 1"));
+  const std::string records = Slurp(json);
+  EXPECT_THAT(records, HasSubstr("\"verdict\":\"FAIL\",\"class\":\"timing\",\"line\":7"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(records, m, std::regex(R"("timing_excess_usecs":(\d+))")));
+  EXPECT_GT(std::stol(m[1]), 100000) << records;  // ~0.4 s late
+}
+
 TEST(RunReportsTest, ParallelRunsKeepSerialVerdictsAndOrder) {
   SKIP_WITHOUT_ROOT();
   auto verdicts = [](const std::string& out) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,9 @@ constexpr std::int64_t kCommandTimeoutMs = 30000;
 constexpr std::int64_t kNonBlockingSyscallWaitUsecs = 2000000;
 constexpr std::int64_t kAnyTimeWaitUsecs = 10000000;
 constexpr std::uint16_t kFirstRemotePort = 48000;
+// How long after a missed deadline the runner still looks for the expected packet, to tell a
+// late packet (timing) from a missing one (semantic); at least 4 tolerances.
+constexpr std::int64_t kLateGraceUsecs = 500000;
 // Model findings shown per run without -v (the rest are counted).
 constexpr int kModelNotesShown = 5;
 
@@ -98,6 +102,7 @@ class ScriptRunner {
   void DoOutbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
   bool CheckOnTime(const parser::Event& ev, const Schedule& s, std::int64_t actual,
                    const std::string& what);
+  void ClassifyLate(const parser::Packet& p, const Schedule& s, std::int64_t deadline);
   // The live model (--model): which event runs, and what it found since the last call.
   void ModelEvent(const parser::SourceLoc& loc) {
     if (ctx_.model) ctx_.model->SetEvent(loc.line);
@@ -306,6 +311,7 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
            "error handling packet: Timed out waiting for packet: expected: " +
                parser::PrintPacket(p) + " by " + Seconds(deadline) + " sec actual: none",
            "script packet: " + parser::PrintPacket(p));
+      if (!s.any) ClassifyLate(p, s, deadline);
       return;
     }
     auto live = ParseLive((*got)->bytes, (*got)->time - t0_);
@@ -347,6 +353,28 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
   }
   timeline_.Happened(s, merged.time);
   CheckOnTime(ev, s, merged.time, "outbound packet");
+}
+
+// The expected packet did not come by its deadline: a semantic failure (packetdrill's message
+// stays) unless it comes matching within a grace period after it -- then the run failed on
+// timing, by that much (a retry may pass: mpdrill run --retries).
+void ScriptRunner::ClassifyLate(const parser::Packet& p, const Schedule& s,
+                                std::int64_t deadline) {
+  const std::int64_t grace_end =
+      deadline + std::max<std::int64_t>(kLateGraceUsecs, 4 * s.tolerance);
+  while (true) {
+    auto got = ctx_.io->Receive(grace_end + t0_);
+    if (!got || !*got) return;
+    auto live = ParseLive((*got)->bytes, (*got)->time - t0_);
+    if (!live || !flows_.Expected(p, *live)) continue;
+    auto match = flows_.MatchOutbound(p, *live, std::numeric_limits<std::int64_t>::max() / 4);
+    if (!match.ok() || !match->empty()) return;  // a wrong packet: semantic after all
+    report_.failure_class = FailureClass::kTiming;
+    report_.timing_excess_usecs = live->time - deadline;
+    report_.details += "\nthe packet came " + Seconds(live->time - deadline) +
+                       " sec after the deadline (a timing failure): " + flows_.FormatLive(*live);
+    return;
+  }
 }
 
 RunReport ScriptRunner::Run() {

@@ -86,9 +86,11 @@ void TextReporter::End(const SuiteSummary& s) {
     Line(prog_ + ": -j " + (info_.jobs_auto ? "auto (up to " + std::to_string(info_.jobs) + ")"
                                             : std::to_string(info_.jobs)) +
          ": at most " + std::to_string(s.max_concurrency) + " run(s) at once; tolerance scale " +
-         scale.str() + (info_.tolerance_auto ? " (auto)" : "") + "; wake-up latency p99 " +
-         std::to_string(info_.wakeup_p99_usecs) + " us at start, " +
-         std::to_string(s.wakeup_p99_usecs_max) + " us at most");
+         scale.str() + (info_.tolerance_auto ? " (auto)" : "") +
+         (info_.jobs_auto || info_.tolerance_auto
+              ? "; wake-up latency p99 " + std::to_string(info_.wakeup_p99_usecs) +
+                    " us at start, " + std::to_string(s.wakeup_p99_usecs_max) + " us at most"
+              : ""));
   }
   for (const health::HealthEvent& e : s.unattributed) {
     Line(prog_ + ": " + std::string(health::VerdictName(e.kind)) + " outside any run:");

@@ -1,9 +1,14 @@
 // Unit tests of the suite's pure parts: error splitting, escaping, the concurrency and
 // tolerance policies, the progress text, and the reporters on results given as data.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "engine/suite/escape.h"
 #include "engine/suite/latency.h"
+#include "engine/suite/plan.h"
 #include "engine/suite/reporters.h"
 #include "engine/suite/result.h"
 #include "gmock/gmock.h"
@@ -111,6 +116,37 @@ TEST(ReportersTest, KtapPlanFirstAndInterruptedRestSkipped) {
             "KTAP version 1\n1..3\nok 1 d/s1.pkt (ipv4)\nnot ok 2 d/s2.pkt (ipv4)\n"
             "ok 3 not run # SKIP interrupted\n"
             "# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0\n");
+}
+
+TEST(PlanTest, VariantsFromNamesConfigErrorsSyntaxErrorsAndMissingInputs) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("mpdrill_plan_" + std::to_string(getpid()));
+  fs::create_directories(dir / "sub");
+  std::ofstream(dir / "a_v4.pkt") << "0 `true`\n";
+  std::ofstream(dir / "sub" / "b.pkt") << "--tolerance_usecs=x\n0 `true`\n";
+  std::ofstream(dir / "sub" / "c_v6.pkt") << "+0 frobnicate(\n";
+  std::ofstream(dir / "ignored.txt") << "not a script\n";
+  const Plan plan = MakePlan({dir.string(), (dir / "missing.pkt").string()}, PlanOptions{});
+  ASSERT_EQ(plan.items.size(), 6u);  // a: 2 variants, b: 3 (config errors), c: 1 syntax error
+  EXPECT_EQ(plan.items[0].variant, "ipv4");
+  EXPECT_EQ(plan.items[1].variant, "ipv4-mapped-v6");
+  EXPECT_EQ(plan.items[0].kind, PlanItem::Kind::kRun);
+  EXPECT_EQ(plan.items[0].config.defines.front().first, "TFO_COOKIE");  // upstream defaults
+  EXPECT_EQ(plan.items[2].kind, PlanItem::Kind::kConfigError);
+  EXPECT_THAT(plan.items[2].error, HasSubstr("b.pkt:1: "));
+  EXPECT_EQ(plan.items[5].kind, PlanItem::Kind::kSyntaxError);
+  EXPECT_EQ(plan.items[5].index, 6);
+  ASSERT_EQ(plan.input_errors.size(), 1u);
+  EXPECT_THAT(plan.input_errors[0], HasSubstr("missing.pkt: error: no such file or directory"));
+  PlanOptions pd;
+  pd.packetdrill_mode = true;
+  pd.flags = {{"tolerance_usecs", "5000"}};
+  const Plan one = MakePlan({(dir / "a_v4.pkt").string()}, pd);
+  ASSERT_EQ(one.items.size(), 1u);
+  EXPECT_EQ(one.items[0].config.tolerance_usecs, 5000);
+  EXPECT_EQ(one.items[0].config.model_mode, run::ModelMode::kWarn);
+  EXPECT_TRUE(one.items[0].config.defines.empty());
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -6,6 +6,11 @@
 #
 #   ci/bench_run.sh [BUILD_DIR] [JOBS] [SUBDIR...]    e.g. ci/bench_run.sh build/default auto dss
 #
+# Also prints injection jitter of each run: p50/p99 of (write time - scheduled time) of the
+# injected packets, and p50/p99 of |arrival - script time| of the kernel's packets the scripts
+# time exactly. JITTER_LEVELS="1 4 16" adds one more -j run per level (of the same SUBDIRs)
+# and prints the same figures for each.
+#
 # The walls depend on the load: on a shared 2-core machine the -j figure is only indicative
 # (the scheduler caps concurrency when wake-ups come late). Every mpdrill call runs under
 # `timeout`. Exit codes: 0 the same verdicts, 1 some differ, 2 usage / no build, 0 with a
@@ -38,9 +43,22 @@ run() {  # run NAME -j VALUE: wall seconds to $tmp/NAME.wall, JSON Lines to $tmp
 
 run serial 1
 run parallel "$jobs"
-python3 - "$tmp" "$jobs" <<'PY'
+levels=${JITTER_LEVELS:-}
+for l in $levels; do run "jitter$l" "$l"; done
+python3 - "$tmp" "$jobs" "$levels" <<'PY'
 import json, sys
-tmp, jobs = sys.argv[1:3]
+tmp, jobs, levels = sys.argv[1:4]
+
+def quantile(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, max(0, int(-(-q * len(v) // 1)) - 1))] if v else 0
+
+def jitter(name, runs, summary):
+    inj = [x for r in runs.values() for x in r.get('inbound_lateness_usecs', [])]
+    rep = [abs(x) for r in runs.values() for x in r.get('outbound_offset_usecs', [])]
+    print(f"  {name:18} injected: p50 {quantile(inj, .5):6d} us p99 {quantile(inj, .99):6d} us "
+          f"({len(inj)} packets); kernel replies |offset|: p50 {quantile(rep, .5):6d} us "
+          f"p99 {quantile(rep, .99):6d} us ({len(rep)}); at most {summary.get('max_concurrency')} at once")
 
 def load(name):
     runs, summary = {}, {}
@@ -61,6 +79,15 @@ print(f"parallel (-j {jobs}): {p_wall:8.1f} s wall, {p_sum.get('runs')} runs, "
       f"{p_sum.get('max_concurrency')} at once, wake-up p99 {p_sum.get('wakeup_p99_usecs')} us "
       f"at start, {p_sum.get('wakeup_p99_usecs_max')} us at most")
 print(f"ratio parallel/serial: {p_wall / s_wall:.3f}")
+print("injection jitter:")
+jitter('-j 1', s_runs, s_sum)
+jitter(f'-j {jobs}', p_runs, p_sum)
+for l in levels.split():
+    runs, summary, wall = load(f'jitter{l}')
+    jitter(f'-j {l} ({wall:.0f} s)', runs, summary)
+    changed = sum(1 for k in set(s_runs) | set(runs)
+                  if s_runs.get(k, {}).get('verdict') != runs.get(k, {}).get('verdict'))
+    print(f"  {'':18} {changed} verdict(s) differ from -j 1")
 diff = 0
 for key in sorted(set(s_runs) | set(p_runs)):
     a = s_runs.get(key, {}).get('verdict', '-')

@@ -291,7 +291,9 @@ void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, c
     Fail(Verdict::kEnvironment, ev.loc, "writing inbound packet to tun0: " + st.error());
     return;
   }
-  CheckOnTime(ev, s, Now(), "inbound packet");
+  const std::int64_t sent = Now();
+  if (!s.any) report_.inbound_lateness_usecs.push_back(sent - s.start);
+  CheckOnTime(ev, s, sent, "inbound packet");
 }
 
 void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
@@ -351,6 +353,7 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
     Fail(Verdict::kFail, ev.loc, (*result)[0], details);
     return;
   }
+  if (!s.any && s.start == s.end) report_.outbound_offset_usecs.push_back(merged.time - s.start);
   timeline_.Happened(s, merged.time);
   CheckOnTime(ev, s, merged.time, "outbound packet");
 }

@@ -44,6 +44,10 @@ struct RunReport {
   std::string notes;        // lines printed whatever the verdict: the live model's findings
   std::uint32_t model_kernel = 0;      // violations by the kernel the live model saw
   std::uint32_t model_deliberate = 0;  // violations on mpdrill's own (injected) packets
+  // Timing of the run, for jitter figures (ci/bench_run.sh): per inbound packet, when it was
+  // written minus when the script scheduled it; per outbound packet with an exact script time,
+  // when it arrived minus that time (usecs, can be negative).
+  std::vector<std::int64_t> inbound_lateness_usecs, outbound_offset_usecs;
 };
 
 struct RunnerContext {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -36,12 +37,36 @@ void WriteAll(int fd, const std::string& s) {
   }
 }
 
+// 1,-2,3 <-> {1, -2, 3}.
+std::string JoinNumbers(const std::vector<std::int64_t>& v) {
+  std::string out;
+  for (std::int64_t x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
+  return out;
+}
+
+std::vector<std::int64_t> SplitNumbers(const std::string& s) {
+  std::vector<std::int64_t> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    std::size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    char* stop = nullptr;
+    const std::string item = s.substr(pos, end - pos);
+    const long long x = std::strtoll(item.c_str(), &stop, 10);
+    if (item.empty() || *stop != '\0') return {};
+    out.push_back(x);
+    pos = end + 1;
+  }
+  return out;
+}
+
 std::string Encode(const RunReport& r) {
   std::string out(1, static_cast<char>('0' + static_cast<int>(r.verdict)));
   for (const std::string& field :
        {r.first_error, r.details, r.notes, std::to_string(r.model_kernel),
         std::to_string(r.model_deliberate), std::to_string(static_cast<int>(r.failure_class)),
-        std::to_string(r.line), std::to_string(r.timing_excess_usecs)}) {
+        std::to_string(r.line), std::to_string(r.timing_excess_usecs),
+        JoinNumbers(r.inbound_lateness_usecs), JoinNumbers(r.outbound_offset_usecs)}) {
     out += std::to_string(field.size()) + ":" + field;
   }
   return out;
@@ -101,6 +126,8 @@ RunReport Decode(const std::string& s, int exit_code) {
   }
   r.line = static_cast<int>(Count(NextField(s, &pos)));
   r.timing_excess_usecs = Count(NextField(s, &pos));
+  r.inbound_lateness_usecs = SplitNumbers(NextField(s, &pos));
+  r.outbound_offset_usecs = SplitNumbers(NextField(s, &pos));
   return r;
 }
 

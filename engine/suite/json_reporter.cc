@@ -17,6 +17,12 @@ std::string OptString(const std::optional<std::string>& s) {
   return s ? JsonString(*s) : "null";
 }
 
+std::string Numbers(const std::vector<std::int64_t>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
+  return out + "]";
+}
+
 std::string Events(const std::vector<health::HealthEvent>& events) {
   std::string out = "[";
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -55,6 +61,8 @@ void JsonReporter::Result(const RunResult& r) {
        << ",\"model_kernel\":" << r.report.model_kernel
        << ",\"model_deliberate\":" << r.report.model_deliberate
        << ",\"tolerance_scale\":" << Number(r.tolerance_scale)
+       << ",\"inbound_lateness_usecs\":" << Numbers(r.report.inbound_lateness_usecs)
+       << ",\"outbound_offset_usecs\":" << Numbers(r.report.outbound_offset_usecs)
        << ",\"health\":" << Events(r.health) << "}\n";
   out_.flush();
 }

@@ -242,9 +242,10 @@ TEST(RunReportsTest, ATimingFailureRetriedAndThenPassingIsFlakyAndSemanticOnesAr
 TEST(RunReportsTest, AnExpectedPacketComingAfterItsDeadlineIsATimingFailureByHowMuch) {
   SKIP_WITHOUT_ROOT();
   // The SYN-ACK's first retransmission comes about 1 s after the SYN-ACK (the initial RTO);
-  // the script wants it at +0.5 s (+-0.1): packetdrill's "Timed out waiting", but it came.
+  // the script wants it at +0.5 s (+-0.2): packetdrill's "Timed out waiting", but it came
+  // within the grace period (4 tolerances after the deadline: until ~1.5 s).
   const std::string s = WriteScratchFile("reports", "late.pkt",
-                                         "--tolerance_usecs=100000\n"
+                                         "--tolerance_usecs=200000\n"
                                          "0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
                                          "+0  bind(3, ..., ...) = 0\n"
                                          "+0  listen(3, 1) = 0\n"
@@ -261,7 +262,7 @@ TEST(RunReportsTest, AnExpectedPacketComingAfterItsDeadlineIsATimingFailureByHow
   EXPECT_THAT(records, HasSubstr("\"verdict\":\"FAIL\",\"class\":\"timing\",\"line\":7"));
   std::smatch m;
   ASSERT_TRUE(std::regex_search(records, m, std::regex(R"("timing_excess_usecs":(\d+))")));
-  EXPECT_GT(std::stol(m[1]), 100000) << records;  // ~0.4 s late
+  EXPECT_GT(std::stol(m[1]), 50000) << records;  // ~0.3 s late
 }
 
 TEST(RunReportsTest, ParallelRunsKeepSerialVerdictsAndOrder) {

@@ -23,11 +23,11 @@ class KernelLog {
   static std::unique_ptr<KernelLog> Open(bool read, bool write);
 
   bool readable() const { return read_fd_ >= 0; }
-  bool writable() const { return write_fd_ >= 0; }
+  bool writable() const { return can_write_; }
   int fd() const { return read_fd_; }
   // Reads every record available now into the health log.
   void Drain();
-  // Writes one record at level 5 (notice); false when /dev/kmsg is not writable.
+  // Writes one record at level 5 (notice); false when it could not (not writable).
   bool Write(const std::string& text);
   // Feeds lines that did not come from /dev/kmsg (the kmemleak report).
   void Feed(const std::string& text);
@@ -35,7 +35,8 @@ class KernelLog {
 
  private:
   KernelLog() = default;
-  int read_fd_ = -1, write_fd_ = -1;
+  int read_fd_ = -1;
+  bool can_write_ = false;
   health::HealthLog log_;
 };
 

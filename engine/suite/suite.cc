@@ -76,6 +76,7 @@ class Scheduler {
   std::vector<std::int64_t> window_;
   std::unique_ptr<KernelLog> kmsg_;
   bool markers_ = false;
+  bool markers_lost_ = false;  // a marker write failed: attribute by the active set too
   SuiteInfo info_;
   SuiteSummary summary_;
   double t0_ = 0;
@@ -133,7 +134,9 @@ void Scheduler::Start(std::size_t item) {
     std::replace(flat.begin(), flat.end(), '/', '_');
     req.pcap_path = (fs::path(options_.pcap_dir) / (flat + "." + p.variant + ".pcap")).string();
   }
-  if (markers_) kmsg_->Write(health::FormatRunBegin(p.index, p.script_path, p.variant));
+  if (markers_ && !kmsg_->Write(health::FormatRunBegin(p.index, p.script_path, p.variant))) {
+    markers_lost_ = true;
+  }
   highest_started_ = std::max(highest_started_, item + 1);
   active_.push_back({item, run::ActiveRun::Start(req)});
   summary_.max_concurrency = std::max(summary_.max_concurrency, static_cast<int>(active_.size()));
@@ -143,8 +146,8 @@ void Scheduler::AttributeNewEvents() {
   const auto& events = kmsg_->log().events();
   for (; events_seen_ < events.size(); ++events_seen_) {
     std::set<int> targets = events[events_seen_].active_runs;
-    // Without markers in the log, the runs active when the suite read the line.
-    if (targets.empty() && !markers_) {
+    // Without (all) markers in the log, also the runs active when the suite read the line.
+    if (!markers_ || markers_lost_) {
       for (const Slot& s : active_) targets.insert(plan_.items[s.item].index);
     }
     if (targets.empty()) summary_.unattributed.push_back(events[events_seen_]);
@@ -159,7 +162,9 @@ void Scheduler::AttributeNewEvents() {
 void Scheduler::Finished(Slot& slot) {
   const PlanItem& p = plan_.items[slot.item];
   const run::IsolatedResult& r = slot.run->result();
-  if (markers_) kmsg_->Write(health::FormatRunEnd(p.index, run::VerdictName(r.report.verdict)));
+  if (markers_ && !kmsg_->Write(health::FormatRunEnd(p.index, run::VerdictName(r.report.verdict)))) {
+    markers_lost_ = true;
+  }
   kmsg_->Drain();
   AttributeNewEvents();
   const int attempt = attempts_[slot.item]++;

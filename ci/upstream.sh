@@ -23,7 +23,7 @@ python3 - "$upstream/verdicts.tsv" "$out" "$mpdrill" "$upstream/mptcp" "${dirs[@
 import re, subprocess, sys
 verdicts, first_out, mpdrill, suite = sys.argv[1:5]
 wanted = [d.strip('./') for d in sys.argv[5:] if d.strip('./')]
-LINE = re.compile(r'^(PASS|FAIL|ERROR|ENV) (\S+) \(([^)]+)\) [0-9.]+s(?:: (.*))?$')
+LINE = re.compile(r'^(PASS|FAIL|ERROR|ENV|FLAKY|KERNEL-[A-Z-]+) (\S+) \(([^)]+)\) [0-9.]+s(?:: (.*))?$')
 FLAG = {'ipv4': 'ipv4', 'ipv4-mapped-v6': 'ipv4-mapped-ipv6', 'ipv6': 'ipv6'}
 
 def parse(lines):

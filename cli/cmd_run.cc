@@ -1,38 +1,33 @@
 // `mpdrill run FILE|DIR...`: runs packetdrill scripts against the running kernel, each script
 // in each IP variant its name implies, every run in its own private network and PID namespace
-// with a TUN device tun0 (engine/run). Invoked as `packetdrill`, it behaves as packetdrill:
+// with a TUN device tun0 (engine/run), as a suite (engine/suite: -j, retries, reports, kernel
+// health); this file only parses the command line and picks the reporters. Invoked as `packetdrill`, it behaves as packetdrill:
 // one script, exactly the given flags. docs/run.md describes both.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <ostream>
-#include <sstream>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.h"
 #include "engine/run/run_config.h"
-#include "engine/run/runner.h"
-#include "engine/run/supervisor.h"
-#include "parser/parser.h"
+#include "engine/suite/plan.h"
+#include "engine/suite/reporters.h"
+#include "engine/suite/suite.h"
 
 namespace mpdrill::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using run::IpVersion;
 using run::RunConfig;
-using run::Verdict;
 
 constexpr std::string_view kUsage =
     "usage: mpdrill run [flags] FILE|DIR...\n"
@@ -59,10 +54,22 @@ constexpr std::string_view kUsage =
     "                fail (default; warn when invoked as packetdrill): a violation by the\n"
     "                kernel fails the run; warn: printed only. Findings on mpdrill's own\n"
     "                packets are printed as deliberate, never fail.\n"
+    "Suites in CI (docs/run.md):\n"
+    "  -j N|auto     runs at once, each in its own namespaces (default 1); auto: as many as\n"
+    "                the measured wake-up latency allows (at most 16, 4 per core)\n"
+    "  --retries N   re-run a run that failed on timing up to N times; one that then passes\n"
+    "                is FLAKY (semantic failures are never retried)\n"
+    "  --tolerance_scale X|auto   multiply every tolerance by X (auto: from the wake-up latency)\n"
+    "  --tap FILE    TAP 13 report      --junit FILE   JUnit XML report\n"
+    "  --json FILE   JSON Lines report  --ktap         KTAP v1 on stdout (text as # lines)\n"
+    "  --health=on|off   watch /dev/kmsg for WARN/BUG/Oops/KASAN/...: a KERNEL-* verdict on\n"
+    "                the runs active then (default on; off when invoked as packetdrill)\n"
+    "  --kmemleak    ask kmemleak for a scan after the suite\n"
     "\n"
-    "Output: one line per run (PASS|FAIL|ERROR|ENV file (variant) seconds: first error), the\n"
-    "model's findings under it (-v: all of them, and the packets), then a summary. Exit codes:\n"
-    "0 all passed, 1 a test failed, 2 bad script or usage, 3 environment (no privilege, no TUN).\n";
+    "Output: one line per run (PASS|FAIL|ERROR|ENV|FLAKY|KERNEL-* file (variant) seconds: first\n"
+    "error), the model's findings under it (-v: all of them, and the packets), then a summary.\n"
+    "Exit codes: 0 all passed, 1 a test failed, 2 bad script or usage, 3 environment (no\n"
+    "privilege, no TUN), 4 a kernel health event (WARN, BUG, Oops, ...) during the suite.\n";
 
 // Flags that take a value (packetdrill's getopt table).
 bool TakesValue(std::string_view name) {
@@ -70,21 +77,49 @@ bool TakesValue(std::string_view name) {
       "ip_version", "bind_port", "code_command", "code_format", "code_sockopt", "connect_port",
       "remote_ip", "local_ip", "gateway_ip", "netmask_ip", "speed", "mss", "mtu",
       "init_scripts", "tolerance_usecs", "tolerance_percent", "tcp_ts_tick_usecs", "non_fatal",
-      "define", "D", "pcap", "seed", "so_filename", "so_flags", "model"};
+      "define", "D", "pcap", "seed", "so_filename", "so_flags", "model", "j", "jobs", "retries",
+      "tolerance_scale", "tap", "junit", "json", "health"};
   return std::find(std::begin(kValued), std::end(kValued), name) != std::end(kValued);
 }
 
-struct Flag {
-  std::string name;
-  std::optional<std::string> value;
-};
+using suite::Flag;
 
 struct Cli {
   std::vector<Flag> flags;  // applied over script header options
   std::vector<std::string> inputs;
   std::string pcap_dir;
   bool help = false;
+  // Suite flags (engine/suite).
+  std::optional<std::string> jobs, retries, tolerance_scale, health;
+  std::string tap, junit, json;
+  bool ktap = false, kmemleak = false;
 };
+
+// The suite's own flags; true when `name` was one.
+bool SuiteFlag(const std::string& name, const std::optional<std::string>& value, Cli* cli) {
+  if (name == "j" || name == "jobs") {
+    cli->jobs = value;
+  } else if (name == "retries") {
+    cli->retries = value;
+  } else if (name == "tolerance_scale") {
+    cli->tolerance_scale = value;
+  } else if (name == "health") {
+    cli->health = value;
+  } else if (name == "tap") {
+    cli->tap = value.value_or("");
+  } else if (name == "junit") {
+    cli->junit = value.value_or("");
+  } else if (name == "json") {
+    cli->json = value.value_or("");
+  } else if (name == "ktap") {
+    cli->ktap = true;
+  } else if (name == "kmemleak") {
+    cli->kmemleak = true;
+  } else {
+    return false;
+  }
+  return true;
+}
 
 std::optional<std::string> ParseArgs(const std::vector<std::string>& args, Cli* cli) {
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -106,6 +141,9 @@ std::optional<std::string> ParseArgs(const std::vector<std::string>& args, Cli* 
     } else if (a.rfind("-D", 0) == 0) {
       name = "D";
       if (a.size() > 2) value = a.substr(2);
+    } else if (a.rfind("-j", 0) == 0) {
+      name = "j";
+      if (a.size() > 2) value = a.substr(2);
     } else if (!a.empty() && a[0] == '-' && a != "-") {
       return "unknown option '" + a + "'";
     } else {
@@ -120,82 +158,76 @@ std::optional<std::string> ParseArgs(const std::vector<std::string>& args, Cli* 
       cli->pcap_dir = value.value_or("");
       continue;
     }
+    if (SuiteFlag(name, value, cli)) continue;
     cli->flags.push_back({name, value});
   }
   return std::nullopt;
 }
 
-bool ReadFile(const fs::path& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  *out = s.str();
-  return !in.bad();
+// A whole number in [lo, hi], or nullopt.
+std::optional<int> ParseCount(const std::string& text, int lo, int hi) {
+  if (text.empty() || text.size() > 6) return std::nullopt;
+  int n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (n < lo || n > hi) return std::nullopt;
+  return n;
 }
 
-// The flags upstream's MPTCP runner passes per variant (shared/upstream/README.md), as
-// defaults under the script's and the command line's own.
-void UpstreamVariantDefaults(IpVersion v, RunConfig* c) {
-  switch (v) {
-    case IpVersion::kIpv4:
-      c->defines = {{"TFO_COOKIE", "de4f234f0f433a55"}, {"CMSG_LEVEL_IP", "SOL_IP"},
-                    {"CMSG_TYPE_RECVERR", "IP_RECVERR"}};
-      break;
-    case IpVersion::kIpv4MappedIpv6:
-      c->defines = {{"TFO_COOKIE", "de4f234f0f433a55"}, {"CMSG_LEVEL_IP", "SOL_IPV6"},
-                    {"CMSG_TYPE_RECVERR", "IPV6_RECVERR"}};
-      break;
-    case IpVersion::kIpv6:
-      c->mtu = 1520;
-      c->defines = {{"TFO_COOKIE", "6aa6ae70c288023b"}, {"CMSG_LEVEL_IP", "SOL_IPV6"},
-                    {"CMSG_TYPE_RECVERR", "IPV6_RECVERR"}};
-      break;
+// The suite options from the command line, or the error naming the flag.
+std::optional<std::string> SuiteOptionsOf(const Cli& cli, bool packetdrill_mode,
+                                          suite::SuiteOptions* o) {
+  if (cli.jobs) {
+    if (*cli.jobs == "auto") {
+      o->jobs = 0;
+    } else if (auto n = ParseCount(*cli.jobs, 1, 256)) {
+      o->jobs = *n;
+    } else {
+      return "-j wants a number 1..256 or auto, not '" + *cli.jobs + "'";
+    }
   }
+  if (cli.retries) {
+    auto n = ParseCount(*cli.retries, 0, 100);
+    if (!n) return "--retries wants a number 0..100, not '" + *cli.retries + "'";
+    o->retries = *n;
+  }
+  o->tolerance_scale = 1.0;
+  if (cli.tolerance_scale) {
+    if (*cli.tolerance_scale == "auto") {
+      o->tolerance_scale.reset();
+    } else {
+      char* end = nullptr;
+      const double x = std::strtod(cli.tolerance_scale->c_str(), &end);
+      if (cli.tolerance_scale->empty() || *end != '\0' || !(x >= 0.1 && x <= 100)) {
+        return "--tolerance_scale wants a factor 0.1..100 or auto, not '" +
+               *cli.tolerance_scale + "'";
+      }
+      o->tolerance_scale = x;
+    }
+  }
+  o->health = !packetdrill_mode;
+  if (cli.health) {
+    if (*cli.health != "on" && *cli.health != "off") {
+      return "--health wants on or off, not '" + *cli.health + "'";
+    }
+    o->health = *cli.health == "on";
+  }
+  const char* markers = std::getenv("MPDRILL_KMSG_MARKERS");
+  o->markers = markers && std::string_view(markers) == "1";
+  o->kmemleak = cli.kmemleak;
+  o->pcap_dir = cli.pcap_dir;
+  return std::nullopt;
 }
 
-// With MPDRILL_KMSG_MARKERS=1 (set by `mpdrill vm` in its guest) each run writes
-// "mpdrill: run-begin N LABEL" and "mpdrill: run-end N VERDICT" to /dev/kmsg, so that a
-// kernel log alone names the run a kernel report came in (docs/vm.md).
-class KmsgMarkers {
- public:
-  KmsgMarkers() {
-    const char* on = std::getenv("MPDRILL_KMSG_MARKERS");
-    if (on != nullptr && std::string_view(on) == "1") fd_ = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-  }
-  ~KmsgMarkers() {
-    if (fd_ >= 0) close(fd_);
-  }
-  KmsgMarkers(const KmsgMarkers&) = delete;
-  KmsgMarkers& operator=(const KmsgMarkers&) = delete;
-  void Write(const std::string& text) const {
-    if (fd_ < 0) return;
-    const std::string record = "<5>mpdrill: " + text;
-    (void)!write(fd_, record.data(), record.size());
-  }
-
- private:
-  int fd_ = -1;
-};
-
-std::string VariantLabel(IpVersion v) {
-  // verdicts.tsv spells the mapped variant "ipv4-mapped-v6".
-  return v == IpVersion::kIpv4MappedIpv6 ? "ipv4-mapped-v6" : std::string(run::IpVersionName(v));
+// A report file, opened before the suite so that a bad path is a usage error, not lost work.
+bool OpenReport(const std::string& path, std::ofstream* f, std::string* err) {
+  if (path.empty()) return true;
+  f->open(path, std::ios::binary | std::ios::trunc);
+  if (!*f) *err = "cannot write report file '" + path + "'";
+  return static_cast<bool>(*f);
 }
-
-struct Tally {
-  int runs = 0, passed = 0, failed = 0, script_errors = 0, env_errors = 0;
-  // The live model: kernel violations and deliberate findings, and the runs they were in.
-  std::uint64_t model_kernel = 0, model_deliberate = 0;
-  int model_kernel_runs = 0, model_deliberate_runs = 0;
-  bool model_on = false;
-  int ExitCode() const {
-    if (env_errors) return kExitEnvironment;
-    if (script_errors) return kExitBadInput;
-    if (failed) return kExitFailure;
-    return kExitOk;
-  }
-};
 
 int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_mode) {
   const char* prog = packetdrill_mode ? "packetdrill" : "mpdrill run";
@@ -222,155 +254,52 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
       }
     }
   }
-  std::optional<IpVersion> forced;
-  for (const Flag& f : cli.flags) {
-    if (f.name == "ip_version" && f.value) forced = run::ParseIpVersion(*f.value);
+  suite::SuiteOptions options;
+  if (auto err = SuiteOptionsOf(cli, packetdrill_mode, &options)) {
+    io.err << prog << ": " << *err << "\n\n" << kUsage;
+    return kExitBadInput;
   }
-  std::vector<fs::path> files;
-  Tally tally;
-  for (const std::string& arg : cli.inputs) {
-    std::error_code ec;
-    const fs::path path(arg);
-    if (fs::is_directory(path, ec)) {
-      std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(path, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && it->path().extension() == ".pkt") found.push_back(*it);
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(path, ec)) {
-      files.push_back(path);
-    } else {
-      io.err << arg << ": error: no such file or directory\n";
-      ++tally.script_errors;
-    }
+  std::ofstream tap, junit, json;
+  std::string open_err;
+  if (!OpenReport(cli.tap, &tap, &open_err) || !OpenReport(cli.junit, &junit, &open_err) ||
+      !OpenReport(cli.json, &json, &open_err)) {
+    io.err << prog << ": " << open_err << "\n";
+    return kExitBadInput;
   }
+  suite::PlanOptions plan_options;
+  plan_options.flags = cli.flags;
+  plan_options.packetdrill_mode = packetdrill_mode;
+  const suite::Plan plan = suite::MakePlan(cli.inputs, plan_options);
+  for (const std::string& e : plan.input_errors) io.err << e << "\n";
   if (!cli.pcap_dir.empty()) {
     std::error_code ec;
     fs::create_directories(cli.pcap_dir, ec);
   }
-  // SIGINT / SIGTERM arrive on a signalfd: the supervisor kills the running child's group.
+  suite::Reporters reporters;
+  // On a terminal, the progress line (on stderr; cleared before each result line).
+  suite::ProgressReporter progress(io.err);
+  if (isatty(STDERR_FILENO)) reporters.Add(&progress);
+  suite::TextReporter text(io.out, io.err, prog, cli.ktap ? "# " : "");
+  reporters.Add(&text);
+  suite::TapReporter ktap(io.out, suite::TapReporter::Flavor::kKtap1);
+  if (cli.ktap) reporters.Add(&ktap);
+  suite::TapReporter tap_report(tap, suite::TapReporter::Flavor::kTap13);
+  if (tap.is_open()) reporters.Add(&tap_report);
+  suite::JunitReporter junit_report(junit);
+  if (junit.is_open()) reporters.Add(&junit_report);
+  suite::JsonReporter json_report(json);
+  if (json.is_open()) reporters.Add(&json_report);
+  // SIGINT / SIGTERM arrive on a signalfd: the scheduler kills the running children's groups.
   sigset_t sigs, old;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   sigprocmask(SIG_BLOCK, &sigs, &old);
-  const int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-  bool interrupted = false;
-  const KmsgMarkers markers;
-  for (const fs::path& path : files) {
-    if (interrupted) break;
-    std::string text;
-    if (!ReadFile(path, &text)) {
-      io.err << path.string() << ": error: cannot read file\n";
-      ++tally.script_errors;
-      continue;
-    }
-    auto parsed = parser::Parse(text, path.string());
-    if (!parsed.ok()) {
-      ++tally.runs;
-      ++tally.script_errors;
-      io.out << "ERROR " << path.string() << ": syntax error\n";
-      io.err << parser::FormatDiagnostics(parsed.error());
-      continue;
-    }
-    std::vector<IpVersion> variants;
-    if (forced) {
-      variants = {*forced};
-    } else if (packetdrill_mode) {
-      variants = {IpVersion::kIpv4};
-    } else {
-      variants = run::VariantsForFile(path.string());
-    }
-    for (IpVersion v : variants) {
-      if (interrupted) break;
-      RunConfig config;
-      if (!packetdrill_mode) UpstreamVariantDefaults(v, &config);
-      // As packetdrill, the verdicts are packetdrill's: the model only warns unless asked.
-      if (packetdrill_mode) config.model_mode = run::ModelMode::kWarn;
-      config.ip_version = v;
-      std::optional<std::string> bad;
-      for (const auto& h : parsed->options) {
-        if (auto s = config.Apply(h.name == "-D" ? "D" : h.name, h.value); !s) {
-          bad = path.string() + ":" + std::to_string(h.loc.line) + ": " + s.error();
-        }
-      }
-      for (const Flag& f : cli.flags) (void)config.Apply(f.name, f.value);
-      if (!forced) config.ip_version = v;
-      if (!bad) {
-        if (auto s = config.Finalize(); !s) bad = path.string() + ": " + s.error();
-      }
-      const std::string label = path.string() + " (" + VariantLabel(config.version) + ")";
-      ++tally.runs;
-      if (bad) {
-        ++tally.script_errors;
-        io.out << "ERROR " << label << ": " << *bad << "\n";
-        continue;
-      }
-      if (config.dry_run) {
-        ++tally.passed;
-        io.out << "DRY " << label << ": parsed, " << parsed->events.size() << " event(s)\n";
-        continue;
-      }
-      run::IsolatedRun req;
-      req.script_path = path.string();
-      req.script = &*parsed;
-      req.config = config;
-      const std::int64_t span_ms = run::ScriptSpanUsecs(*parsed) / 1000;
-      req.deadline = std::chrono::milliseconds(std::min<std::int64_t>(span_ms + 20000, 120000));
-      req.signal_fd = sfd;
-      if (!cli.pcap_dir.empty()) {
-        std::string flat = path.string();
-        std::replace(flat.begin(), flat.end(), '/', '_');
-        req.pcap_path = (fs::path(cli.pcap_dir) / (flat + "." + VariantLabel(config.version) + ".pcap")).string();
-      }
-      const std::string index = std::to_string(tally.runs);
-      markers.Write("run-begin " + index + " " + label);
-      const run::IsolatedResult r = run::RunIsolated(req);
-      markers.Write("run-end " + index + " " + std::string(run::VerdictName(r.report.verdict)));
-      interrupted = r.interrupted;
-      char secs[32];
-      std::snprintf(secs, sizeof(secs), "%.3f", r.seconds);
-      io.out << run::VerdictName(r.report.verdict) << " " << label << " " << secs << "s";
-      if (!r.report.first_error.empty()) io.out << ": " << r.report.first_error;
-      io.out << "\n";
-      if (config.model_mode != run::ModelMode::kOff) {
-        tally.model_on = true;
-        tally.model_kernel += r.report.model_kernel;
-        tally.model_deliberate += r.report.model_deliberate;
-        tally.model_kernel_runs += r.report.model_kernel > 0;
-        tally.model_deliberate_runs += r.report.model_deliberate > 0;
-      }
-      std::istringstream notes(r.report.notes);
-      for (std::string line; std::getline(notes, line);) io.out << "    " << line << "\n";
-      if (!r.report.details.empty() && (r.report.verdict != Verdict::kPass || config.verbose)) {
-        std::istringstream lines(r.report.details);
-        std::string line;
-        while (std::getline(lines, line)) io.out << "    " << line << "\n";
-      }
-      io.out.flush();
-      switch (r.report.verdict) {
-        case Verdict::kPass: ++tally.passed; break;
-        case Verdict::kFail: ++tally.failed; break;
-        case Verdict::kScriptError: ++tally.script_errors; break;
-        case Verdict::kEnvironment: ++tally.env_errors; break;
-      }
-    }
-  }
-  if (sfd >= 0) close(sfd);
+  options.signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+  const suite::SuiteSummary summary = suite::RunSuite(plan, options, reporters);
+  if (options.signal_fd >= 0) close(options.signal_fd);
   sigprocmask(SIG_SETMASK, &old, nullptr);
-  io.out << prog << ": " << tally.runs << " run(s), " << tally.passed << " passed, "
-         << tally.failed << " failed, " << tally.script_errors << " script error(s), "
-         << tally.env_errors << " environment error(s)" << (interrupted ? ", interrupted" : "")
-         << "\n";
-  if (tally.model_on) {
-    io.out << prog << ": model: " << tally.model_kernel << " kernel violation(s) in "
-           << tally.model_kernel_runs << " run(s), " << tally.model_deliberate
-           << " deliberate finding(s) in " << tally.model_deliberate_runs << " run(s)\n";
-  }
-  if (interrupted) return kExitFailure;
-  return tally.ExitCode();
+  return suite::ExitCode(summary);
 }
 
 }  // namespace

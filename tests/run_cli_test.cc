@@ -155,7 +155,7 @@ TEST(RunCliTest, AMissingPacketTimesOut) {
 // mpdrill timed the first event and counted `+0` from the previous event's script time, so a
 // 5 ms slow fork made the run FAIL before `sleep 42` (packetdrill does neither: fixed in
 // engine/run). The generous tolerance keeps this test about cleanup, not timing.
-void KillMidRunLeavesNothing(int sig) {
+void KillMidRunLeavesNothing(int sig, bool parallel = false) {
   const std::string marker =
       (fs::temp_directory_path() / ("mpdrill_run_test_" + std::to_string(getpid())) /
        ("hanging_" + std::to_string(sig)))
@@ -166,7 +166,9 @@ void KillMidRunLeavesNothing(int sig) {
                                     "+0  `touch " + marker + " && exec sleep 42`\n");
   fs::remove(marker);
   const ino_t outer = NetnsOf(getpid());
-  BackgroundTool tool({kMpdrill, "run", "--ip_version=ipv4", s});
+  // In parallel: the script's three variants at once (-j 3), all of them hanging.
+  BackgroundTool tool(parallel ? std::vector<std::string>{kMpdrill, "run", "-j", "3", s}
+                               : std::vector<std::string>{kMpdrill, "run", "--ip_version=ipv4", s});
   // Bounded (60 s) wait for the marker; the tool exiting first ends it at once.
   bool started = false;
   for (int i = 0; i < 1200 && !started; ++i) {
@@ -220,6 +222,11 @@ void KillMidRunLeavesNothing(int sig) {
 TEST(RunCliTest, SigintMidRunLeavesNoNamespaceTunOrProcess) {
   SKIP_WITHOUT_ROOT();
   KillMidRunLeavesNothing(SIGINT);
+}
+
+TEST(RunCliTest, SigintDuringParallelRunsLeavesNoNamespaceTunOrProcess) {
+  SKIP_WITHOUT_ROOT();
+  KillMidRunLeavesNothing(SIGINT, /*parallel=*/true);
 }
 
 TEST(RunCliTest, SigkillMidRunLeavesNoNamespaceTunOrProcess) {

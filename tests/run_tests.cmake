@@ -25,3 +25,9 @@ add_dependencies(run_model_test mpdrill)
 mpdrill_add_test(ksft_runner_test ksft_runner_test.cc LIBS mpdrill::tests_support
                  LABELS netns)
 add_dependencies(ksft_runner_test mpdrill)
+# `mpdrill run` as a CI suite runner: reports fed to real consumers (prove/TAP::Parser,
+# xmllint + junit.xsd, the kernel's kunit_parser.py, json), kernel health from /dev/kmsg,
+# retries and FLAKY, -j, the progress line.
+mpdrill_add_test(run_reports_test run_reports_test.cc LIBS mpdrill::tests_support
+                 mpdrill::sandbox mpdrill::health LABELS netns)
+add_dependencies(run_reports_test mpdrill)

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,6 +30,9 @@ constexpr std::int64_t kCommandTimeoutMs = 30000;
 constexpr std::int64_t kNonBlockingSyscallWaitUsecs = 2000000;
 constexpr std::int64_t kAnyTimeWaitUsecs = 10000000;
 constexpr std::uint16_t kFirstRemotePort = 48000;
+// How long after a missed deadline the runner still looks for the expected packet, to tell a
+// late packet (timing) from a missing one (semantic); at least 4 tolerances.
+constexpr std::int64_t kLateGraceUsecs = 500000;
 // Model findings shown per run without -v (the rest are counted).
 constexpr int kModelNotesShown = 5;
 
@@ -84,6 +88,8 @@ class ScriptRunner {
             const std::string& details = "") {
     if (report_.verdict != Verdict::kPass) return;
     report_.verdict = v;
+    report_.failure_class = v == Verdict::kFail ? FailureClass::kSemantic : FailureClass::kNone;
+    report_.line = loc.line;
     report_.first_error = Where(loc) + what;
     report_.details = details;
   }
@@ -101,6 +107,7 @@ class ScriptRunner {
   void DoOutbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
   bool CheckOnTime(const parser::Event& ev, const Schedule& s, std::int64_t actual,
                    const std::string& what);
+  void ClassifyLate(const parser::Packet& p, const Schedule& s, std::int64_t deadline);
   // The live model (--model): which event runs, and what it found since the last call.
   void ModelEvent(const parser::SourceLoc& loc) {
     if (ctx_.model) ctx_.model->SetEvent(loc.line);
@@ -216,7 +223,12 @@ bool ScriptRunner::CheckOnTime(const parser::Event& ev, const Schedule& s, std::
   // the run starts, however long the process took to get there.
   if (&ev == &script_.events.front()) return true;
   if (auto err = CheckTiming(s, actual)) {
+    const bool first = !failed();
     Fail(Verdict::kFail, ev.loc, what + ": " + *err, parser::PrintEvent(ev));
+    if (first) {
+      report_.failure_class = FailureClass::kTiming;
+      report_.timing_excess_usecs = TimingExcess(s, actual);
+    }
     return false;
   }
   return true;
@@ -307,7 +319,9 @@ void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, c
     Fail(Verdict::kEnvironment, ev.loc, "writing inbound packet to tun0: " + st.error());
     return;
   }
-  CheckOnTime(ev, s, Now(), "inbound packet");
+  const std::int64_t sent = Now();
+  if (!s.any) report_.inbound_lateness_usecs.push_back(sent - s.start);
+  CheckOnTime(ev, s, sent, "inbound packet");
 }
 
 void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
@@ -327,6 +341,7 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
            "error handling packet: Timed out waiting for packet: expected: " +
                parser::PrintPacket(p) + " by " + Seconds(deadline) + " sec actual: none",
            "script packet: " + parser::PrintPacket(p));
+      if (!s.any) ClassifyLate(p, s, deadline);
       return;
     }
     auto live = ParseLive((*got)->bytes, (*got)->time - t0_);
@@ -366,6 +381,7 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
     Fail(Verdict::kFail, ev.loc, (*result)[0], details);
     return;
   }
+  if (!s.any && s.start == s.end) report_.outbound_offset_usecs.push_back(merged.time - s.start);
   timeline_.Happened(s, merged.time);
   CheckOnTime(ev, s, merged.time, "outbound packet");
 }
@@ -390,6 +406,26 @@ void ScriptRunner::RunCode() {
   Fail(f->environment ? Verdict::kEnvironment : Verdict::kFail, parser::SourceLoc{f->line, 0},
        f->message, f->output.empty() ? "" : "python output:\n" + f->output);
   if (f->line == 0) report_.first_error = ctx_.script_path + ": " + f->message;
+// The expected packet did not come by its deadline: a semantic failure (packetdrill's message
+// stays) unless it comes matching within a grace period after it -- then the run failed on
+// timing, by that much (a retry may pass: mpdrill run --retries).
+void ScriptRunner::ClassifyLate(const parser::Packet& p, const Schedule& s,
+                                std::int64_t deadline) {
+  const std::int64_t grace_end =
+      deadline + std::max<std::int64_t>(kLateGraceUsecs, 4 * s.tolerance);
+  while (true) {
+    auto got = ctx_.io->Receive(grace_end + t0_);
+    if (!got || !*got) return;
+    auto live = ParseLive((*got)->bytes, (*got)->time - t0_);
+    if (!live || !flows_.Expected(p, *live)) continue;
+    auto match = flows_.MatchOutbound(p, *live, std::numeric_limits<std::int64_t>::max() / 4);
+    if (!match.ok() || !match->empty()) return;  // a wrong packet: semantic after all
+    report_.failure_class = FailureClass::kTiming;
+    report_.timing_excess_usecs = live->time - deadline;
+    report_.details += "\nthe packet came " + Seconds(live->time - deadline) +
+                       " sec after the deadline (a timing failure): " + flows_.FormatLive(*live);
+    return;
+  }
 }
 
 RunReport ScriptRunner::Run() {
@@ -479,6 +515,15 @@ int ExitCodeOf(Verdict v) {
     case Verdict::kEnvironment: return 3;
   }
   return 1;
+}
+
+std::string_view FailureClassName(FailureClass c) {
+  switch (c) {
+    case FailureClass::kNone: return "none";
+    case FailureClass::kTiming: return "timing";
+    case FailureClass::kSemantic: return "semantic";
+  }
+  return "none";
 }
 
 std::string_view VerdictName(Verdict v) {

@@ -27,13 +27,27 @@ enum class Verdict : std::uint8_t {
 int ExitCodeOf(Verdict v);
 std::string_view VerdictName(Verdict v);
 
+// Why a failing run failed (kFail only; kNone otherwise): timing -- the expected packet, return
+// or event came, outside the tolerance -- or semantic -- a wrong packet, field, return value,
+// errno, a missing packet, a model violation, a failed command. Only timing failures are worth
+// a retry (mpdrill run --retries).
+enum class FailureClass : std::uint8_t { kNone, kTiming, kSemantic };
+std::string_view FailureClassName(FailureClass c);  // "none" / "timing" / "semantic"
+
 struct RunReport {
   Verdict verdict = Verdict::kPass;
+  FailureClass failure_class = FailureClass::kNone;
+  int line = 0;                           // script line of the first error (0: none)
+  std::int64_t timing_excess_usecs = 0;   // timing failures: how far outside the tolerance
   std::string first_error;  // "file:line: what: expected: X actual: Y"
   std::string details;      // further lines: script and live packets, command output, ...
   std::string notes;        // lines printed whatever the verdict: the live model's findings
   std::uint32_t model_kernel = 0;      // violations by the kernel the live model saw
   std::uint32_t model_deliberate = 0;  // violations on mpdrill's own (injected) packets
+  // Timing of the run, for jitter figures (ci/bench_run.sh): per inbound packet, when it was
+  // written minus when the script scheduled it; per outbound packet with an exact script time,
+  // when it arrived minus that time (usecs, can be negative).
+  std::vector<std::int64_t> inbound_lateness_usecs, outbound_offset_usecs;
 };
 
 struct RunnerContext {

@@ -5,11 +5,13 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -35,11 +37,36 @@ void WriteAll(int fd, const std::string& s) {
   }
 }
 
+// 1,-2,3 <-> {1, -2, 3}.
+std::string JoinNumbers(const std::vector<std::int64_t>& v) {
+  std::string out;
+  for (std::int64_t x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
+  return out;
+}
+
+std::vector<std::int64_t> SplitNumbers(const std::string& s) {
+  std::vector<std::int64_t> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    std::size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    char* stop = nullptr;
+    const std::string item = s.substr(pos, end - pos);
+    const long long x = std::strtoll(item.c_str(), &stop, 10);
+    if (item.empty() || *stop != '\0') return {};
+    out.push_back(x);
+    pos = end + 1;
+  }
+  return out;
+}
+
 std::string Encode(const RunReport& r) {
   std::string out(1, static_cast<char>('0' + static_cast<int>(r.verdict)));
   for (const std::string& field :
        {r.first_error, r.details, r.notes, std::to_string(r.model_kernel),
-        std::to_string(r.model_deliberate)}) {
+        std::to_string(r.model_deliberate), std::to_string(static_cast<int>(r.failure_class)),
+        std::to_string(r.line), std::to_string(r.timing_excess_usecs),
+        JoinNumbers(r.inbound_lateness_usecs), JoinNumbers(r.outbound_offset_usecs)}) {
     out += std::to_string(field.size()) + ":" + field;
   }
   return out;
@@ -78,7 +105,10 @@ RunReport Decode(const std::string& s, int exit_code) {
   RunReport r;
   if (s.empty()) {
     r.verdict = exit_code == 0 ? Verdict::kPass : Verdict::kFail;
-    if (exit_code != 0) r.first_error = "run ended without a report (exit " + std::to_string(exit_code) + ")";
+    if (exit_code != 0) {
+      r.failure_class = FailureClass::kSemantic;
+      r.first_error = "run ended without a report (exit " + std::to_string(exit_code) + ")";
+    }
     return r;
   }
   const int v = s[0] - '0';
@@ -89,6 +119,15 @@ RunReport Decode(const std::string& s, int exit_code) {
   r.notes = NextField(s, &pos);
   r.model_kernel = Count(NextField(s, &pos));
   r.model_deliberate = Count(NextField(s, &pos));
+  const std::uint32_t cls = Count(NextField(s, &pos));
+  r.failure_class = cls <= 2 ? static_cast<FailureClass>(cls) : FailureClass::kSemantic;
+  if (r.verdict == Verdict::kFail && r.failure_class == FailureClass::kNone) {
+    r.failure_class = FailureClass::kSemantic;
+  }
+  r.line = static_cast<int>(Count(NextField(s, &pos)));
+  r.timing_excess_usecs = Count(NextField(s, &pos));
+  r.inbound_lateness_usecs = SplitNumbers(NextField(s, &pos));
+  r.outbound_offset_usecs = SplitNumbers(NextField(s, &pos));
   return r;
 }
 
@@ -176,31 +215,30 @@ int RunInside(const IsolatedRun& run, ino_t starting_netns, int report_fd) {
 
 }  // namespace
 
-IsolatedResult RunIsolated(const IsolatedRun& run) {
-  IsolatedResult result;
-  const std::int64_t start = NowMs();
+std::unique_ptr<ActiveRun> ActiveRun::Start(const IsolatedRun& run) {
+  std::unique_ptr<ActiveRun> a(new ActiveRun());
+  a->script_path_ = run.script_path;
+  a->start_ms_ = NowMs();
+  a->deadline_len_ms_ = run.deadline.count();
+  a->deadline_ms_ = a->start_ms_ + a->deadline_len_ms_;
+  auto fail = [&a](const std::string& why) {
+    a->result_.report.verdict = Verdict::kEnvironment;
+    a->result_.report.first_error = why;
+    a->done_ = true;
+    return std::move(a);
+  };
   auto outer = sandbox::CurrentNetnsInode();
-  if (!outer) {
-    result.report.verdict = Verdict::kEnvironment;
-    result.report.first_error = run.script_path + ": " + outer.error().message;
-    return result;
-  }
+  if (!outer) return fail(run.script_path + ": " + outer.error().message);
   int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) {
-    result.report.verdict = Verdict::kEnvironment;
-    result.report.first_error = std::string("pipe: ") + std::strerror(errno);
-    return result;
-  }
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
   std::fflush(stdout);
   std::fflush(stderr);
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
-    result.report.verdict = Verdict::kEnvironment;
-    result.report.first_error = std::string("fork: ") + std::strerror(errno);
     close(pipefd[0]);
     close(pipefd[1]);
-    return result;
+    return fail(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
     setpgid(0, 0);
@@ -209,56 +247,99 @@ IsolatedResult RunIsolated(const IsolatedRun& run) {
   }
   setpgid(pid, pid);  // both sides set it: no race with the kill below
   close(pipefd[1]);
-  std::string data;
-  int status = 0;
-  bool reaped = false, killed_on_deadline = false;
-  const std::int64_t deadline = start + run.deadline.count();
-  bool eof = false;
-  while (!reaped) {
-    pollfd p[2] = {{eof ? -1 : pipefd[0], POLLIN, 0}, {run.signal_fd, POLLIN, 0}};
-    poll(p, 2, 20);
-    if (p[0].revents) {
-      char buf[4096];
-      const ssize_t n = read(pipefd[0], buf, sizeof(buf));
-      if (n > 0) data.append(buf, static_cast<std::size_t>(n));
-      if (n == 0) eof = true;
+  a->pid_ = pid;
+  a->pipe_fd_ = pipefd[0];
+  // A pidfd tells a poller when A ended (no SIGCHLD handling needed); older kernels: -1, and
+  // Poll()'s waitpid finds the end on the next tick.
+  a->pid_fd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  return a;
+}
+
+ActiveRun::~ActiveRun() {
+  if (!done_ && pid_ > 0) {
+    kill(-pid_, SIGKILL);
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
-    if (run.signal_fd >= 0 && (p[1].revents & POLLIN)) {
-      signalfd_siginfo si{};
-      if (read(run.signal_fd, &si, sizeof(si)) > 0) {
-        result.interrupted = true;
-        kill(-pid, SIGKILL);
-      }
-    }
-    if (!killed_on_deadline && NowMs() > deadline) {
-      killed_on_deadline = true;
-      kill(-pid, SIGKILL);
-    }
-    if (waitpid(pid, &status, WNOHANG) == pid) reaped = true;
   }
-  // Whatever A's group still holds goes too (B's PID namespace is already being torn down).
-  kill(-pid, SIGKILL);
-  pollfd p{pipefd[0], POLLIN, 0};
-  while (!eof && poll(&p, 1, 0) > 0) {
+  if (pipe_fd_ >= 0) close(pipe_fd_);
+  if (pid_fd_ >= 0) close(pid_fd_);
+}
+
+double ActiveRun::elapsed_seconds() const {
+  return static_cast<double>(NowMs() - start_ms_) / 1000.0;
+}
+
+void ActiveRun::Interrupt() {
+  if (done_) return;
+  result_.interrupted = true;
+  kill(-pid_, SIGKILL);
+}
+
+bool ActiveRun::Poll() {
+  if (done_) return true;
+  pollfd p{eof_ ? -1 : pipe_fd_, POLLIN, 0};
+  while (!eof_ && poll(&p, 1, 0) > 0 && p.revents) {
     char buf[4096];
-    const ssize_t n = read(pipefd[0], buf, sizeof(buf));
+    const ssize_t n = read(pipe_fd_, buf, sizeof(buf));
+    if (n > 0) data_.append(buf, static_cast<std::size_t>(n));
+    if (n == 0) eof_ = true;
     if (n <= 0) break;
-    data.append(buf, static_cast<std::size_t>(n));
   }
-  close(pipefd[0]);
+  if (!killed_on_deadline_ && NowMs() > deadline_ms_) {
+    killed_on_deadline_ = true;
+    kill(-pid_, SIGKILL);
+  }
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) Finish(status);
+  return done_;
+}
+
+void ActiveRun::Finish(int status) {
+  // Whatever A's group still holds goes too (B's PID namespace is already being torn down).
+  kill(-pid_, SIGKILL);
+  pollfd p{pipe_fd_, POLLIN, 0};
+  while (!eof_ && poll(&p, 1, 0) > 0) {
+    char buf[4096];
+    const ssize_t n = read(pipe_fd_, buf, sizeof(buf));
+    if (n <= 0) break;
+    data_.append(buf, static_cast<std::size_t>(n));
+  }
+  close(pipe_fd_);
+  pipe_fd_ = -1;
+  eof_ = true;
+  if (pid_fd_ >= 0) close(pid_fd_);
+  pid_fd_ = -1;
+  done_ = true;
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.report = Decode(data, code);
-  if (killed_on_deadline && result.report.verdict == Verdict::kPass) {
-    result.report.verdict = Verdict::kFail;
-    result.report.first_error = run.script_path + ": run killed at its deadline of " +
-                                std::to_string(run.deadline.count() / 1000.0) + " s";
+  const bool interrupted = result_.interrupted;
+  result_.report = Decode(data_, code);
+  if (killed_on_deadline_ && result_.report.verdict == Verdict::kPass) {
+    result_.report.verdict = Verdict::kFail;
+    result_.report.failure_class = FailureClass::kSemantic;
+    result_.report.first_error = script_path_ + ": run killed at its deadline of " +
+                                 std::to_string(deadline_len_ms_ / 1000.0) + " s";
   }
-  if (result.interrupted) {
-    result.report.verdict = Verdict::kFail;
-    result.report.first_error = run.script_path + ": interrupted";
+  if (interrupted) {
+    result_.report.verdict = Verdict::kFail;
+    result_.report.failure_class = FailureClass::kSemantic;
+    result_.report.first_error = script_path_ + ": interrupted";
   }
-  result.seconds = static_cast<double>(NowMs() - start) / 1000.0;
-  return result;
+  result_.seconds = elapsed_seconds();
+}
+
+IsolatedResult RunIsolated(const IsolatedRun& run) {
+  auto a = ActiveRun::Start(run);
+  while (!a->Poll()) {
+    pollfd p[3] = {{a->report_fd(), POLLIN, 0}, {a->pid_fd(), POLLIN, 0},
+                   {run.signal_fd, POLLIN, 0}};
+    poll(p, 3, 20);
+    if (run.signal_fd >= 0 && (p[2].revents & POLLIN)) {
+      signalfd_siginfo si{};
+      if (read(run.signal_fd, &si, sizeof(si)) > 0) a->Interrupt();
+    }
+  }
+  return a->result();
 }
 
 }  // namespace mpdrill::run

@@ -8,8 +8,11 @@
 #ifndef MPDRILL_ENGINE_RUN_SUPERVISOR_H_
 #define MPDRILL_ENGINE_RUN_SUPERVISOR_H_
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "engine/run/run_config.h"
@@ -33,7 +36,46 @@ struct IsolatedResult {
   bool interrupted = false;  // a signal arrived: the caller stops
 };
 
+// Blocking: starts the run and supervises it to the end.
 IsolatedResult RunIsolated(const IsolatedRun& run);
+
+// A run started without blocking (for a scheduler running several at once): the caller polls
+// fds() (the report pipe and a pidfd) and calls Poll() when one is ready, or at least every
+// few tens of milliseconds (Poll also enforces the deadline).
+class ActiveRun {
+ public:
+  ActiveRun(const ActiveRun&) = delete;
+  ActiveRun& operator=(const ActiveRun&) = delete;
+  ~ActiveRun();  // a run still going is killed and reaped
+
+  // Starts `run` (forks). A start that fails is finished at once (done() true, the result says
+  // why).
+  static std::unique_ptr<ActiveRun> Start(const IsolatedRun& run);
+
+  // File descriptors worth polling for POLLIN; -1 for none.
+  int report_fd() const { return eof_ ? -1 : pipe_fd_; }
+  int pid_fd() const { return pid_fd_; }
+  // Reads what arrived, reaps the run when it ended, kills it at its deadline. True once
+  // finished (then result() is final).
+  bool Poll();
+  bool done() const { return done_; }
+  // SIGKILL to the run's process group; its result says "interrupted".
+  void Interrupt();
+  const IsolatedResult& result() const { return result_; }
+  double elapsed_seconds() const;
+
+ private:
+  ActiveRun() = default;
+  void Finish(int status);
+
+  std::string script_path_;
+  std::int64_t start_ms_ = 0, deadline_ms_ = 0, deadline_len_ms_ = 0;
+  pid_t pid_ = -1;
+  int pipe_fd_ = -1, pid_fd_ = -1;
+  bool eof_ = false, done_ = false, killed_on_deadline_ = false;
+  std::string data_;
+  IsolatedResult result_;
+};
 
 }  // namespace mpdrill::run
 

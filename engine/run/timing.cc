@@ -80,6 +80,13 @@ std::string Seconds(std::int64_t usecs) {
   return buf;
 }
 
+std::int64_t TimingExcess(const Schedule& s, std::int64_t actual) {
+  if (s.any) return 0;
+  if (actual < s.start - s.tolerance) return s.start - s.tolerance - actual;
+  if (actual > s.end + s.tolerance) return actual - s.end - s.tolerance;
+  return 0;
+}
+
 std::optional<std::string> CheckTiming(const Schedule& s, std::int64_t actual) {
   if (s.any) return std::nullopt;
   if (actual >= s.start - s.tolerance && actual <= s.end + s.tolerance) return std::nullopt;

@@ -67,6 +67,9 @@ class Timeline {
 // "expected: 0.100 sec (tolerance 0.004) actual: 0.250 sec".
 std::optional<std::string> CheckTiming(const Schedule& s, std::int64_t actual);
 
+// How far `actual` lies outside [start - tol, end + tol] in usecs (0 inside or for `*`).
+std::int64_t TimingExcess(const Schedule& s, std::int64_t actual);
+
 // 0.1 -> "0.100000": seconds with six decimals, as diagnostics print them.
 std::string Seconds(std::int64_t usecs);
 

@@ -406,6 +406,8 @@ void ScriptRunner::RunCode() {
   Fail(f->environment ? Verdict::kEnvironment : Verdict::kFail, parser::SourceLoc{f->line, 0},
        f->message, f->output.empty() ? "" : "python output:\n" + f->output);
   if (f->line == 0) report_.first_error = ctx_.script_path + ": " + f->message;
+}
+
 // The expected packet did not come by its deadline: a semantic failure (packetdrill's message
 // stays) unless it comes matching within a grace period after it -- then the run failed on
 // timing, by that much (a retry may pass: mpdrill run --retries).

@@ -167,14 +167,14 @@ std::string Absolute(const std::string& p) {
   return (ec ? fs::path(p) : a).lexically_normal().string();
 }
 
-void PrintEvent(std::ostream& err, const vm::HealthEvent& e, std::size_t max_lines) {
-  err << "mpdrill vm: " << vm::HealthVerdict(e.kind) << " during ";
+void PrintEvent(std::ostream& err, const vm::ConsoleReport& e, std::size_t max_lines) {
+  err << "mpdrill vm: " << e.verdict << " during ";
   if (e.active_runs.empty()) {
     err << "no run (console line " << e.line_number << ")";
   } else {
     for (std::size_t i = 0; i < e.active_runs.size(); ++i) err << (i ? ", " : "") << e.active_runs[i];
   }
-  err << ": " << e.first_line << "\n";
+  err << ": " << (e.excerpt.empty() ? "" : e.excerpt.front()) << "\n";
   for (std::size_t i = 1; i < e.excerpt.size() && i < max_lines; ++i) {
     err << "    " << e.excerpt[i] << "\n";
   }
@@ -248,14 +248,12 @@ int Report(const vm::VmReport& r, const Options& o, CommandIo io) {
       code = kExitEnvironment;
       break;
   }
-  const auto& events = m.console.events();
   bool health = false;
-  for (const vm::HealthEvent& e : events) {
-    if (e.kind == vm::HealthKind::kPanic) continue;
+  for (const vm::ConsoleReport& e : m.console.Reports()) {
     PrintEvent(io.err, e, 12);
     health = true;
   }
-  if (const vm::HealthEvent* p = m.console.panic()) {
+  if (const auto& p = m.console.panic()) {
     PrintEvent(io.err, *p, 1);
     io.err << "mpdrill vm: console tail:\n";
     for (const std::string& line : m.console.tail()) io.err << "    " << line << "\n";
@@ -325,6 +323,14 @@ int RunVm(const std::vector<std::string>& args, CommandIo io) {
   if (req.argv.size() > 1 && req.argv[0] == SelfExe()) {
     for (const std::string& d : OutputDirs(req.argv)) {
       if (vm::CheckRwDir(d).empty()) req.rw_dirs.push_back(d);
+    }
+    // Timing tolerances calibrated for the guest: an emulated CPU wakes up later than the
+    // host's, so `run` scales its tolerances by the guest's measured wake-up latency unless
+    // the command says otherwise.
+    bool scaled = false;
+    for (const std::string& a : req.argv) scaled |= a.rfind("--tolerance_scale", 0) == 0;
+    if (req.argv[1] == "run" && !scaled) {
+      req.argv.insert(req.argv.begin() + 2, "--tolerance_scale=auto");
     }
   }
   req.env.emplace_back("MPDRILL_KMSG_MARKERS", "1");

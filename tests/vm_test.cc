@@ -149,11 +149,14 @@ TEST_F(VmTest, RunsASuiteInsideAndReportsAWarningOnItsRun) {
   ASSERT_TRUE(after.ok()) << after.error().message;
   EXPECT_EQ(after->exit_code, 0) << after->err;
   ASSERT_TRUE(r.ok()) << r.error().message;
-  // The command passed; the warning in the guest's log makes it exit 4.
+  // The warning in the guest's kernel log is that run's verdict inside (mpdrill run reads the
+  // guest's /dev/kmsg) and on the console outside; both say exit 4.
   EXPECT_EQ(r->exit_code, 4) << r->out << r->err;
   EXPECT_NE(r->out.find("PASS suite/server.pkt (ipv4)"), std::string::npos) << r->out;
-  EXPECT_NE(r->out.find("PASS suite/warn.pkt (ipv4)"), std::string::npos) << r->out;
-  EXPECT_NE(r->out.find("2 run(s), 2 passed"), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("KERNEL-WARNING suite/warn.pkt (ipv4)"), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("2 run(s), 1 passed"), std::string::npos) << r->out;
+  // Tolerances calibrated for the guest.
+  EXPECT_NE(r->out.find("(auto); wake-up latency"), std::string::npos) << r->out;
   EXPECT_NE(r->err.find("KERNEL-WARNING during suite/warn.pkt (ipv4): WARNING: CPU: 0 PID: 1 at "
                         "mpdrill-test"),
             std::string::npos)
@@ -213,9 +216,12 @@ TEST_F(VmTest, KilledVmLeavesNothingRunning) {
     const std::string work = "mpdrill-vm." + std::to_string(tool.pid()) + ".";
     ASSERT_EQ(QemuProcessesWith(work).size(), 1u);
     kill(tool.pid(), sig);
+    if (sig == SIGINT) {
+      EXPECT_TRUE(tool.WaitForStderr("interrupted; qemu killed", std::chrono::seconds(30)))
+          << tool.err();
+    }
     const int code = tool.Wait(std::chrono::seconds(30));
     EXPECT_EQ(code, sig == SIGINT ? 1 : 128 + SIGKILL) << tool.err();
-    if (sig == SIGINT) EXPECT_NE(tool.err().find("interrupted; qemu killed"), std::string::npos);
     // PR_SET_PDEATHSIG: qemu dies with its parent.
     bool gone = false;
     for (int i = 0; i < 100 && !gone; ++i) {

@@ -165,7 +165,7 @@ VmResult<MachineOutcome> RunMachine(const MachineRun& run) {
   const std::string error = SmallFile(run.ctl_dir / kCtlError);
   if (forced) {
     outcome.ending = *forced;
-  } else if (outcome.console.panic() != nullptr) {
+  } else if (outcome.console.panic()) {
     outcome.ending = Ending::kPanic;
   } else if (!exit_text.empty()) {
     outcome.ending = Ending::kExited;

@@ -290,6 +290,7 @@ int RunVm(const std::vector<std::string>& args, CommandIo io) {
   req.argv = o.command;
   if (IsSubcommand(req.argv[0]) && req.argv[0] != "vm") req.argv.insert(req.argv.begin(), SelfExe());
   req.env.emplace_back("MPDRILL_KMSG_MARKERS", "1");
+  req.env.emplace_back("MPDRILL_VM", "1");  // the guest command knows it is one (fuzz/live_hooks.h)
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv(*e);
     const auto eq = kv.find('=');

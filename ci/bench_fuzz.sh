@@ -12,8 +12,11 @@
 # --vm KERNEL_IMAGE: the same through `mpdrill fuzz campaign` (one guest per worker, TCG here:
 # boots included in the time; S should then be 60 or more).
 #
-# Prints one line per worker and per run, the scaling (N workers / 1 worker) and injected
-# packets/s per core against the issue's target (1,000). Exit codes: 0 done, 2 usage,
+# Prints one line per worker and per run (with the CPU time live_fuzzer used: user + sys of
+# the process, so the kernel's work in its system calls is counted, softirq work elsewhere is
+# not), the scaling (N workers / 1 worker) and injected packets/s per core against the issue's
+# target (1,000). A worker is latency-bound (after each packet it waits until the kernel has
+# been quiet for 2 ms), so more workers than cores still scale. Exit codes: 0 done, 2 usage,
 # 3 environment (not root, no build).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,13 +53,15 @@ stat_of() {  # FILE NAME -> the count, 0 when missing
 # One host worker: live_fuzzer over the corpus (listed 50 times per process), restarted until
 # the deadline; its stats accumulate over the processes.
 host_worker() {  # ID DEADLINE_EPOCH
-  local id=$1 deadline=$2 i=0 total_in=0 total_inj=0 left
+  local id=$1 deadline=$2 i=0 total_in=0 total_inj=0 left cpu=0
   local args=()
   for _ in $(seq 50); do args+=("$root/corpus/live_fuzzer"); done
   while left=$((deadline - $(date +%s))); [ "$left" -gt 0 ]; do
     i=$((i + 1))
-    MPDRILL_LIVE_FUZZ_STATS=$scratch/w$id.$i timeout -s TERM "$left" "$fuzzer" "${args[@]}" \
-      >/dev/null 2>"$scratch/w$id.$i.err"
+    # bash's `time`: the CPU time (user + sys) of live_fuzzer, waited for through timeout.
+    { TIMEFORMAT='%U %S'; time MPDRILL_LIVE_FUZZ_STATS=$scratch/w$id.$i timeout -s TERM "$left" \
+        "$fuzzer" "${args[@]}" >/dev/null 2>"$scratch/w$id.$i.err"; } 2>"$scratch/w$id.$i.cpu"
+    cpu=$(awk -v c="$cpu" '{ printf "%.3f", c + $1 + $2 }' "$scratch/w$id.$i.cpu")
     total_in=$((total_in + $(stat_of "$scratch/w$id.$i" inputs)))
     total_inj=$((total_inj + $(stat_of "$scratch/w$id.$i" injected)))
     if grep -q "live_fuzzer: skipped" "$scratch/w$id.$i.err"; then
@@ -64,13 +69,13 @@ host_worker() {  # ID DEADLINE_EPOCH
       break
     fi
   done
-  echo "$total_in $total_inj" > "$scratch/w$id.total"
+  echo "$total_in $total_inj $cpu" > "$scratch/w$id.total"
 }
 
 # N workers at once for $seconds; prints a line per worker and the total, sets $rate_in and
 # $rate_inj (the total's per-second figures).
 run_host() {  # N
-  local n=$1 deadline start end sum_in=0 sum_inj=0
+  local n=$1 deadline start end sum_in=0 sum_inj=0 sum_cpu=0
   rm -f "$scratch"/w*
   start=$(date +%s.%N)
   deadline=$(( $(date +%s) + seconds ))
@@ -78,14 +83,15 @@ run_host() {  # N
   wait
   end=$(date +%s.%N)
   for id in $(seq "$n"); do
-    read -r in inj < "$scratch/w$id.total"
+    read -r in inj cpu < "$scratch/w$id.total"
     sum_in=$((sum_in + in))
     sum_inj=$((sum_inj + inj))
-    awk -v n="$n" -v id="$id" -v i="$in" -v j="$inj" -v s="$start" -v e="$end" 'BEGIN {
-      t = e - s; printf "  %d worker(s), worker %d: %d inputs, %d injected packets in %.1f s: %.1f inputs/s, %.0f injected packets/s\n", n, id, i, j, t, i / t, j / t }'
+    sum_cpu=$(awk -v a="$sum_cpu" -v b="$cpu" 'BEGIN { printf "%.3f", a + b }')
+    awk -v n="$n" -v id="$id" -v i="$in" -v j="$inj" -v c="$cpu" -v s="$start" -v e="$end" 'BEGIN {
+      t = e - s; printf "  %d worker(s), worker %d: %d inputs, %d injected packets in %.1f s (%.2f CPU s): %.1f inputs/s, %.0f injected packets/s, %.0f injected packets per CPU second\n", n, id, i, j, t, c, i / t, j / t, (c > 0 ? j / c : 0) }'
   done
   read -r rate_in rate_inj < <(awk -v i="$sum_in" -v j="$sum_inj" -v s="$start" -v e="$end" 'BEGIN { t = e - s; printf "%.2f %.1f\n", i / t, j / t }')
-  echo "  $n worker(s) together: $sum_in inputs, $sum_inj injected packets: $rate_in inputs/s, $rate_inj injected packets/s"
+  echo "  $n worker(s) together: $sum_in inputs, $sum_inj injected packets, $sum_cpu CPU s: $rate_in inputs/s, $rate_inj injected packets/s"
 }
 
 # Through `mpdrill fuzz campaign` (guests): its summary lines carry the figures.

@@ -92,7 +92,8 @@ int FirstFreeFindingNumber(const fs::path& dir) {
 
 std::string ReplayCommand(const CampaignConfig& c, const fs::path& input) {
   std::string cmd = c.mpdrill + " vm --kernel " + vm::ShellQuote(c.vm.kernel.image.string());
-  for (const auto& [name, value] : c.fuzzer_env) cmd += " --env " + vm::ShellQuote(name + "=" + value);
+  for (const auto& [name, value] : c.fuzzer_env)
+    cmd += " --env " + vm::ShellQuote(name + "=" + value);
   return cmd + " -- " + vm::ShellQuote(c.fuzzer.string()) + " " + vm::ShellQuote(input.string());
 }
 
@@ -106,7 +107,8 @@ class Worker {
     if (c_.kind == FuzzerKind::kReplay) {
       const auto all = CorpusFiles(c_.corpus);
       for (std::size_t i = 0; i < all.size(); ++i) {
-        if (static_cast<int>(i % static_cast<std::size_t>(c_.workers)) == index_) queue_.push_back(all[i]);
+        if (static_cast<int>(i % static_cast<std::size_t>(c_.workers)) == index_)
+          queue_.push_back(all[i]);
       }
     }
     while (!s_.stop && Boot()) {
@@ -121,7 +123,8 @@ class Worker {
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(s_.deadline - c_.now());
     const bool libfuzzer = c_.kind == FuzzerKind::kLibFuzzer;
     if (left.count() <= 0 || (!libfuzzer && queue_.empty())) return false;
-    if (libfuzzer && left < kBootAllowance + std::chrono::seconds(5) && report_.boots > 0) return false;
+    if (libfuzzer && left < kBootAllowance + std::chrono::seconds(5) && report_.boots > 0)
+      return false;
     const fs::path current = state_ / "current", stats = state_ / "stats";
     const fs::path console = state_ / "console.log";
     std::error_code ec;
@@ -236,8 +239,9 @@ class Worker {
     std::string text = "verdict: " + v.verdict + "\nwhat: " + v.what +
                        "\nkernel: " + s_.kernel.release + "\nkernel-version: " + s_.kernel.version +
                        "\nkernel-image: " + c_.vm.kernel.image.string() +
-                       "\nkernel-sha256: " + s_.kernel.identity + "\nfuzzer: " + c_.fuzzer.string() +
-                       " (" + FuzzerKindName(c_.kind) + ")\nworker: " + std::to_string(index_) +
+                       "\nkernel-sha256: " + s_.kernel.identity +
+                       "\nfuzzer: " + c_.fuzzer.string() + " (" + FuzzerKindName(c_.kind) +
+                       ")\nworker: " + std::to_string(index_) +
                        "\nboot: " + std::to_string(report_.boots) + "\nfound: " + UtcNow() + "\n";
     text += has_input ? "input: input (" + std::to_string(input_bytes.size()) + " bytes)\n"
                       : "input: none (the guest ended before live_fuzzer ran an input)\n";
@@ -272,7 +276,8 @@ class Worker {
         }
       }
     }
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(std::min(drop, queue_.size())));
+    queue_.erase(queue_.begin(),
+                 queue_.begin() + static_cast<std::ptrdiff_t>(std::min(drop, queue_.size())));
   }
 
   Shared& s_;
@@ -287,8 +292,10 @@ class Worker {
 
 const char* FuzzerKindName(FuzzerKind kind) {
   switch (kind) {
-    case FuzzerKind::kReplay: return "replay build";
-    case FuzzerKind::kLibFuzzer: return "libFuzzer build";
+    case FuzzerKind::kReplay:
+      return "replay build";
+    case FuzzerKind::kLibFuzzer:
+      return "libFuzzer build";
   }
   return "?";
 }

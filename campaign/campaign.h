@@ -32,7 +32,7 @@ struct CampaignConfig {
   // Kernel, accelerator, qemu, cpus, memory, watchdog, boot timeout, cache, signal_fd; the
   // command, directories, environment, timeout and console of each boot are the campaign's.
   vm::VmRequest vm;
-  std::filesystem::path fuzzer;    // absolute
+  std::filesystem::path fuzzer;  // absolute
   FuzzerKind kind = FuzzerKind::kReplay;
   std::filesystem::path corpus;    // absolute; libFuzzer adds new inputs here
   std::filesystem::path findings;  // absolute; created

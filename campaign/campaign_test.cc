@@ -19,11 +19,12 @@ vm::MachineOutcome Outcome(vm::Ending ending, std::string_view console, int exit
 }
 
 TEST(ClassifyBootTest, APanicIsAFindingWithItsConsole) {
-  const auto v = ClassifyBoot(Outcome(vm::Ending::kPanic,
-                                      "[    9.1] sysrq: Trigger a crash\n"
-                                      "[    9.1] Kernel panic - not syncing: sysrq triggered crash\n"
-                                      "[    9.1] CPU: 0 PID: 77 Comm: live_fuzzer\n"),
-                              "live_fuzzer: panic marker found\n");
+  const auto v =
+      ClassifyBoot(Outcome(vm::Ending::kPanic,
+                           "[    9.1] sysrq: Trigger a crash\n"
+                           "[    9.1] Kernel panic - not syncing: sysrq triggered crash\n"
+                           "[    9.1] CPU: 0 PID: 77 Comm: live_fuzzer\n"),
+                   "live_fuzzer: panic marker found\n");
   EXPECT_EQ(v.kind, BootVerdict::Kind::kFinding);
   EXPECT_EQ(v.verdict, "KERNEL-PANIC");
   EXPECT_EQ(v.what, "Kernel panic - not syncing: sysrq triggered crash");
@@ -50,7 +51,8 @@ TEST(ClassifyBootTest, ModelRulesHangsAndTheBudget) {
   EXPECT_EQ(v.verdict, "MODEL-D10");
   EXPECT_EQ(v.what, "model: D10 (RFC 8684 §3.3.2) packet 17 conn 1");
   EXPECT_EQ(ClassifyBoot(Outcome(vm::Ending::kHang, "x\n"), "").verdict, "KERNEL-HANG");
-  EXPECT_EQ(ClassifyBoot(Outcome(vm::Ending::kTimeout, ""), "").kind, BootVerdict::Kind::kBudgetEnd);
+  EXPECT_EQ(ClassifyBoot(Outcome(vm::Ending::kTimeout, ""), "").kind,
+            BootVerdict::Kind::kBudgetEnd);
   EXPECT_EQ(ClassifyBoot(Outcome(vm::Ending::kExited, ""), "replay: 3 inputs\n").kind,
             BootVerdict::Kind::kDone);
   EXPECT_EQ(ClassifyBoot(Outcome(vm::Ending::kExited, ""), "live_fuzzer: skipped: no TUN\n").kind,
@@ -62,8 +64,12 @@ TEST(ClassifyBootTest, ModelRulesHangsAndTheBudget) {
 TEST(DetectFuzzerKindTest, LibFuzzerByItsFlagTable) {
   auto dir = TempDir::Make(std::filesystem::temp_directory_path(), "mpdrill-campaign-test.");
   ASSERT_TRUE(dir.ok());
-  ASSERT_TRUE(WriteFile(dir->path() / "lf", std::string("\x7f" "ELF...max_total_time...")).ok());
-  ASSERT_TRUE(WriteFile(dir->path() / "replay", std::string("\x7f" "ELF...replay: ...")).ok());
+  ASSERT_TRUE(WriteFile(dir->path() / "lf", std::string("\x7f"
+                                                        "ELF...max_total_time..."))
+                  .ok());
+  ASSERT_TRUE(WriteFile(dir->path() / "replay", std::string("\x7f"
+                                                            "ELF...replay: ..."))
+                  .ok());
   EXPECT_EQ(DetectFuzzerKind(dir->path() / "lf"), FuzzerKind::kLibFuzzer);
   EXPECT_EQ(DetectFuzzerKind(dir->path() / "replay"), FuzzerKind::kReplay);
 }

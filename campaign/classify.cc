@@ -81,8 +81,8 @@ BootVerdict ClassifyBoot(const vm::MachineOutcome& m, const std::string& out) {
     case vm::Ending::kSetupError:
     case vm::Ending::kKernelLacks:
     case vm::Ending::kVanished:
-      return {Kind::kEnvironment, "",
-              std::string(vm::EndingName(m.ending)) + ": " + m.message, Excerpt(m, true)};
+      return {Kind::kEnvironment, "", std::string(vm::EndingName(m.ending)) + ": " + m.message,
+              Excerpt(m, true)};
     case vm::Ending::kExited:
       break;
   }

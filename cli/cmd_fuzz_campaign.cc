@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <ostream>
@@ -58,8 +57,7 @@ void PrintRate(std::ostream& out, const std::string& who, int boots, const fuzz:
                 "%.1f s: %.2f inputs/s, %.1f injected packets/s\n",
                 who.c_str(), boots, static_cast<unsigned long long>(s.inputs),
                 static_cast<unsigned long long>(s.injected),
-                static_cast<unsigned long long>(s.kernel), seconds, s.inputs / t,
-                s.injected / t);
+                static_cast<unsigned long long>(s.kernel), seconds, s.inputs / t, s.injected / t);
   out << line;
 }
 
@@ -67,22 +65,21 @@ void PrintRate(std::ostream& out, const std::string& who, int boots, const fuzz:
 
 int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io) {
   po::options_description visible;
-  visible.add_options()
-      ("help,h", "show this help")
-      ("kernel", po::value<std::string>(), "kernel image: a Debian linux-image-*.deb or a bzImage")
-      ("modules", po::value<std::string>(), "the bzImage's modules (as mpdrill vm --modules)")
-      ("time", po::value<long>()->default_value(600), "time budget, seconds")
-      ("workers", po::value<int>()->default_value(1), "guests at once")
-      ("corpus", po::value<std::string>()->default_value("corpus/live_fuzzer"), "seed corpus")
-      ("findings", po::value<std::string>()->default_value("fuzz-findings"), "findings directory")
-      ("fuzzer", po::value<std::string>(), "live_fuzzer binary (default: the build's)")
-      ("env", po::value<std::vector<std::string>>(), "NAME=VALUE for live_fuzzer (repeatable)")
-      ("cpus", po::value<int>()->default_value(1), "cpus per guest")
-      ("memory", po::value<int>()->default_value(1024), "MiB per guest")
-      ("accel", po::value<std::string>()->default_value("auto"), "auto, kvm or tcg")
-      ("watchdog", po::value<long>()->default_value(30), "seconds without heartbeat = hang")
-      ("cache", po::value<std::string>(), "as mpdrill vm --cache")
-      ("qemu", po::value<std::string>(), "qemu-system-x86_64 to use");
+  visible.add_options()("help,h", "show this help")(
+      "kernel", po::value<std::string>(), "kernel image: a Debian linux-image-*.deb or a bzImage")(
+      "modules", po::value<std::string>(), "the bzImage's modules (as mpdrill vm --modules)")(
+      "time", po::value<long>()->default_value(600), "time budget, seconds")(
+      "workers", po::value<int>()->default_value(1), "guests at once")(
+      "corpus", po::value<std::string>()->default_value("corpus/live_fuzzer"), "seed corpus")(
+      "findings", po::value<std::string>()->default_value("fuzz-findings"), "findings directory")(
+      "fuzzer", po::value<std::string>(), "live_fuzzer binary (default: the build's)")(
+      "env", po::value<std::vector<std::string>>(), "NAME=VALUE for live_fuzzer (repeatable)")(
+      "cpus", po::value<int>()->default_value(1), "cpus per guest")(
+      "memory", po::value<int>()->default_value(1024), "MiB per guest")(
+      "accel", po::value<std::string>()->default_value("auto"), "auto, kvm or tcg")(
+      "watchdog", po::value<long>()->default_value(30), "seconds without heartbeat = hang")(
+      "cache", po::value<std::string>(), "as mpdrill vm --cache")("qemu", po::value<std::string>(),
+                                                                  "qemu-system-x86_64 to use");
   std::vector<std::string> ours = args, extra;
   if (auto dash = std::find(ours.begin(), ours.end(), "--"); dash != ours.end()) {
     extra.assign(dash + 1, ours.end());
@@ -113,13 +110,17 @@ int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io) {
   campaign::CampaignConfig c;
   c.vm.kernel.image = AbsolutePath(vm["kernel"].as<std::string>());
   if (vm.count("modules")) c.vm.kernel.modules = AbsolutePath(vm["modules"].as<std::string>());
-  c.vm.kernel.cache_dir =
-      vm.count("cache") ? fs::path(AbsolutePath(vm["cache"].as<std::string>())) : vm::DefaultCacheDir();
+  c.vm.kernel.cache_dir = vm.count("cache") ? fs::path(AbsolutePath(vm["cache"].as<std::string>()))
+                                            : vm::DefaultCacheDir();
   const std::string accel = vm["accel"].as<std::string>();
-  if (accel == "auto") c.vm.accel = vm::AccelMode::kAuto;
-  else if (accel == "kvm") c.vm.accel = vm::AccelMode::kKvm;
-  else if (accel == "tcg") c.vm.accel = vm::AccelMode::kTcg;
-  else return usage("--accel: expected auto, kvm or tcg, got '" + accel + "'");
+  if (accel == "auto")
+    c.vm.accel = vm::AccelMode::kAuto;
+  else if (accel == "kvm")
+    c.vm.accel = vm::AccelMode::kKvm;
+  else if (accel == "tcg")
+    c.vm.accel = vm::AccelMode::kTcg;
+  else
+    return usage("--accel: expected auto, kvm or tcg, got '" + accel + "'");
   if (vm.count("qemu")) c.vm.qemu = vm["qemu"].as<std::string>();
   c.vm.cpus = vm["cpus"].as<int>();
   c.vm.memory_mib = vm["memory"].as<int>();
@@ -128,7 +129,8 @@ int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io) {
                  ? AbsolutePath(vm["fuzzer"].as<std::string>())
                  : (fs::path(Self()).parent_path().parent_path() / "fuzz" / "live_fuzzer").string();
   if (access(c.fuzzer.c_str(), X_OK) != 0) {
-    io.err << "mpdrill fuzz campaign: no live_fuzzer at " << c.fuzzer.string() << " (--fuzzer BIN)\n";
+    io.err << "mpdrill fuzz campaign: no live_fuzzer at " << c.fuzzer.string()
+           << " (--fuzzer BIN)\n";
     return kExitEnvironment;
   }
   c.kind = campaign::DetectFuzzerKind(c.fuzzer);
@@ -139,7 +141,8 @@ int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io) {
   c.corpus = AbsolutePath(vm["corpus"].as<std::string>());
   c.findings = AbsolutePath(vm["findings"].as<std::string>());
   std::error_code ec;
-  if (!fs::is_directory(c.corpus, ec)) return usage("--corpus " + c.corpus.string() + ": no such directory");
+  if (!fs::is_directory(c.corpus, ec))
+    return usage("--corpus " + c.corpus.string() + ": no such directory");
   for (const std::string& d : {c.corpus.string(), c.findings.string()}) {
     if (std::string why = vm::CheckRwDir(d); !why.empty() && fs::exists(d, ec)) return usage(why);
   }
@@ -154,7 +157,8 @@ int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io) {
   if (vm.count("env")) {
     for (const std::string& kv : vm["env"].as<std::vector<std::string>>()) {
       const auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) return usage("--env: expected NAME=VALUE, got '" + kv + "'");
+      if (eq == std::string::npos || eq == 0)
+        return usage("--env: expected NAME=VALUE, got '" + kv + "'");
       c.fuzzer_env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     }
   }
@@ -163,9 +167,9 @@ int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io) {
     io.err << "mpdrill fuzz campaign: " << line << "\n";
     io.err.flush();
   };
-  io.err << "mpdrill fuzz campaign: " << c.fuzzer.string() << " (" << campaign::FuzzerKindName(c.kind)
-         << "), " << workers << " worker(s), " << budget << " s, findings in " << c.findings.string()
-         << "\n";
+  io.err << "mpdrill fuzz campaign: " << c.fuzzer.string() << " ("
+         << campaign::FuzzerKindName(c.kind) << "), " << workers << " worker(s), " << budget
+         << " s, findings in " << c.findings.string() << "\n";
 
   sigset_t sigs, old;
   sigemptyset(&sigs);
@@ -189,7 +193,8 @@ int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io) {
     all.kernel += w.stats.kernel;
     boots += w.boots;
   }
-  PrintRate(io.out, "all " + std::to_string(r.workers.size()) + " worker(s)", boots, all, r.seconds);
+  PrintRate(io.out, "all " + std::to_string(r.workers.size()) + " worker(s)", boots, all,
+            r.seconds);
   for (const campaign::Finding& f : r.findings) {
     io.out << "finding " << f.dir.string() << ": " << f.verdict << ": " << f.what << "\n";
   }

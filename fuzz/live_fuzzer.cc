@@ -12,8 +12,7 @@
 // ends the run too. MPDRILL_LIVE_FUZZ_RULE_OFF=D10,... skips known kernel deviations;
 // MPDRILL_LIVE_FUZZ_VERBOSE and MPDRILL_LIVE_FUZZ_PCAP=FILE help triage one input;
 // MPDRILL_LIVE_FUZZ_TRACE=FILE writes its packets for `mpdrill fuzz minimize` (live_script.h).
-// MPDRILL_LIVE_FUZZ_CURRENT, _STATS and the test-only _PANIC_MARKER serve campaigns in VMs
-// (fuzz/live_hooks.h).
+// MPDRILL_LIVE_FUZZ_CURRENT, _STATS, _PANIC_MARKER (test-only): campaigns in VMs (live_hooks.h).
 //
 // Input layout (docs/fuzzing.md): bytes are read front to back; once they run out every read
 // is 0, and 0 always means "the conforming choice", so an empty input is a clean MPTCP
@@ -61,6 +60,7 @@
 #include "engine/run/wire.h"
 #include "fuzz/live_hooks.h"
 #include "fuzz/live_input.h"
+#include "fuzz/live_mib.h"
 #include "fuzz/live_script.h"
 #include "sandbox/netns.h"
 #include "sandbox/sandbox_test_util.h"
@@ -790,10 +790,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const fuzz::LiveInput input = fuzz::DecodeLiveInput(std::span(data, size));
+  const fuzz::MibCounters mibs = fuzz::ReadMptcpMibs();  // kernel-side features (live_mib.h)
   Session(env, input).Run();
+  fuzz::MibFeatures(mibs, fuzz::ReadMptcpMibs(), fuzz::LibFuzzerExtraCounters());
   ++env.inputs;
-  if (!hooks.stats.empty()) {
-    fuzz::WriteLiveStats(hooks.stats, {env.inputs, env.injected, env.kernel_packets});
-  }
+  const fuzz::LiveStats stats{env.inputs, env.injected, env.kernel_packets};
+  if (!hooks.stats.empty()) fuzz::WriteLiveStats(hooks.stats, stats);
   return 0;
 }

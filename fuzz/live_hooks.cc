@@ -55,8 +55,10 @@ LiveHooks LiveHooksFromEnvironment() {
   if (auto bytes = ParseHexBytes(marker)) {
     h.panic_marker = std::move(*bytes);
   } else {
-    std::fprintf(stderr, "live_fuzzer: MPDRILL_LIVE_FUZZ_PANIC_MARKER: expected hex bytes, got "
-                         "'%s'; ignored\n", marker);
+    std::fprintf(stderr,
+                 "live_fuzzer: MPDRILL_LIVE_FUZZ_PANIC_MARKER: expected hex bytes, got "
+                 "'%s'; ignored\n",
+                 marker);
   }
   return h;
 }
@@ -94,9 +96,12 @@ std::optional<LiveStats> ParseLiveStats(std::string_view text) {
   std::string name;
   unsigned long long value = 0;
   while (in >> name >> value) {
-    if (name == "inputs") s.inputs = value, seen |= 1;
-    else if (name == "injected") s.injected = value, seen |= 2;
-    else if (name == "kernel") s.kernel = value, seen |= 4;
+    if (name == "inputs")
+      s.inputs = value, seen |= 1;
+    else if (name == "injected")
+      s.injected = value, seen |= 2;
+    else if (name == "kernel")
+      s.kernel = value, seen |= 4;
   }
   if (seen != 7) return std::nullopt;
   return s;

@@ -19,8 +19,9 @@ TEST(LiveHooksTest, ParsesHexBytes) {
 }
 
 TEST(LiveHooksTest, StatsRoundTripThroughTheFile) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("mpdrill-live-stats-" + std::to_string(getpid()))).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("mpdrill-live-stats-" + std::to_string(getpid())))
+          .string();
   WriteLiveStats(path, {3, 120, 95});
   std::ifstream in(path);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -40,7 +41,9 @@ TEST(LiveHooksTest, PanicMarkerIsRefusedOutsideAGuest) {
   unsetenv("MPDRILL_VM");
   EXPECT_TRUE(LiveHooksFromEnvironment().panic_marker.empty());
   setenv("MPDRILL_VM", "1", 1);
-  if (!InMpdrillGuest()) EXPECT_TRUE(LiveHooksFromEnvironment().panic_marker.empty());
+  if (!InMpdrillGuest()) {
+    EXPECT_TRUE(LiveHooksFromEnvironment().panic_marker.empty());
+  }
   unsetenv("MPDRILL_VM");
   unsetenv("MPDRILL_LIVE_FUZZ_PANIC_MARKER");
 }

@@ -42,8 +42,8 @@ TEST_F(FuzzCampaignTest, SurvivesAGuestPanicAndRecordsIt) {
   o.before_exec = [c = cwd.c_str()] { return chdir(c) == 0; };
   auto r = ExecWithDeadline(
       {kMpdrill, "fuzz", "campaign", "--kernel", kernel_, "--cache", MPDRILL_BINARY_DIR "/vm-cache",
-       "--time", "200", "--corpus", corpus.string(), "--findings", findings.string(),
-       "--fuzzer", MPDRILL_BINARY_DIR "/fuzz/live_fuzzer", "--env",
+       "--time", "200", "--corpus", corpus.string(), "--findings", findings.string(), "--fuzzer",
+       MPDRILL_BINARY_DIR "/fuzz/live_fuzzer", "--env",
        std::string("MPDRILL_LIVE_FUZZ_PANIC_MARKER=") + kMarker},
       o);
   ASSERT_TRUE(r.ok());
@@ -74,10 +74,11 @@ TEST_F(FuzzCampaignTest, SurvivesAGuestPanicAndRecordsIt) {
   const auto sha = text->find("kernel-sha256: ");
   ASSERT_NE(sha, std::string::npos);
   EXPECT_EQ(text->find('\n', sha) - sha, std::string("kernel-sha256: ").size() + 64);
-  EXPECT_NE(text->find("replay: " + kMpdrill + " vm --kernel '" + kernel_ +
-                       "' --env 'MPDRILL_LIVE_FUZZ_PANIC_MARKER=" + kMarker + "' -- '" +
-                       MPDRILL_BINARY_DIR "/fuzz/live_fuzzer' '" + (finding / "input").string() + "'"),
-            std::string::npos);
+  EXPECT_NE(
+      text->find("replay: " + kMpdrill + " vm --kernel '" + kernel_ +
+                 "' --env 'MPDRILL_LIVE_FUZZ_PANIC_MARKER=" + kMarker + "' -- '" +
+                 MPDRILL_BINARY_DIR "/fuzz/live_fuzzer' '" + (finding / "input").string() + "'"),
+      std::string::npos);
 
   // Nothing left: no qemu, no campaign state, no guest work directory, no scratch kernel.
   ExpectNothingLeft();

@@ -60,6 +60,23 @@ std::vector<fs::path> CorpusFiles(const fs::path& dir) {
   return files;
 }
 
+// libFuzzer's last "#N <event> cov: C ft: F corp: ..." line, or "".
+std::string LastStatusLine(const std::string& output) {
+  std::string last;
+  std::size_t begin = 0;
+  while (begin < output.size()) {
+    std::size_t end = output.find('\n', begin);
+    if (end == std::string::npos) end = output.size();
+    const std::string_view line(output.data() + begin, end - begin);
+    if (line.starts_with("#") && line.find(" cov: ") != std::string_view::npos &&
+        line.find(" ft: ") != std::string_view::npos) {
+      last = std::string(line.substr(0, line.find(" L: ")));  // not the mutation's details
+    }
+    begin = end + 1;
+  }
+  return last;
+}
+
 // State shared by the workers.
 struct Shared {
   const CampaignConfig& config;
@@ -176,6 +193,9 @@ class Worker {
         report_.stats.injected += st->injected;
         report_.stats.kernel += st->kernel;
       }
+    }
+    if (std::string status = LastStatusLine(output); !status.empty()) {
+      report_.fuzzer_status = status;
     }
     const BootVerdict v = ClassifyBoot(r->outcome, output);
     switch (v.kind) {

@@ -59,6 +59,7 @@ struct WorkerReport {
   int boots = 0;
   fuzz::LiveStats stats;  // summed over its boots
   double seconds = 0;     // wall time, boots included
+  std::string fuzzer_status;  // libFuzzer: its last status line ("#1582 DONE cov: ... ft: ...")
 };
 
 struct CampaignReport {

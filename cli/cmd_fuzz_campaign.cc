@@ -188,6 +188,9 @@ int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io) {
   for (std::size_t i = 0; i < r.workers.size(); ++i) {
     const campaign::WorkerReport& w = r.workers[i];
     PrintRate(io.out, "worker " + std::to_string(i), w.boots, w.stats, w.seconds);
+    if (!w.fuzzer_status.empty()) {
+      io.out << "worker " << i << ": libFuzzer " << w.fuzzer_status << "\n";
+    }
     all.inputs += w.stats.inputs;
     all.injected += w.stats.injected;
     all.kernel += w.stats.kernel;

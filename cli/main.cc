@@ -22,7 +22,7 @@ constexpr Command kCommands[] = {
     {"lint", "parse packetdrill scripts and report syntax errors with file:line:col", RunLint},
     {"run", "run packetdrill scripts against the kernel, each in a private namespace", RunRun},
     {"vm", "boot a kernel image (bzImage or Debian package) in qemu and run a command in it", RunVm},
-    {"fuzz", "live_fuzzer campaigns in VMs; shrink a finding into a packetdrill script", RunFuzz},
+    {"fuzz", "shrink a live_fuzzer finding and write it as a packetdrill script", RunFuzz},
 };
 
 void PrintUsage(std::ostream& os) {

@@ -1,5 +1,5 @@
 # `mpdrill fuzz campaign` end to end in a Debian-kernel guest (tests/vm_fixture.h): label "vm",
-# serial like vm_test; two boots.
+# serial like vm_test; three boots.
 add_executable(fuzz_campaign_vm_test fuzz_campaign_vm_test.cc)
 target_link_libraries(fuzz_campaign_vm_test PRIVATE mpdrill::base GTest::gtest GTest::gtest_main)
 target_include_directories(fuzz_campaign_vm_test PRIVATE ${PROJECT_SOURCE_DIR})

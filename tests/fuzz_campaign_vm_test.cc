@@ -1,8 +1,9 @@
 // `mpdrill fuzz campaign` end to end in a Debian-kernel guest (label vm, serial): a seed corpus
 // of three inputs whose middle one carries the test-only panic marker (fuzz/live_hooks.h). The
 // guest panics on it; the campaign records the finding (the input, the console excerpt, the
-// kernel's identity, the replay command), boots a second guest and runs the input after it.
-// Two boots. Skips without qemu, busybox or a kernel package (bash ci/fetch_kernel.sh).
+// kernel's identity, the replay command), boots a second guest and runs the input after it;
+// then the finding's replay command panics a third guest the same way. Three boots. Skips without
+// qemu, busybox or a kernel package (bash ci/fetch_kernel.sh).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -74,11 +75,26 @@ TEST_F(FuzzCampaignTest, SurvivesAGuestPanicAndRecordsIt) {
   const auto sha = text->find("kernel-sha256: ");
   ASSERT_NE(sha, std::string::npos);
   EXPECT_EQ(text->find('\n', sha) - sha, std::string("kernel-sha256: ").size() + 64);
-  EXPECT_NE(
-      text->find("replay: " + kMpdrill + " vm --kernel '" + kernel_ +
-                 "' --env 'MPDRILL_LIVE_FUZZ_PANIC_MARKER=" + kMarker + "' -- '" +
-                 MPDRILL_BINARY_DIR "/fuzz/live_fuzzer' '" + (finding / "input").string() + "'"),
-      std::string::npos);
+  EXPECT_NE(text->find("replay: " + kMpdrill + " vm --kernel '" + kernel_ + "' --rwdir '" +
+                       finding.string() + "' --env 'MPDRILL_LIVE_FUZZ_PANIC_MARKER=" + kMarker +
+                       "' -- '" + MPDRILL_BINARY_DIR "/fuzz/live_fuzzer' '" +
+                       (finding / "input").string() + "'"),
+            std::string::npos);
+
+  // The replay command reproduces the panic (third boot), from a directory that does not hold
+  // the finding (its --rwdir shares it).
+  const auto line = text->find("replay: ");
+  std::string replay = text->substr(line + 8, text->find('\n', line) - line - 8);
+  replay.insert(replay.find(" vm ") + 4, "--cache " MPDRILL_BINARY_DIR "/vm-cache ");
+  ExecOptions ro;
+  ro.timeout = std::chrono::seconds(120);
+  const std::string other = corpus.string();
+  ro.before_exec = [c = other.c_str()] { return chdir(c) == 0; };
+  auto again = ExecWithDeadline({"/bin/sh", "-c", replay}, ro);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->exit_code, 5) << replay << "\n" << again->err;
+  EXPECT_NE(again->err.find("KERNEL-PANIC during no run"), std::string::npos) << again->err;
+  EXPECT_NE(again->err.find("live_fuzzer: panic marker found"), std::string::npos) << again->err;
 
   // Nothing left: no qemu, no campaign state, no guest work directory, no scratch kernel.
   ExpectNothingLeft();

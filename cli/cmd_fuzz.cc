@@ -35,6 +35,7 @@ namespace po = boost::program_options;
 constexpr std::string_view kUsage =
     "usage: mpdrill fuzz minimize FINDING [--out SCRIPT] [--input-out FILE] [--fuzzer BIN]\n"
     "       mpdrill fuzz script INPUT [--out SCRIPT] [--trace FILE]\n"
+    "       mpdrill fuzz campaign --kernel IMAGE [options]   (mpdrill fuzz campaign --help)\n"
     "\n"
     "minimize: runs the live_fuzzer input FINDING against the kernel (in live_fuzzer's own\n"
     "network namespace; needs root and TUN), notes the first rule the kernel breaks, drops\n"
@@ -247,6 +248,9 @@ int Minimize(const fs::path& finding, const fuzz::LiveInput& original, const po:
 }  // namespace
 
 int RunFuzz(const std::vector<std::string>& args, CommandIo io) {
+  if (!args.empty() && args[0] == "campaign") {
+    return RunFuzzCampaign(std::vector<std::string>(args.begin() + 1, args.end()), io);
+  }
   po::options_description visible;
   visible.add_options()
       ("help,h", "show this help")

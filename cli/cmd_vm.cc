@@ -334,6 +334,7 @@ int RunVm(const std::vector<std::string>& args, CommandIo io) {
     }
   }
   req.env.emplace_back("MPDRILL_KMSG_MARKERS", "1");
+  req.env.emplace_back("MPDRILL_VM", "1");  // the guest command knows it is one (fuzz/live_hooks.h)
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv(*e);
     const auto eq = kv.find('=');

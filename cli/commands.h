@@ -30,6 +30,8 @@ int RunLint(const std::vector<std::string>& args, CommandIo io);
 int RunCheck(const std::vector<std::string>& args, CommandIo io);
 int RunRun(const std::vector<std::string>& args, CommandIo io);
 int RunVm(const std::vector<std::string>& args, CommandIo io);
+// `mpdrill fuzz campaign ...` (args after "campaign").
+int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io);
 int RunFuzz(const std::vector<std::string>& args, CommandIo io);
 int RunAgent(const std::vector<std::string>& args, CommandIo io);
 // The whole command line (argv[1..]) when the binary is invoked as `packetdrill`.

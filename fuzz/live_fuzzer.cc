@@ -12,6 +12,7 @@
 // ends the run too. MPDRILL_LIVE_FUZZ_RULE_OFF=D10,... skips known kernel deviations;
 // MPDRILL_LIVE_FUZZ_VERBOSE and MPDRILL_LIVE_FUZZ_PCAP=FILE help triage one input;
 // MPDRILL_LIVE_FUZZ_TRACE=FILE writes its packets for `mpdrill fuzz minimize` (live_script.h).
+// MPDRILL_LIVE_FUZZ_CURRENT, _STATS, _PANIC_MARKER (test-only): campaigns in VMs (live_hooks.h).
 //
 // Input layout (docs/fuzzing.md): bytes are read front to back; once they run out every read
 // is 0, and 0 always means "the conforming choice", so an empty input is a clean MPTCP
@@ -57,7 +58,9 @@
 #include "engine/run/packet_io.h"
 #include "engine/run/run_config.h"
 #include "engine/run/wire.h"
+#include "fuzz/live_hooks.h"
 #include "fuzz/live_input.h"
+#include "fuzz/live_mib.h"
 #include "fuzz/live_script.h"
 #include "sandbox/netns.h"
 #include "sandbox/sandbox_test_util.h"
@@ -105,6 +108,8 @@ struct Environment {
   std::array<FamilyNet, 3> nets;  // by run::IpVersion
   std::uint16_t next_port = 20000;
   std::set<codec::RuleId> rules_off;  // MPDRILL_LIVE_FUZZ_RULE_OFF=D10,G1
+  // Counters for MPDRILL_LIVE_FUZZ_STATS.
+  std::uint64_t inputs = 0, injected = 0, kernel_packets = 0;
   FamilyNet& net(run::IpVersion v) { return nets[static_cast<std::size_t>(v)]; }
 };
 
@@ -332,6 +337,7 @@ class Session {
     auto bytes = run::BuildTcpPacket(t);
     if (!bytes) return;
     (void)env_.tun->Write(*bytes);
+    ++env_.injected;
     Tap(*bytes, run::PacketOrigin::kInjected);
     Trace({.kernel = false, .flow = IndexOf(f)});
     f.next += payload + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
@@ -365,6 +371,7 @@ class Session {
       auto got = env_.tun->Read(kQuiet);
       if (!got || !got->has_value()) return;
       const std::vector<std::uint8_t>& bytes = **got;
+      ++env_.kernel_packets;
       Tap(bytes, run::PacketOrigin::kKernel);
       auto p = run::ParseLive(bytes, Now());
       if (!p) continue;
@@ -772,6 +779,9 @@ class Session {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const fuzz::LiveHooks hooks = fuzz::LiveHooksFromEnvironment();
+  if (!hooks.current.empty()) fuzz::WriteCurrentInput(hooks.current, std::span(data, size));
+  fuzz::PanicOnMarker(hooks, std::span(data, size));  // test-only, in mpdrill guests only
   Environment& env = Env();
   if (!env.skip_reason.empty()) {
     static bool said = false;
@@ -780,6 +790,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const fuzz::LiveInput input = fuzz::DecodeLiveInput(std::span(data, size));
+  const fuzz::MibCounters mibs = fuzz::ReadMptcpMibs();  // kernel-side features (live_mib.h)
   Session(env, input).Run();
+  fuzz::MibFeatures(mibs, fuzz::ReadMptcpMibs(), fuzz::LibFuzzerExtraCounters());
+  ++env.inputs;
+  const fuzz::LiveStats stats{env.inputs, env.injected, env.kernel_packets};
+  if (!hooks.stats.empty()) fuzz::WriteLiveStats(hooks.stats, stats);
   return 0;
 }

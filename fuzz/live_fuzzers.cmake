@@ -5,12 +5,14 @@
 
 # Its input layout, decoded into steps (fuzz/live_input.h): the harness executes them, the
 # finding script writer (fuzz/live_script.h, `mpdrill fuzz minimize`) writes them as a script.
-add_library(mpdrill_fuzz_live live_input.cc live_script.cc)
+add_library(mpdrill_fuzz_live live_hooks.cc live_input.cc live_mib.cc live_script.cc)
 add_library(mpdrill::fuzz_live ALIAS mpdrill_fuzz_live)
 target_include_directories(mpdrill_fuzz_live PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(mpdrill_fuzz_live PUBLIC mpdrill::base mpdrill::run
                                         PRIVATE mpdrill::codec mpdrill::crypto mpdrill::model)
 mpdrill_add_test(live_input_test live_input_test.cc LIBS mpdrill::fuzz_live)
+mpdrill_add_test(live_hooks_test live_hooks_test.cc LIBS mpdrill::fuzz_live)
+mpdrill_add_test(live_mib_test live_mib_test.cc LIBS mpdrill::fuzz_live)
 mpdrill_add_test(live_script_test live_script_test.cc LIBS mpdrill::fuzz_live mpdrill::parser)
 
 mpdrill_add_fuzzer(live_fuzzer live_fuzzer.cc LIVE

@@ -1,4 +1,5 @@
 // ClassifyBoot and FirstModelFinding: what a guest's end means for the campaign (pure).
+#include <optional>
 #include <sstream>
 
 #include "campaign/campaign.h"
@@ -8,11 +9,18 @@ namespace {
 
 using Kind = BootVerdict::Kind;
 
+// Every kernel report on the console (the panic last), each with its excerpt.
+std::vector<vm::ConsoleReport> AllReports(const vm::MachineOutcome& m) {
+  std::vector<vm::ConsoleReport> all = m.console.Reports();
+  if (m.console.panic()) all.push_back(*m.console.panic());
+  return all;
+}
+
 std::vector<std::string> Excerpt(const vm::MachineOutcome& m, bool with_tail) {
   std::vector<std::string> out;
-  for (const vm::HealthEvent& e : m.console.events()) {
-    out.push_back(std::string(vm::HealthVerdict(e.kind)) + " (console line " +
-                  std::to_string(e.line_number) + "): " + e.first_line);
+  for (const vm::ConsoleReport& e : AllReports(m)) {
+    out.push_back(e.verdict + " (console line " + std::to_string(e.line_number) + "): " +
+                  (e.excerpt.empty() ? "" : e.excerpt.front()));
     for (std::size_t i = 1; i < e.excerpt.size(); ++i) out.push_back("    " + e.excerpt[i]);
   }
   if (with_tail) {
@@ -25,21 +33,23 @@ std::vector<std::string> Excerpt(const vm::MachineOutcome& m, bool with_tail) {
 // The report a finding is named after: the first one before the panic that is not a bare
 // Call Trace (a WARN that panic_on_warn turned into a panic is a KERNEL-WARNING), else the
 // panic itself.
-const vm::HealthEvent* Headline(const vm::MachineOutcome& m) {
-  const vm::HealthEvent* panic = m.console.panic();
-  for (const vm::HealthEvent& e : m.console.events()) {
-    if (e.kind == vm::HealthKind::kPanic || e.kind == vm::HealthKind::kCallTrace) continue;
-    if (panic == nullptr || e.line_number < panic->line_number) return &e;
+std::optional<vm::ConsoleReport> Headline(const vm::MachineOutcome& m) {
+  const auto& panic = m.console.panic();
+  const std::vector<vm::ConsoleReport> reports = m.console.Reports();
+  for (const vm::ConsoleReport& e : reports) {
+    if (e.verdict == "KERNEL-CALL-TRACE") continue;
+    if (!panic || e.line_number < panic->line_number) return e;
   }
-  if (panic != nullptr) return panic;
-  return m.console.events().empty() ? nullptr : &m.console.events().front();
+  if (panic) return panic;
+  if (reports.empty()) return std::nullopt;
+  return reports.front();
 }
 
 BootVerdict KernelFinding(const vm::MachineOutcome& m, std::string verdict, std::string what,
                           bool tail) {
-  if (const vm::HealthEvent* h = Headline(m)) {
-    verdict = vm::HealthVerdict(h->kind);
-    what = h->first_line;
+  if (const auto h = Headline(m)) {
+    verdict = h->verdict;
+    what = h->excerpt.empty() ? "" : h->excerpt.front();
   }
   return {Kind::kFinding, std::move(verdict), std::move(what), Excerpt(m, tail)};
 }
@@ -93,8 +103,7 @@ BootVerdict ClassifyBoot(const vm::MachineOutcome& m, const std::string& out) {
     const std::string rule = model.substr(7, model.find(' ', 7) - 7);  // "model: D10 (..."
     return {Kind::kFinding, "MODEL-" + rule, model, Excerpt(m, false)};
   }
-  bool reports = false;
-  for (const vm::HealthEvent& e : m.console.events()) reports |= e.kind != vm::HealthKind::kPanic;
+  const bool reports = !m.console.Reports().empty();
   // A report the kernel survived (panic_on_warn could not be set): the input that ran last.
   if (reports) return KernelFinding(m, "KERNEL-WARNING", "", false);
   if (m.exit_code == 0) return {Kind::kDone, "", "", {}};

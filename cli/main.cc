@@ -22,7 +22,7 @@ constexpr Command kCommands[] = {
     {"lint", "parse packetdrill scripts and report syntax errors with file:line:col", RunLint},
     {"run", "run packetdrill scripts against the kernel, each in a private namespace", RunRun},
     {"vm", "boot a kernel image (bzImage or Debian package) in qemu and run a command in it", RunVm},
-    {"fuzz", "shrink a live_fuzzer finding and write it as a packetdrill script", RunFuzz},
+    {"fuzz", "fuzz campaigns in VMs; shrink a live_fuzzer finding into a packetdrill script", RunFuzz},
     {"agent", "serve one wire-run client on the machine under test (docs/agent.md)", RunAgent},
 };
 

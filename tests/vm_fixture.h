@@ -1,5 +1,5 @@
-// A fixture for `mpdrill vm` end-to-end tests (fuzz_campaign_vm_test.cc; vm_test.cc still has
-// its own copy, to be switched to this header): a Debian kernel package from build/kernels (or
+// A fixture for `mpdrill vm` end-to-end tests (vm_test.cc, fuzz_campaign_vm_test.cc): a Debian
+// kernel package from build/kernels (or
 // $MPDRILL_TEST_KERNEL), a scratch working directory, `mpdrill vm` run there, and the check
 // that no qemu or work directory is left.
 // Skips without qemu, busybox or a kernel package (`bash ci/fetch_kernel.sh`).

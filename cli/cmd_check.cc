@@ -16,9 +16,8 @@
 
 #include "cli/commands.h"
 #include "engine/capture/dissect.h"
-#include "engine/capture/model_segment.h"
-#include "engine/capture/mptcp_scan.h"
 #include "engine/capture/pcap_reader.h"
+#include "engine/capture/segment_pipeline.h"
 #include "engine/codec/json_util.h"
 #include "engine/codec/rules.h"
 #include "engine/model/summary.h"
@@ -277,7 +276,7 @@ void AppendTextSummary(const model::ConnectionSummary& s, std::string* out) {
 class FileChecker {
  public:
   FileChecker(const Options& opts, std::string file, CommandIo io)
-      : opts_(opts), file_(std::move(file)), io_(io), observer_(opts.observer) {
+      : opts_(opts), file_(std::move(file)), io_(io), pipeline_({.observer = opts.observer}) {
     out_.reserve(kFlushBytes + 64 * 1024);
   }
 
@@ -308,7 +307,7 @@ class FileChecker {
       OnFrame(frame);
       if (out_.size() >= kFlushBytes) Flush();
     }
-    observer_.Finish(&sink_);
+    pipeline_.Finish(&found_);
     Drain();
     AppendFileSummary();
     Flush();
@@ -335,52 +334,11 @@ class FileChecker {
     const auto* tcp = std::get_if<capture::TcpSegment>(&*dissected);
     if (tcp == nullptr) return;
     ++tcp_segments_;
-    capture::ScanMptcpOptions(*tcp, &scan_);
-    options_.clear();
-    codec_violations_.clear();
-    for (const capture::MptcpOptionEntry& e : scan_.view()) {
-      if (e.decoded) {
-        options_.push_back(e.decoded->option);
-        for (const codec::Violation& v : e.decoded->violations.view()) {
-          codec_violations_.push_back(v);
-        }
-      } else if (e.error) {
-        codec_violations_.push_back({e.error->rule, e.error->offset, e.error->reason});
-      }
-    }
-    for (const codec::Violation& v : scan_.segment_violations.view()) {
-      codec_violations_.push_back(v);
-    }
-    if (scan_.stop && scan_.stop_on_mptcp) {
-      codec_violations_.push_back({codec::RuleId::kG5, scan_.stop->offset, scan_.stop->reason});
-    }
-
-    const model::Segment seg = capture::ModelSegment(
-        *tcp, frame.number,
-        static_cast<std::uint64_t>(frame.timestamp.seconds) * 1000000u +
-            frame.timestamp.nanoseconds / 1000u,
-        options_, codec_violations_);
-
-    std::optional<model::FlowLocation> before;
-    const bool codec_findings = HasCodecViolations();
-    if (codec_findings) before = observer_.Locate(seg);
-    observer_.Observe(seg, &sink_);
-    if (codec_findings) {
-      std::optional<model::FlowLocation> where = observer_.Locate(seg);
-      if (!where) where = before;
-      for (const codec::Violation& v : codec_violations_) {
-        if (v.severity != codec::Severity::kViolation) continue;
-        Emit(Finding{frame.number, v.rule, where, v.reason});
-      }
-    }
+    pipeline_.Process(*tcp, frame.number,
+                      static_cast<std::uint64_t>(frame.timestamp.seconds) * 1000000u +
+                          frame.timestamp.nanoseconds / 1000u,
+                      &found_);
     Drain();
-  }
-
-  bool HasCodecViolations() const {
-    for (const codec::Violation& v : codec_violations_) {
-      if (v.severity == codec::Severity::kViolation) return true;
-    }
-    return false;
   }
 
   void Emit(const Finding& f) {
@@ -390,15 +348,16 @@ class FileChecker {
     AppendFinding(opts_.format, file_, f, &out_);
   }
 
-  // Model violations found so far, then the summaries of retired connections.
+  // Findings so far (codec, then model), then the summaries of retired connections.
   void Drain() {
-    for (const model::Violation& v : sink_) {
+    for (const capture::SegmentFinding& f : found_) {
+      const model::Violation& v = f.violation;
       std::optional<model::FlowLocation> where;
       if (v.connection != 0) where = model::FlowLocation{v.connection, v.subflow, v.sender};
       Emit(Finding{v.packet, v.rule, where, v.explanation});
     }
-    sink_.clear();
-    for (model::ConnectionSummary& s : observer_.TakeFinished()) {
+    found_.clear();
+    for (model::ConnectionSummary& s : pipeline_.observer().TakeFinished()) {
       s.violations = 0;
       if (auto it = per_connection_.find(s.id); it != per_connection_.end()) {
         s.violations = it->second;
@@ -426,7 +385,7 @@ class FileChecker {
   }
 
   void AppendFileSummary() {
-    const model::ObserverStats& st = observer_.stats();
+    const model::ObserverStats& st = pipeline_.observer().stats();
     switch (opts_.format) {
       case Format::kText:
         out_.append(file_ + ": " + std::to_string(frames_) + " frames, " +
@@ -485,11 +444,8 @@ class FileChecker {
   const Options& opts_;
   std::string file_;
   CommandIo io_;
-  model::Observer observer_;
-  model::ViolationSink sink_;
-  capture::MptcpScan scan_;
-  std::vector<codec::Option> options_;
-  std::vector<codec::Violation> codec_violations_;
+  capture::SegmentPipeline pipeline_;
+  std::vector<capture::SegmentFinding> found_;
   std::unordered_map<std::uint64_t, std::uint64_t> per_connection_;  // live connections only
   std::vector<std::string> summaries_;
   std::uint64_t summaries_omitted_ = 0;

@@ -22,6 +22,7 @@
 #include "engine/codec/rules.h"
 #include "engine/model/summary.h"
 #include "engine/model/observer.h"
+#include "engine/model/path_event.h"
 
 namespace mpdrill::cli {
 namespace {
@@ -51,7 +52,13 @@ constexpr std::string_view kUsage =
     "        subflow, sender, message, expected, actual), then one {\"type\":\"summary\"}\n"
     "        object per file (docs/check.md)\n"
     "\n"
-    "Exit codes: 0 no violation; 1 violations found; 2 unreadable input or bad usage.\n"
+    "A DSS checksum failure its receiver answers as RFC 8684 §3.7 asks (MP_FAIL then an\n"
+    "infinite mapping, a subflow reset with MP_FAIL/MP_TCPRST, or a fallback on the first\n"
+    "data) is a path event: reported, not a violation. Unanswered or answered wrongly, it\n"
+    "is rule D3.\n"
+    "\n"
+    "Exit codes: 0 no violation (path events allowed); 1 violations found; 2 unreadable\n"
+    "input or bad usage.\n"
     "\n"
     "Options:\n";
 
@@ -108,6 +115,43 @@ void AppendJsonStringOrNull(std::string_view s, std::string* out) {
   }
 }
 
+// " conn N subflow M client" (text).
+void AppendTextFlow(const model::FlowLocation& w, std::string* out) {
+  out->append(" conn ");
+  AppendUint(w.connection, out);
+  out->append(" subflow ");
+  AppendUint(w.subflow, out);
+  out->push_back(' ');
+  out->append(model::SideName(w.sender));
+}
+
+// ,"connection":N,"subflow":M,"sender":"client" (JSON), nulls without a flow.
+void AppendJsonFlow(const std::optional<model::FlowLocation>& w, std::string* out) {
+  if (!w) {
+    out->append(",\"connection\":null,\"subflow\":null,\"sender\":null");
+    return;
+  }
+  out->append(",\"connection\":");
+  AppendUint(w->connection, out);
+  out->append(",\"subflow\":");
+  AppendUint(w->subflow, out);
+  out->append(",\"sender\":\"");
+  out->append(model::SideName(w->sender));
+  out->push_back('"');
+}
+
+// ,"message":...,"expected":...,"actual":...} and the line's end (JSON).
+void AppendJsonMessageAndEnd(std::string_view explanation, std::string* out) {
+  const SplitMessage m = Split(explanation);
+  out->append(",\"message\":");
+  codec::AppendJsonString(m.message, out);
+  out->append(",\"expected\":");
+  AppendJsonStringOrNull(m.expected, out);
+  out->append(",\"actual\":");
+  AppendJsonStringOrNull(m.actual, out);
+  out->append("}\n");
+}
+
 void AppendFinding(Format format, std::string_view file, const Finding& f, std::string* out) {
   const std::string_view rule = codec::RuleName(f.rule);
   const std::string_view section = model::Section(f.rule);
@@ -121,20 +165,12 @@ void AppendFinding(Format format, std::string_view file, const Finding& f, std::
       out->append(" (");
       out->append(section);
       out->push_back(')');
-      if (f.where) {
-        out->append(" conn ");
-        AppendUint(f.where->connection, out);
-        out->append(" subflow ");
-        AppendUint(f.where->subflow, out);
-        out->push_back(' ');
-        out->append(model::SideName(f.where->sender));
-      }
+      if (f.where) AppendTextFlow(*f.where, out);
       out->append(": ");
       out->append(f.explanation);
       out->push_back('\n');
       return;
-    case Format::kJson: {
-      const SplitMessage m = Split(f.explanation);
+    case Format::kJson:
       out->append("{\"type\":\"violation\",\"file\":");
       codec::AppendJsonString(file, out);
       out->append(",\"frame\":");
@@ -143,26 +179,52 @@ void AppendFinding(Format format, std::string_view file, const Finding& f, std::
       out->append(rule);
       out->append("\",\"section\":");
       codec::AppendJsonString(section, out);
-      if (f.where) {
-        out->append(",\"connection\":");
-        AppendUint(f.where->connection, out);
-        out->append(",\"subflow\":");
-        AppendUint(f.where->subflow, out);
-        out->append(",\"sender\":\"");
-        out->append(model::SideName(f.where->sender));
-        out->push_back('"');
-      } else {
-        out->append(",\"connection\":null,\"subflow\":null,\"sender\":null");
-      }
-      out->append(",\"message\":");
-      codec::AppendJsonString(m.message, out);
-      out->append(",\"expected\":");
-      AppendJsonStringOrNull(m.expected, out);
-      out->append(",\"actual\":");
-      AppendJsonStringOrNull(m.actual, out);
-      out->append("}\n");
+      AppendJsonFlow(f.where, out);
+      AppendJsonMessageAndEnd(f.explanation, out);
       return;
-    }
+  }
+}
+
+// A checksum failure its receiver answered as RFC 8684 §3.7 asks (model/path_event.h): the
+// failed mapping's frame and sender, and what the receiver did.
+void AppendPathEvent(Format format, std::string_view file, const model::PathEvent& e,
+                     std::string* out) {
+  const model::Violation& v = e.failure;
+  const model::FlowLocation where{v.connection, v.subflow, v.sender};
+  const std::string_view section = model::Section(codec::RuleId::kF2);  // §3.7
+  switch (format) {
+    case Format::kText:
+      out->append(file);
+      out->push_back(':');
+      AppendUint(v.packet, out);
+      out->append(": path event (");
+      out->append(section);
+      out->push_back(')');
+      AppendTextFlow(where, out);
+      out->append(": checksum failure answered, ");
+      out->append(e.answer);
+      out->append("; ");
+      out->append(v.explanation);
+      out->push_back('\n');
+      return;
+    case Format::kJson:
+      out->append("{\"type\":\"path_event\",\"file\":");
+      codec::AppendJsonString(file, out);
+      out->append(",\"frame\":");
+      AppendUint(v.packet, out);
+      out->append(",\"kind\":\"");
+      out->append(model::PathEventKindName(e.kind));
+      out->append("\",\"rule\":\"");
+      out->append(codec::RuleName(v.rule));
+      out->append("\",\"section\":");
+      codec::AppendJsonString(section, out);
+      AppendJsonFlow(where, out);
+      out->append(",\"answer_frame\":");
+      AppendUint(e.answer_packet, out);
+      out->append(",\"answer\":");
+      codec::AppendJsonString(e.answer, out);
+      AppendJsonMessageAndEnd(v.explanation, out);
+      return;
   }
 }
 
@@ -225,7 +287,9 @@ void AppendJsonSummary(const model::ConnectionSummary& s, std::string* out) {
   AppendUint(s.mp_fail_sent[0], out);
   out->append(",\"server\":");
   AppendUint(s.mp_fail_sent[1], out);
-  out->append("},\"first_frame\":");
+  out->append("},\"path_events\":");
+  AppendUint(s.path_events, out);
+  out->append(",\"first_frame\":");
   AppendUint(s.first_packet, out);
   out->append(",\"last_frame\":");
   AppendUint(s.last_packet, out);
@@ -351,10 +415,20 @@ class FileChecker {
   // Findings so far (codec, then model), then the summaries of retired connections.
   void Drain() {
     for (const capture::SegmentFinding& f : found_) {
-      const model::Violation& v = f.violation;
-      std::optional<model::FlowLocation> where;
-      if (v.connection != 0) where = model::FlowLocation{v.connection, v.subflow, v.sender};
-      Emit(Finding{v.packet, v.rule, where, v.explanation});
+      switch (f.source) {
+        case capture::SegmentFinding::Source::kCodec:
+        case capture::SegmentFinding::Source::kModel: {
+          const model::Violation& v = f.violation;
+          std::optional<model::FlowLocation> where;
+          if (v.connection != 0) where = model::FlowLocation{v.connection, v.subflow, v.sender};
+          Emit(Finding{v.packet, v.rule, where, v.explanation});
+          break;
+        }
+        case capture::SegmentFinding::Source::kPathEvent:
+          ++path_events_;
+          AppendPathEvent(opts_.format, file_, *f.path_event, &out_);
+          break;
+      }
     }
     found_.clear();
     for (model::ConnectionSummary& s : pipeline_.observer().TakeFinished()) {
@@ -395,7 +469,9 @@ class FileChecker {
                     std::to_string(violations_) + " violations, checksums verified " +
                     std::to_string(checksums_.verified) + " failed " +
                     std::to_string(checksums_.failed) + " unverifiable " +
-                    std::to_string(checksums_.unverifiable) + "\n");
+                    std::to_string(checksums_.unverifiable) +
+                    (path_events_ ? ", path events " + std::to_string(path_events_) : "") +
+                    "\n");
         for (const std::string& s : summaries_) AppendAndFlush(s);
         if (summaries_omitted_) {
           out_.append("  (" + std::to_string(summaries_omitted_) + " more connections)\n");
@@ -414,6 +490,8 @@ class FileChecker {
         AppendUint(malformed_, &out_);
         out_.append(",\"violations\":");
         AppendUint(violations_, &out_);
+        out_.append(",\"path_events\":");
+        AppendUint(path_events_, &out_);
         AppendChecksums(checksums_, kJsonChecksumLabels, &out_);
         out_.append(",\"connection_count\":");
         AppendUint(connections_, &out_);
@@ -454,6 +532,7 @@ class FileChecker {
   std::uint64_t tcp_segments_ = 0;
   std::uint64_t malformed_ = 0;
   std::uint64_t violations_ = 0;
+  std::uint64_t path_events_ = 0;
   std::uint64_t connections_ = 0;
   model::ChecksumStats checksums_;
 };
@@ -518,6 +597,7 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args, CommandIo io,
   opts->observer.idle_timeout_us = static_cast<std::uint64_t>(idle_timeout_s * 1e6);
   opts->observer.max_connections = max_connections;
   opts->observer.unknown_token_is_violation = vm.count("allow-midstream") == 0;
+  opts->observer.checksum_failures_as_path_events = true;
   if (opts->files.empty()) return usage_error("missing FILE");
   return std::nullopt;
 }

@@ -75,9 +75,12 @@ void SegmentPipeline::Finish(std::vector<SegmentFinding>* out) {
 
 void SegmentPipeline::DrainModel(std::vector<SegmentFinding>* out) {
   for (model::Violation& v : sink_) {
-    out->push_back(SegmentFinding{SegmentFinding::Source::kModel, std::move(v)});
+    out->push_back(SegmentFinding{SegmentFinding::Source::kModel, std::move(v), std::nullopt});
   }
   sink_.clear();
+  for (model::PathEvent& e : observer_.TakePathEvents()) {
+    out->push_back(SegmentFinding{SegmentFinding::Source::kPathEvent, {}, std::move(e)});
+  }
 }
 
 }  // namespace mpdrill::capture

@@ -7,7 +7,7 @@
 //   std::vector<capture::SegmentFinding> found;
 //   pipeline.Process(tcp, index, time_us, &found);   // per segment, in wire order
 //   pipeline.Finish(&found);                          // end of input
-//   for (const auto& f : found) ...  // codec findings first, then the model's
+//   for (const auto& f : found) ...  // codec findings first, then the model's, then path events
 #ifndef MPDRILL_ENGINE_CAPTURE_SEGMENT_PIPELINE_H_
 #define MPDRILL_ENGINE_CAPTURE_SEGMENT_PIPELINE_H_
 
@@ -19,6 +19,7 @@
 #include "engine/capture/mptcp_scan.h"
 #include "engine/codec/mptcp_option.h"
 #include "engine/model/observer.h"
+#include "engine/model/path_event.h"
 #include "engine/model/violation.h"
 
 namespace mpdrill::capture {
@@ -27,11 +28,16 @@ struct SegmentFinding {
   enum class Source : std::uint8_t {
     kCodec,  // a per-packet option rule: always the sender of the segment being processed
     kModel,  // a connection rule: violation.sender names the endpoint that broke it
+    // A checksum failure its receiver answered as RFC 8684 §3.7 asks: not a violation
+    // (model/path_event.h; only with ObserverOptions::checksum_failures_as_path_events).
+    kPathEvent,
   };
   Source source = Source::kModel;
-  // For a codec finding: packet/timestamp of the segment, connection 0 when the segment
-  // belongs to no known connection (then subflow and sender mean nothing).
+  // kCodec, kModel: the rule broken. For a codec finding: packet/timestamp of the segment,
+  // connection 0 when the segment belongs to no known connection (then subflow and sender
+  // mean nothing).
   model::Violation violation;
+  std::optional<model::PathEvent> path_event;  // kPathEvent
 };
 
 // What Process() learnt about the segment itself.

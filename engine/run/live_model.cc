@@ -74,6 +74,8 @@ void LiveModel::OnPacket(std::span<const std::uint8_t> ip_packet, PacketOrigin o
       case capture::SegmentFinding::Source::kModel:
         Attribute(f.violation, origin);
         break;
+      case capture::SegmentFinding::Source::kPathEvent:
+        break;  // off here: on tun0 there is no path to corrupt a payload
     }
   }
   found_.clear();
@@ -81,7 +83,11 @@ void LiveModel::OnPacket(std::span<const std::uint8_t> ip_packet, PacketOrigin o
 
 void LiveModel::Finish() {
   pipeline_.Finish(&found_);
-  for (const capture::SegmentFinding& f : found_) Attribute(f.violation, PacketOrigin::kKernel);
+  for (const capture::SegmentFinding& f : found_) {
+    if (f.source == capture::SegmentFinding::Source::kModel) {
+      Attribute(f.violation, PacketOrigin::kKernel);
+    }
+  }
   found_.clear();
 }
 

@@ -81,14 +81,14 @@ class Writer {
     // Syscalls the application made before this packet left.
     if (!inbound) {
       const bool closing = t.fin() || HasDataFin(t);
-      if (closing && !closed_ && accepted_) {
-        out_ += at + "close(4) = 0\n";
+      if (closing && !closed_ && (accepted_ || client())) {
+        out_ += at + "close(" + Fd() + ") = 0\n";
         closed_ = true;
       }
       if (t.payload_length > 0 && !closed_ && SeqAfter(end, sent_[me])) {
         const std::uint32_t fresh = end - (SeqAfter(seq, sent_[me]) ? seq : sent_[me]);
-        out_ += at + "write(4, ..., " + std::to_string(fresh) + ") = " + std::to_string(fresh) +
-                "\n";
+        out_ += at + "write(" + Fd() + ", ..., " + std::to_string(fresh) + ") = " +
+                std::to_string(fresh) + "\n";
       }
     }
     const bool news = SeqAfter(end, sent_[me]) || !started_[me];
@@ -106,16 +106,19 @@ class Writer {
       started_[me] = true;
     }
 
-    // What the application did once this packet arrived.
-    if (inbound && options_.side == ScriptSide::kServer) {
-      if (!accepted_ && !t.syn() && t.ack_flag()) {
-        out_ += at + "accept(3, ..., ...) = 4\n";
-        accepted_ = true;
-      }
-      if (t.payload_length > 0 && accepted_ && news) {
-        out_ += at + "read(4, ..., " + std::to_string(t.payload_length) + ") = " +
-                std::to_string(t.payload_length) + "\n";
-      }
+    // What the application did once this packet arrived (or left).
+    if (!client() && inbound && !accepted_ && !t.syn() && t.ack_flag()) {
+      out_ += at + "accept(3, ..., ...) = 4\n";
+      accepted_ = true;
+    }
+    if (client() && !inbound && !connected_ && !t.syn() && t.ack_flag()) {
+      // The third ACK: the non-blocking connect() completed; blocking again for the rest.
+      out_ += at + "fcntl(3, F_SETFL, O_RDWR) = 0\n";
+      connected_ = true;
+    }
+    if (inbound && t.payload_length > 0 && (accepted_ || connected_) && news) {
+      out_ += at + "read(" + Fd() + ", ..., " + std::to_string(t.payload_length) + ") = " +
+              std::to_string(t.payload_length) + "\n";
     }
     return Ok{};
   }
@@ -126,16 +129,25 @@ class Writer {
                        " side, by mpdrill script-from-pcap\n--tolerance_usecs=" +
                        std::to_string(options_.tolerance_usecs) + "\n";
     for (const std::string& c : options_.init_commands) head += "`" + c + "`\n";
-    head += "\n0 socket(..., SOCK_STREAM, IPPROTO_MPTCP) = 3\n"
-            "0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
-            "0 bind(3, ..., ...) = 0\n"
-            "0 listen(3, 1) = 0\n";
+    head += "\n0 socket(..., SOCK_STREAM, IPPROTO_MPTCP) = 3\n";
+    if (client()) {
+      head += "0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+              "0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n";
+    } else {
+      head += "0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+              "0 bind(3, ..., ...) = 0\n"
+              "0 listen(3, 1) = 0\n";
+    }
     return head + out_;
   }
 
   void set_t0(std::uint64_t t0) { t0_ = t0; }
 
  private:
+  bool client() const { return options_.side == ScriptSide::kClient; }
+  // The tested side's connected socket: the accepted one (server) or the connecting one.
+  std::string Fd() const { return client() ? "3" : "4"; }
+
   static bool SeqAfter(std::uint32_t a, std::uint32_t b) {
     return static_cast<std::int32_t>(a - b) > 0;
   }
@@ -261,6 +273,7 @@ class Writer {
   std::optional<std::uint64_t> keys_[2];
   bool synack_seen_ = false;
   bool accepted_ = false;
+  bool connected_ = false;
   bool closed_ = false;
   std::uint64_t t0_ = 0;
   std::string out_;
@@ -270,9 +283,6 @@ class Writer {
 
 Result<std::string, ScriptFromPcapError> ScriptFromSegments(
     const std::vector<CapturedSegment>& segments, const ScriptFromPcapOptions& options) {
-  if (options.side == ScriptSide::kClient) {
-    return Unexpected<Error>{Error{"--side client is not supported yet (first part: server)"}};
-  }
   const CapturedSegment* syn = nullptr;
   for (const CapturedSegment& s : segments) {
     if (s.tcp.syn() && !s.tcp.ack_flag()) {

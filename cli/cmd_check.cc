@@ -16,13 +16,13 @@
 
 #include "cli/commands.h"
 #include "engine/capture/dissect.h"
-#include "engine/capture/model_segment.h"
-#include "engine/capture/mptcp_scan.h"
 #include "engine/capture/pcap_reader.h"
+#include "engine/capture/segment_pipeline.h"
 #include "engine/codec/json_util.h"
 #include "engine/codec/rules.h"
 #include "engine/model/summary.h"
 #include "engine/model/observer.h"
+#include "engine/model/path_event.h"
 
 namespace mpdrill::cli {
 namespace {
@@ -52,7 +52,13 @@ constexpr std::string_view kUsage =
     "        subflow, sender, message, expected, actual), then one {\"type\":\"summary\"}\n"
     "        object per file (docs/check.md)\n"
     "\n"
-    "Exit codes: 0 no violation; 1 violations found; 2 unreadable input or bad usage.\n"
+    "A DSS checksum failure its receiver answers as RFC 8684 §3.7 asks (MP_FAIL then an\n"
+    "infinite mapping, a subflow reset with MP_FAIL/MP_TCPRST, or a fallback on the first\n"
+    "data) is a path event: reported, not a violation. Unanswered or answered wrongly, it\n"
+    "is rule D3.\n"
+    "\n"
+    "Exit codes: 0 no violation (path events allowed); 1 violations found; 2 unreadable\n"
+    "input or bad usage.\n"
     "\n"
     "Options:\n";
 
@@ -109,6 +115,43 @@ void AppendJsonStringOrNull(std::string_view s, std::string* out) {
   }
 }
 
+// " conn N subflow M client" (text).
+void AppendTextFlow(const model::FlowLocation& w, std::string* out) {
+  out->append(" conn ");
+  AppendUint(w.connection, out);
+  out->append(" subflow ");
+  AppendUint(w.subflow, out);
+  out->push_back(' ');
+  out->append(model::SideName(w.sender));
+}
+
+// ,"connection":N,"subflow":M,"sender":"client" (JSON), nulls without a flow.
+void AppendJsonFlow(const std::optional<model::FlowLocation>& w, std::string* out) {
+  if (!w) {
+    out->append(",\"connection\":null,\"subflow\":null,\"sender\":null");
+    return;
+  }
+  out->append(",\"connection\":");
+  AppendUint(w->connection, out);
+  out->append(",\"subflow\":");
+  AppendUint(w->subflow, out);
+  out->append(",\"sender\":\"");
+  out->append(model::SideName(w->sender));
+  out->push_back('"');
+}
+
+// ,"message":...,"expected":...,"actual":...} and the line's end (JSON).
+void AppendJsonMessageAndEnd(std::string_view explanation, std::string* out) {
+  const SplitMessage m = Split(explanation);
+  out->append(",\"message\":");
+  codec::AppendJsonString(m.message, out);
+  out->append(",\"expected\":");
+  AppendJsonStringOrNull(m.expected, out);
+  out->append(",\"actual\":");
+  AppendJsonStringOrNull(m.actual, out);
+  out->append("}\n");
+}
+
 void AppendFinding(Format format, std::string_view file, const Finding& f, std::string* out) {
   const std::string_view rule = codec::RuleName(f.rule);
   const std::string_view section = model::Section(f.rule);
@@ -122,20 +165,12 @@ void AppendFinding(Format format, std::string_view file, const Finding& f, std::
       out->append(" (");
       out->append(section);
       out->push_back(')');
-      if (f.where) {
-        out->append(" conn ");
-        AppendUint(f.where->connection, out);
-        out->append(" subflow ");
-        AppendUint(f.where->subflow, out);
-        out->push_back(' ');
-        out->append(model::SideName(f.where->sender));
-      }
+      if (f.where) AppendTextFlow(*f.where, out);
       out->append(": ");
       out->append(f.explanation);
       out->push_back('\n');
       return;
-    case Format::kJson: {
-      const SplitMessage m = Split(f.explanation);
+    case Format::kJson:
       out->append("{\"type\":\"violation\",\"file\":");
       codec::AppendJsonString(file, out);
       out->append(",\"frame\":");
@@ -144,26 +179,52 @@ void AppendFinding(Format format, std::string_view file, const Finding& f, std::
       out->append(rule);
       out->append("\",\"section\":");
       codec::AppendJsonString(section, out);
-      if (f.where) {
-        out->append(",\"connection\":");
-        AppendUint(f.where->connection, out);
-        out->append(",\"subflow\":");
-        AppendUint(f.where->subflow, out);
-        out->append(",\"sender\":\"");
-        out->append(model::SideName(f.where->sender));
-        out->push_back('"');
-      } else {
-        out->append(",\"connection\":null,\"subflow\":null,\"sender\":null");
-      }
-      out->append(",\"message\":");
-      codec::AppendJsonString(m.message, out);
-      out->append(",\"expected\":");
-      AppendJsonStringOrNull(m.expected, out);
-      out->append(",\"actual\":");
-      AppendJsonStringOrNull(m.actual, out);
-      out->append("}\n");
+      AppendJsonFlow(f.where, out);
+      AppendJsonMessageAndEnd(f.explanation, out);
       return;
-    }
+  }
+}
+
+// A checksum failure its receiver answered as RFC 8684 §3.7 asks (model/path_event.h): the
+// failed mapping's frame and sender, and what the receiver did.
+void AppendPathEvent(Format format, std::string_view file, const model::PathEvent& e,
+                     std::string* out) {
+  const model::Violation& v = e.failure;
+  const model::FlowLocation where{v.connection, v.subflow, v.sender};
+  const std::string_view section = model::Section(codec::RuleId::kF2);  // §3.7
+  switch (format) {
+    case Format::kText:
+      out->append(file);
+      out->push_back(':');
+      AppendUint(v.packet, out);
+      out->append(": path event (");
+      out->append(section);
+      out->push_back(')');
+      AppendTextFlow(where, out);
+      out->append(": checksum failure answered, ");
+      out->append(e.answer);
+      out->append("; ");
+      out->append(v.explanation);
+      out->push_back('\n');
+      return;
+    case Format::kJson:
+      out->append("{\"type\":\"path_event\",\"file\":");
+      codec::AppendJsonString(file, out);
+      out->append(",\"frame\":");
+      AppendUint(v.packet, out);
+      out->append(",\"kind\":\"");
+      out->append(model::PathEventKindName(e.kind));
+      out->append("\",\"rule\":\"");
+      out->append(codec::RuleName(v.rule));
+      out->append("\",\"section\":");
+      codec::AppendJsonString(section, out);
+      AppendJsonFlow(where, out);
+      out->append(",\"answer_frame\":");
+      AppendUint(e.answer_packet, out);
+      out->append(",\"answer\":");
+      codec::AppendJsonString(e.answer, out);
+      AppendJsonMessageAndEnd(v.explanation, out);
+      return;
   }
 }
 
@@ -226,7 +287,9 @@ void AppendJsonSummary(const model::ConnectionSummary& s, std::string* out) {
   AppendUint(s.mp_fail_sent[0], out);
   out->append(",\"server\":");
   AppendUint(s.mp_fail_sent[1], out);
-  out->append("},\"first_frame\":");
+  out->append("},\"path_events\":");
+  AppendUint(s.path_events, out);
+  out->append(",\"first_frame\":");
   AppendUint(s.first_packet, out);
   out->append(",\"last_frame\":");
   AppendUint(s.last_packet, out);
@@ -277,7 +340,7 @@ void AppendTextSummary(const model::ConnectionSummary& s, std::string* out) {
 class FileChecker {
  public:
   FileChecker(const Options& opts, std::string file, CommandIo io)
-      : opts_(opts), file_(std::move(file)), io_(io), observer_(opts.observer) {
+      : opts_(opts), file_(std::move(file)), io_(io), pipeline_({.observer = opts.observer}) {
     out_.reserve(kFlushBytes + 64 * 1024);
   }
 
@@ -308,7 +371,7 @@ class FileChecker {
       OnFrame(frame);
       if (out_.size() >= kFlushBytes) Flush();
     }
-    observer_.Finish(&sink_);
+    pipeline_.Finish(&found_);
     Drain();
     AppendFileSummary();
     Flush();
@@ -335,52 +398,11 @@ class FileChecker {
     const auto* tcp = std::get_if<capture::TcpSegment>(&*dissected);
     if (tcp == nullptr) return;
     ++tcp_segments_;
-    capture::ScanMptcpOptions(*tcp, &scan_);
-    options_.clear();
-    codec_violations_.clear();
-    for (const capture::MptcpOptionEntry& e : scan_.view()) {
-      if (e.decoded) {
-        options_.push_back(e.decoded->option);
-        for (const codec::Violation& v : e.decoded->violations.view()) {
-          codec_violations_.push_back(v);
-        }
-      } else if (e.error) {
-        codec_violations_.push_back({e.error->rule, e.error->offset, e.error->reason});
-      }
-    }
-    for (const codec::Violation& v : scan_.segment_violations.view()) {
-      codec_violations_.push_back(v);
-    }
-    if (scan_.stop && scan_.stop_on_mptcp) {
-      codec_violations_.push_back({codec::RuleId::kG5, scan_.stop->offset, scan_.stop->reason});
-    }
-
-    const model::Segment seg = capture::ModelSegment(
-        *tcp, frame.number,
-        static_cast<std::uint64_t>(frame.timestamp.seconds) * 1000000u +
-            frame.timestamp.nanoseconds / 1000u,
-        options_, codec_violations_);
-
-    std::optional<model::FlowLocation> before;
-    const bool codec_findings = HasCodecViolations();
-    if (codec_findings) before = observer_.Locate(seg);
-    observer_.Observe(seg, &sink_);
-    if (codec_findings) {
-      std::optional<model::FlowLocation> where = observer_.Locate(seg);
-      if (!where) where = before;
-      for (const codec::Violation& v : codec_violations_) {
-        if (v.severity != codec::Severity::kViolation) continue;
-        Emit(Finding{frame.number, v.rule, where, v.reason});
-      }
-    }
+    pipeline_.Process(*tcp, frame.number,
+                      static_cast<std::uint64_t>(frame.timestamp.seconds) * 1000000u +
+                          frame.timestamp.nanoseconds / 1000u,
+                      &found_);
     Drain();
-  }
-
-  bool HasCodecViolations() const {
-    for (const codec::Violation& v : codec_violations_) {
-      if (v.severity == codec::Severity::kViolation) return true;
-    }
-    return false;
   }
 
   void Emit(const Finding& f) {
@@ -390,15 +412,26 @@ class FileChecker {
     AppendFinding(opts_.format, file_, f, &out_);
   }
 
-  // Model violations found so far, then the summaries of retired connections.
+  // Findings so far (codec, then model), then the summaries of retired connections.
   void Drain() {
-    for (const model::Violation& v : sink_) {
-      std::optional<model::FlowLocation> where;
-      if (v.connection != 0) where = model::FlowLocation{v.connection, v.subflow, v.sender};
-      Emit(Finding{v.packet, v.rule, where, v.explanation});
+    for (const capture::SegmentFinding& f : found_) {
+      switch (f.source) {
+        case capture::SegmentFinding::Source::kCodec:
+        case capture::SegmentFinding::Source::kModel: {
+          const model::Violation& v = f.violation;
+          std::optional<model::FlowLocation> where;
+          if (v.connection != 0) where = model::FlowLocation{v.connection, v.subflow, v.sender};
+          Emit(Finding{v.packet, v.rule, where, v.explanation});
+          break;
+        }
+        case capture::SegmentFinding::Source::kPathEvent:
+          ++path_events_;
+          AppendPathEvent(opts_.format, file_, *f.path_event, &out_);
+          break;
+      }
     }
-    sink_.clear();
-    for (model::ConnectionSummary& s : observer_.TakeFinished()) {
+    found_.clear();
+    for (model::ConnectionSummary& s : pipeline_.observer().TakeFinished()) {
       s.violations = 0;
       if (auto it = per_connection_.find(s.id); it != per_connection_.end()) {
         s.violations = it->second;
@@ -426,7 +459,7 @@ class FileChecker {
   }
 
   void AppendFileSummary() {
-    const model::ObserverStats& st = observer_.stats();
+    const model::ObserverStats& st = pipeline_.observer().stats();
     switch (opts_.format) {
       case Format::kText:
         out_.append(file_ + ": " + std::to_string(frames_) + " frames, " +
@@ -436,7 +469,9 @@ class FileChecker {
                     std::to_string(violations_) + " violations, checksums verified " +
                     std::to_string(checksums_.verified) + " failed " +
                     std::to_string(checksums_.failed) + " unverifiable " +
-                    std::to_string(checksums_.unverifiable) + "\n");
+                    std::to_string(checksums_.unverifiable) +
+                    (path_events_ ? ", path events " + std::to_string(path_events_) : "") +
+                    "\n");
         for (const std::string& s : summaries_) AppendAndFlush(s);
         if (summaries_omitted_) {
           out_.append("  (" + std::to_string(summaries_omitted_) + " more connections)\n");
@@ -455,6 +490,8 @@ class FileChecker {
         AppendUint(malformed_, &out_);
         out_.append(",\"violations\":");
         AppendUint(violations_, &out_);
+        out_.append(",\"path_events\":");
+        AppendUint(path_events_, &out_);
         AppendChecksums(checksums_, kJsonChecksumLabels, &out_);
         out_.append(",\"connection_count\":");
         AppendUint(connections_, &out_);
@@ -485,11 +522,8 @@ class FileChecker {
   const Options& opts_;
   std::string file_;
   CommandIo io_;
-  model::Observer observer_;
-  model::ViolationSink sink_;
-  capture::MptcpScan scan_;
-  std::vector<codec::Option> options_;
-  std::vector<codec::Violation> codec_violations_;
+  capture::SegmentPipeline pipeline_;
+  std::vector<capture::SegmentFinding> found_;
   std::unordered_map<std::uint64_t, std::uint64_t> per_connection_;  // live connections only
   std::vector<std::string> summaries_;
   std::uint64_t summaries_omitted_ = 0;
@@ -498,6 +532,7 @@ class FileChecker {
   std::uint64_t tcp_segments_ = 0;
   std::uint64_t malformed_ = 0;
   std::uint64_t violations_ = 0;
+  std::uint64_t path_events_ = 0;
   std::uint64_t connections_ = 0;
   model::ChecksumStats checksums_;
 };
@@ -562,6 +597,7 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args, CommandIo io,
   opts->observer.idle_timeout_us = static_cast<std::uint64_t>(idle_timeout_s * 1e6);
   opts->observer.max_connections = max_connections;
   opts->observer.unknown_token_is_violation = vm.count("allow-midstream") == 0;
+  opts->observer.checksum_failures_as_path_events = true;
   if (opts->files.empty()) return usage_error("missing FILE");
   return std::nullopt;
 }

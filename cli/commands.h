@@ -34,6 +34,7 @@ int RunVm(const std::vector<std::string>& args, CommandIo io);
 int RunFuzzCampaign(const std::vector<std::string>& args, CommandIo io);
 int RunFuzz(const std::vector<std::string>& args, CommandIo io);
 int RunAgent(const std::vector<std::string>& args, CommandIo io);
+int RunScriptFromPcap(const std::vector<std::string>& args, CommandIo io);
 // The whole command line (argv[1..]) when the binary is invoked as `packetdrill`.
 int RunPacketdrill(const std::vector<std::string>& args, CommandIo io);
 

@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
     {"vm", "boot a kernel image (bzImage or Debian package) in qemu and run a command in it", RunVm},
     {"fuzz", "fuzz campaigns in VMs; shrink a live_fuzzer finding into a packetdrill script", RunFuzz},
     {"agent", "serve one wire-run client on the machine under test (docs/agent.md)", RunAgent},
+    {"script-from-pcap", "write one side of a captured MPTCP conversation as a script",
+     RunScriptFromPcap},
 };
 
 void PrintUsage(std::ostream& os) {
@@ -34,7 +36,8 @@ void PrintUsage(std::ostream& os) {
         "\n"
         "commands:\n";
   for (const Command& c : kCommands) {
-    os << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+    const std::size_t pad = c.name.size() < 10 ? 10 - c.name.size() : 1;
+    os << "  " << c.name << std::string(pad, ' ') << c.summary << "\n";
   }
   os << "\n"
         "Run 'mpdrill <command> --help' for a command's options.\n"

@@ -89,6 +89,10 @@ CheckRun RunCheckArgs(const std::vector<std::string>& args) {
       std::string rule = JsonField(line, "rule");
       if (rule.size() >= 2) rule = rule.substr(1, rule.size() - 2);
       out.rules.push_back(rule);
+    } else if (line.starts_with("{\"type\":\"path_event\"")) {
+      std::string kind = JsonField(line, "kind");
+      if (kind.size() >= 2) kind = kind.substr(1, kind.size() - 2);
+      out.path_events.push_back(kind);
     } else if (line.starts_with("{\"type\":\"summary\"")) {
       out.summary = line;
     }

@@ -39,6 +39,7 @@ struct CheckRun {
   std::string out;
   std::string err;
   std::vector<std::string> rules;  // "rule" of every JSON violation object, in order
+  std::vector<std::string> path_events;  // "kind" of every JSON path_event object, in order
   std::string summary;             // the last {"type":"summary"} line
 };
 // Runs the built mpdrill binary: `mpdrill check ARGS...` (text output unless ARGS say).

@@ -178,11 +178,11 @@ TEST(CheckRealScenario, RetransmissionsUnderLossAreClean) {
 
 // A corruption scenario (tests/check_scenarios.h), checked on both sides of the middlebox:
 // the client's capture (before it: every checksum right) must check clean; the server's
-// (after it: the flipped bit is in the capture) shows exactly one D3 against the client, as
-// a capture cannot tell corruption on the path from a sender computing a wrong checksum, and
-// no F3, as the MP_FAIL names the mapping whose checksum failed, and no F2, as Linux resets a
-// failing joined subflow and falls back on a lone one with an infinite mapping. Each scenario
-// runs over IPv4 and IPv6 (the parameter).
+// (after it: the flipped bit is in the capture) holds one failed DSS checksum, which Linux
+// answers as RFC 8684 §3.7 asks, so it is one path event (what the receiver did: `kind`), no
+// violation, exit 0: no F3, as the MP_FAIL names the mapping whose checksum failed, and no
+// F2, as Linux resets a failing joined subflow and falls back on a lone one with an infinite
+// mapping. Each scenario runs over IPv4 and IPv6 (the parameter).
 class CheckRealCorruption : public ::testing::TestWithParam<int> {
  protected:
   void Run(CheckScenario scenario) {
@@ -204,9 +204,20 @@ class CheckRealCorruption : public ::testing::TestWithParam<int> {
         << c;
     EXPECT_GT(Number(JsonField(c, "checksums_verified")), 0u) << c;
     EXPECT_EQ(JsonField(c, "checksums_failed"), "0") << c;
-    EXPECT_EQ(server_.exit_code, 1) << server_.out;
-    EXPECT_THAT(server_.rules, ElementsAre("D3")) << server_.out;
+    EXPECT_THAT(client_.path_events, IsEmpty()) << client_.out;
+    EXPECT_EQ(JsonField(c, "path_events"), "0") << c;
+    EXPECT_EQ(server_.exit_code, 0) << server_.out;
+    EXPECT_THAT(server_.rules, IsEmpty()) << server_.out;
+    EXPECT_EQ(server_.path_events.size(), 1u) << server_.out;
+    EXPECT_EQ(JsonField(server_.summary, "path_events"), "1") << server_.summary;
     EXPECT_EQ(JsonField(server_.summary, "checksums_failed"), "1") << server_.summary;
+    // The text output names it too, with what the receiver did.
+    const CheckRun text = RunCheckArgs({dir + "/server.pcap"});
+    EXPECT_EQ(text.exit_code, 0) << text.out;
+    EXPECT_THAT(text.out, HasSubstr(": path event (RFC 8684 §3.7) conn 1 subflow "));
+    EXPECT_THAT(text.out, HasSubstr(" client: checksum failure answered, server "));
+    EXPECT_THAT(text.out, HasSubstr(" 0 violations"));
+    EXPECT_THAT(text.out, HasSubstr(", path events 1\n"));
     // Both captures saw the same MP_FAIL exchange.
     EXPECT_EQ(JsonField(server_.summary, "mp_fail_sent"), JsonField(c, "mp_fail_sent"));
   }
@@ -235,6 +246,7 @@ TEST_P(CheckRealCorruption, MpFailOnOneSubflowFallsBackWithAnInfiniteMapping) {
   EXPECT_EQ(Number(JsonField(tcp, "server_to_client")), result_.bytes_each_way) << c;
   EXPECT_EQ(JsonField(server_.summary, "fallback_reason"), "\"infinite mapping\"")
       << server_.summary;
+  EXPECT_THAT(server_.path_events, ElementsAre("mp-fail-infinite-mapping")) << server_.out;
 }
 
 // One subflow, the client's first data corrupted (on the MP_CAPABLE data form). No checksum
@@ -250,6 +262,7 @@ TEST_P(CheckRealCorruption, FirstDataCorruptedFallsBackWithoutMpFail) {
   EXPECT_EQ(JsonField(c, "fallback_rule"), "\"G2\"") << c;
   EXPECT_EQ(JsonField(c, "close"), "\"tcp\"") << c;
   EXPECT_EQ(JsonField(c, "mp_fail_sent"), "{\"client\":0,\"server\":0}") << c;
+  EXPECT_THAT(server_.path_events, ElementsAre("fallback-without-mp-fail")) << server_.out;
   const std::string tcp = JsonField(c, "tcp_bytes");
   EXPECT_EQ(Number(JsonField(tcp, "client_to_server")), result_.bytes_each_way) << c;
   EXPECT_EQ(Number(JsonField(tcp, "server_to_client")), result_.bytes_each_way) << c;
@@ -273,6 +286,7 @@ TEST_P(CheckRealCorruption, MpFailOnAJoinedSubflowResetsItAndTheConnectionGoesOn
   EXPECT_EQ(JsonField(c, "state", joined), "\"reset\"") << c;
   EXPECT_EQ(JsonField(c, "reset_reason", joined), "6") << c;
   EXPECT_EQ(JsonField(server_.summary, "close"), "\"data-fin\"") << server_.summary;
+  EXPECT_THAT(server_.path_events, ElementsAre("subflow-reset")) << server_.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(IpVersions, CheckRealCorruption, ::testing::Values(4, 6),

@@ -201,8 +201,10 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
       ApplyOptions(sf, sender, seg, cls, r);
       CheckFirstDataMapped(sf, sender, seg, cls);
       if (mode_ == Mode::kMptcp && seg.payload_length > 0) {
+        const std::size_t mark = sink ? sink->size() : 0;
         sf.mappings(sender).OnPayload(cls.rel_seq, seg.payload_length, seg.payload,
                                       &checksum_stats_, r);
+        checksum_failures_.Defer(sink, mark);
         auto& failed = failed_mappings_[Index(sender)];
         for (std::uint64_t dsn : sf.mappings(sender).TakeFailed()) {
           if (failed.size() >= kMaxFailedMappings) failed.erase(failed.begin());
@@ -211,7 +213,29 @@ void Connection::OnSegment(std::uint32_t index, const Segment& seg, ViolationSin
       }
       break;
   }
+  if (seg.rst() && mode_ == Mode::kMptcp) {
+    // RFC 8684 §3.7: the receiver of a failed checksum resets the subflow, the RST carrying
+    // MP_FAIL; a RST whose MP_TCPRST says "middlebox interference" (§3.6, reason 6) names the
+    // same cause. Any other RST (Linux's fast close at the end of a run: reason 0) is not it.
+    constexpr std::uint8_t kMiddleboxInterference = 6;
+    const auto* rst = FindOption<codec::MpTcpRst>(seg.options);
+    if (FindOption<codec::MpFail>(seg.options) != nullptr) {
+      checksum_failures_.OnSubflowReset(
+          Peer(sender), index, seg.index,
+          rst != nullptr ? "RST with MP_FAIL and MP_TCPRST reason " + std::to_string(rst->reason)
+                         : std::string("RST with MP_FAIL"));
+    } else if (rst != nullptr && rst->reason == kMiddleboxInterference) {
+      checksum_failures_.OnSubflowReset(Peer(sender), index, seg.index,
+                                        "RST with MP_TCPRST reason 6, middlebox interference");
+    }
+  }
   sf.TrackClose(sender, seg);
+  if (sink) violations_ += sink->size() - before;
+}
+
+void Connection::FlushChecksumFailures(ViolationSink* sink) {
+  const std::size_t before = sink ? sink->size() : 0;
+  checksum_failures_.Flush(sink);
   if (sink) violations_ += sink->size() - before;
 }
 
@@ -522,6 +546,7 @@ void Connection::OnInfiniteMapping(Subflow& sf, Side sender, const codec::Dss& o
   // RFC 8684 §3.3.1, rules D6 and G6: an infinite mapping is a fallback to TCP. Its sender has
   // fallen back now; the peer once it acknowledges this segment.
   FallBack(RuleId::kG6, "infinite mapping", seg);
+  checksum_failures_.OnInfiniteMapping(sender, seg.index);
   infinite_mappings_[Index(sender)] = InfiniteMapping{sf.id(), seg.seq + seg.payload_length, o};
   side_fallen_[Index(Peer(sender))] = false;
   fallback_pending_ = {true, Peer(sender), sf.id(),
@@ -646,6 +671,7 @@ void Connection::CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& s
   // may still send options until it learns of it, so only the receiver is held to G1, once
   // it acknowledged this segment.
   FallBack(RuleId::kG2, "first data without a DSS mapping", seg);
+  checksum_failures_.OnFallback(Peer(sender), seg.index);
   side_fallen_ = {false, false};
   fallback_pending_ = {true, Peer(sender), sf.id(), seg.seq + seg.payload_length};
 }
@@ -653,6 +679,7 @@ void Connection::CheckFirstDataMapped(Subflow& sf, Side sender, const Segment& s
 void Connection::OnMpFail(Subflow& sf, Side sender, const codec::MpFail& o, const Segment& seg,
                           const Reporter& r) {
   ++mp_fail_sent_[Index(sender)];
+  std::optional<std::uint32_t> f2_beside;  // an established subflow beside this one
   if (!seg.rst()) {
     // The answer to the peer's MP_FAIL (Linux echoes it) is not judged again. What follows
     // the answer on a lone subflow (the infinite mapping) is not judged either: Linux first
@@ -667,10 +694,7 @@ void Connection::OnMpFail(Subflow& sf, Side sender, const codec::MpFail& o, cons
             other->state() != SubflowState::kEstablished) {
           continue;
         }
-        r.Report(RuleId::kF2, "MP_FAIL without RST while subflow " + std::to_string(other->id()) +
-                                  " is established: " +
-                                  ExpectedActual("RST with MP_FAIL (several subflows)",
-                                                 "MP_FAIL on a segment without RST"));
+        f2_beside = other->id();
         break;
       }
     }
@@ -679,10 +703,24 @@ void Connection::OnMpFail(Subflow& sf, Side sender, const codec::MpFail& o, cons
   // checksum failed. Judged only when the model saw such a failure (a checksum over a cut
   // payload, or a mapping corrupted after the capture point, cannot be known here).
   const auto& failed = failed_mappings_[Index(Peer(sender))];
-  if (failed.empty()) return;
-  if (std::find(failed.begin(), failed.end(), o.dsn) != failed.end()) return;
-  r.Report(RuleId::kF3, "MP_FAIL DSN is not the start of a mapping whose checksum failed: " +
-                            ExpectedActual(Hex(failed.back()), Hex(o.dsn)));
+  const bool f3 =
+      !failed.empty() && std::find(failed.begin(), failed.end(), o.dsn) == failed.end();
+  if (f2_beside || f3) {
+    // A wrong answer leaves the checksum failure a violation (before the rule it broke).
+    checksum_failures_.Refuse(Peer(sender), r.sink);
+  } else if (!seg.rst()) {
+    checksum_failures_.OnMpFail(Peer(sender), seg.index, sender);
+  }
+  if (f2_beside) {
+    r.Report(RuleId::kF2, "MP_FAIL without RST while subflow " + std::to_string(*f2_beside) +
+                              " is established: " +
+                              ExpectedActual("RST with MP_FAIL (several subflows)",
+                                             "MP_FAIL on a segment without RST"));
+  }
+  if (f3) {
+    r.Report(RuleId::kF3, "MP_FAIL DSN is not the start of a mapping whose checksum failed: " +
+                              ExpectedActual(Hex(failed.back()), Hex(o.dsn)));
+  }
 }
 
 void Connection::OnRemoveAddr(Side sender, const codec::RemoveAddr& o) {

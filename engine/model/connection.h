@@ -15,6 +15,7 @@
 #include "engine/model/address_manager.h"
 #include "engine/model/data_sequence.h"
 #include "engine/model/mapping.h"
+#include "engine/model/path_event.h"
 #include "engine/model/segment.h"
 #include "engine/model/subflow.h"
 #include "engine/model/summary.h"
@@ -55,6 +56,12 @@ class Connection {
   bool all_subflows_reset() const;
   std::uint64_t last_timestamp_us() const { return last_timestamp_us_; }
   ConnectionSummary Summary() const;
+
+  // Checksum failures answered as RFC 8684 §3.7 asks become path events (path_event.h).
+  void set_checksum_failures_as_path_events(bool on) { checksum_failures_.set_enabled(on); }
+  std::vector<PathEvent> TakePathEvents() { return checksum_failures_.TakeEvents(); }
+  // The end of the connection: checksum failures still unanswered are D3 violations.
+  void FlushChecksumFailures(ViolationSink* sink);
 
  private:
   struct FallbackPending {  // rule G6: the infinite mapping's receiver falls back on receipt
@@ -142,6 +149,7 @@ class Connection {
   // Rule F3: DSNs of the last mappings whose DSS checksum failed, by the mapping's sender.
   static constexpr std::size_t kMaxFailedMappings = 8;
   std::array<std::vector<std::uint64_t>, 2> failed_mappings_{};
+  ChecksumFailures checksum_failures_;
   std::array<std::uint32_t, 2> mp_fail_sent_{};  // MP_FAIL options, by sender Side
   std::uint64_t violations_ = 0;
   std::uint64_t first_packet_ = 0;

@@ -48,6 +48,16 @@ Observer::FlowKey Observer::KeyOf(const Segment& seg) {
 }
 
 void Observer::Observe(const Segment& seg, ViolationSink* out) {
+  ObserveSegment(seg, out);
+  if (!retired_violations_.empty()) {
+    if (out != nullptr) {
+      for (Violation& v : retired_violations_) out->push_back(std::move(v));
+    }
+    retired_violations_.clear();
+  }
+}
+
+void Observer::ObserveSegment(const Segment& seg, ViolationSink* out) {
   ++stats_.segments;
   if (stats_.segments % kSweepEvery == 0) Sweep(seg.timestamp_us);
   const FlowKey key = KeyOf(seg);
@@ -124,6 +134,7 @@ void Observer::OnSyn(const Segment& seg, const FlowKey& key, ViolationSink* out)
   const std::uint64_t id = next_id_++;
   ++stats_.connections;
   auto conn = std::make_unique<Connection>(id, seg);
+  conn->set_checksum_failures_as_path_events(options_.checksum_failures_as_path_events);
   Connection& c = *conn;
   connections_.emplace(id, std::move(conn));
   flows_[key] = FlowRef{id, 0};
@@ -151,6 +162,7 @@ void Observer::OnOrphan(const Segment& seg, const FlowKey& key, ViolationSink* o
 void Observer::Dispatch(Connection& c, std::uint32_t subflow, const Segment& seg,
                         ViolationSink* out) {
   c.OnSegment(subflow, seg, out);
+  for (PathEvent& e : c.TakePathEvents()) path_events_.push_back(std::move(e));
   if (c.TakeNewTokens()) RegisterTokens(c);
   if (c.finished()) Retire(c.id(), /*evicted=*/false);
 }
@@ -177,6 +189,7 @@ void Observer::Retire(std::uint64_t id, bool evicted) {
   if (it == connections_.end()) return;
   ForgetLastFlow();
   Connection& c = *it->second;
+  c.FlushChecksumFailures(&retired_violations_);
   ConnectionSummary s = c.Summary();
   s.evicted = evicted;
   if (evicted) ++stats_.evicted;
@@ -212,9 +225,19 @@ void Observer::Sweep(std::uint64_t now_us) {
   for (std::uint64_t id : idle) Retire(id, /*evicted=*/true);
 }
 
-void Observer::Finish(ViolationSink* /*out*/) {
+void Observer::Finish(ViolationSink* out) {
   while (!connections_.empty()) Retire(connections_.begin()->first, /*evicted=*/false);
   orphans_.clear();
+  if (out != nullptr) {
+    for (Violation& v : retired_violations_) out->push_back(std::move(v));
+  }
+  retired_violations_.clear();
+}
+
+std::vector<PathEvent> Observer::TakePathEvents() {
+  std::vector<PathEvent> out;
+  out.swap(path_events_);
+  return out;
 }
 
 std::vector<ConnectionSummary> Observer::TakeFinished() {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "engine/model/connection.h"
+#include "engine/model/path_event.h"
 #include "engine/model/segment.h"
 #include "engine/model/summary.h"
 #include "engine/model/violation.h"
@@ -39,6 +40,12 @@ struct ObserverOptions {
   // An MPTCP connection whose subflows were all reset stays joinable this long (Linux keeps
   // it until the application closes it; a capture cannot see that) before it is retired.
   std::uint64_t all_reset_linger_us = 60ull * 1000 * 1000;
+  // A DSS checksum failure (D3) waits for its receiver's answer (RFC 8684 §3.7): answered as
+  // the RFC asks, it is a path event (TakePathEvents), not a violation; unanswered when the
+  // connection retires, or answered wrongly (F2, F3), it is reported as D3 then. Off: D3 is
+  // reported when the checksum fails. For captures, where corruption on the path and a wrong
+  // checksum look the same (path_event.h).
+  bool checksum_failures_as_path_events = false;
 };
 
 struct ObserverStats {
@@ -69,6 +76,8 @@ class Observer {
 
   // Summaries of retired connections (closed, evicted or finished), oldest first; drains them.
   std::vector<ConnectionSummary> TakeFinished();
+  // Path events found so far (ObserverOptions::checksum_failures_as_path_events); drains them.
+  std::vector<PathEvent> TakePathEvents();
   std::vector<ConnectionSummary> LiveSummaries() const;
   // The live connection and subflow the segment's 4-tuple belongs to, and who sent it.
   std::optional<FlowLocation> Locate(const Segment& seg) const;
@@ -120,6 +129,10 @@ class Observer {
   std::deque<std::pair<std::uint32_t, std::uint64_t>> retired_tokens_;
   bool RecentlyRetired(std::uint32_t token, std::uint64_t now_us) const;
   std::vector<ConnectionSummary> finished_;
+  std::vector<PathEvent> path_events_;
+  // D3s of connections retired outside Observe/Finish (Sweep): handed out by the next call.
+  ViolationSink retired_violations_;
+  void ObserveSegment(const Segment& seg, ViolationSink* out);
   // The flow of the last segment dispatched through flows_: consecutive segments of one subflow
   // (most of a capture) skip the hash and the connection lookup. Forgotten whenever a flow or
   // a connection goes away or a SYN may remap a 4-tuple.

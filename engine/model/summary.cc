@@ -82,6 +82,11 @@ std::string Describe(const ConnectionSummary& s) {
     codec::AppendUint(s.mp_fail_sent[1], &out);
     out.push_back('\n');
   }
+  if (s.path_events > 0) {
+    out.append("  path events ");
+    codec::AppendUint(s.path_events, &out);
+    out.append(" (checksum failures answered as RFC 8684 §3.7 asks)\n");
+  }
   for (const SubflowSummary& f : s.subflows) {
     out.append("  subflow ");
     codec::AppendUint(f.id, &out);
@@ -150,6 +155,7 @@ ConnectionSummary Connection::Summary() const {
   }
   s.checksum_stats = checksum_stats_;
   s.mp_fail_sent = mp_fail_sent_;
+  s.path_events = checksum_failures_.event_count();
   s.violations = violations_;
   s.first_packet = first_packet_;
   s.last_packet = last_packet_;

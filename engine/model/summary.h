@@ -69,6 +69,9 @@ struct ConnectionSummary {
   ChecksumStats checksum_stats;
   // MP_FAIL options (RFC 8684 §3.7) by sender Side: a checksum failure reported, or echoed.
   std::array<std::uint32_t, 2> mp_fail_sent{};
+  // Checksum failures the receiver answered as RFC 8684 §3.7 asks (path_event.h): not
+  // violations. Counted only with ObserverOptions::checksum_failures_as_path_events.
+  std::uint32_t path_events = 0;
   std::uint64_t violations = 0;
   std::uint64_t first_packet = 0;
   std::uint64_t last_packet = 0;

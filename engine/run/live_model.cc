@@ -4,8 +4,6 @@
 #include <variant>
 
 #include "engine/capture/dissect.h"
-#include "engine/capture/model_segment.h"
-#include "engine/codec/mptcp_codec.h"
 
 namespace mpdrill::run {
 
@@ -36,7 +34,8 @@ std::string LiveFinding::ToString() const {
 }
 
 LiveModel::LiveModel(const LiveModelOptions& options)
-    : options_(options), observer_(options.observer) {}
+    : options_(options),
+      pipeline_({.observer = options.observer, .locate_every_segment = true}) {}
 
 void LiveModel::NoteSender(const std::optional<model::FlowLocation>& where, PacketOrigin origin) {
   if (!where) return;
@@ -60,60 +59,36 @@ void LiveModel::OnPacket(std::span<const std::uint8_t> ip_packet, PacketOrigin o
     ++skipped_;
     return;
   }
-  capture::ScanMptcpOptions(*tcp, &scan_);
-  options_buf_.clear();
-  codec_violations_.clear();
-  for (const capture::MptcpOptionEntry& e : scan_.view()) {
-    if (e.decoded) {
-      options_buf_.push_back(e.decoded->option);
-      for (const codec::Violation& v : e.decoded->violations.view()) codec_violations_.push_back(v);
-    } else if (e.error) {
-      codec_violations_.push_back({e.error->rule, e.error->offset, e.error->reason});
-    }
-  }
-  for (const codec::Violation& v : scan_.segment_violations.view()) codec_violations_.push_back(v);
-  if (scan_.stop && scan_.stop_on_mptcp) {
-    // RFC 8684 §3 / rule G5: an MPTCP option that cannot be delimited.
-    codec_violations_.push_back({codec::RuleId::kG5, scan_.stop->offset, scan_.stop->reason});
-  }
-
   // The model only reads time for idle retirement; keep it monotonic whatever the caller does.
   const std::uint64_t now = time_us > 0 ? static_cast<std::uint64_t>(time_us) : 0;
   if (now > last_time_us_) last_time_us_ = now;
 
-  const model::Segment seg =
-      capture::ModelSegment(*tcp, packets_, last_time_us_, options_buf_, codec_violations_);
-
-  const std::optional<model::FlowLocation> before = observer_.Locate(seg);
-  observer_.Observe(seg, &sink_);
-  std::optional<model::FlowLocation> where = observer_.Locate(seg);
-  if (!where) where = before;
-  NoteSender(where, origin);
-
-  // The codec's per-packet findings are the sender's: this packet's origin is the culprit.
-  for (const codec::Violation& v : codec_violations_) {
-    if (v.severity != codec::Severity::kViolation) continue;
-    LiveFinding f;
-    f.violation.rule = v.rule;
-    f.violation.packet = packets_;
-    f.violation.timestamp_us = last_time_us_;
-    if (where) {
-      f.violation.connection = where->connection;
-      f.violation.subflow = where->subflow;
-      f.violation.sender = where->sender;
+  const capture::SegmentResult result = pipeline_.Process(*tcp, packets_, last_time_us_, &found_);
+  NoteSender(result.where, origin);
+  for (capture::SegmentFinding& f : found_) {
+    switch (f.source) {
+      case capture::SegmentFinding::Source::kCodec:
+        // The codec's per-packet findings are the sender's: this packet's origin is the culprit.
+        Add(LiveFinding{std::move(f.violation), origin});
+        break;
+      case capture::SegmentFinding::Source::kModel:
+        Attribute(f.violation, origin);
+        break;
+      case capture::SegmentFinding::Source::kPathEvent:
+        break;  // off here: on tun0 there is no path to corrupt a payload
     }
-    f.violation.explanation = std::string(v.reason);
-    f.culprit = origin;
-    Add(std::move(f));
   }
-  for (const model::Violation& v : sink_) Attribute(v, origin);
-  sink_.clear();
+  found_.clear();
 }
 
 void LiveModel::Finish() {
-  observer_.Finish(&sink_);
-  for (const model::Violation& v : sink_) Attribute(v, PacketOrigin::kKernel);
-  sink_.clear();
+  pipeline_.Finish(&found_);
+  for (const capture::SegmentFinding& f : found_) {
+    if (f.source == capture::SegmentFinding::Source::kModel) {
+      Attribute(f.violation, PacketOrigin::kKernel);
+    }
+  }
+  found_.clear();
 }
 
 // The model names the endpoint that broke the rule (Violation::sender); which endpoint is

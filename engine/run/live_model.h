@@ -24,8 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/capture/mptcp_scan.h"
-#include "engine/codec/mptcp_option.h"
+#include "engine/capture/segment_pipeline.h"
 #include "engine/model/observer.h"
 #include "engine/model/violation.h"
 #include "engine/run/wire_tap.h"
@@ -68,7 +67,7 @@ class LiveModel {
   std::size_t dropped_findings() const { return dropped_; }
   std::uint64_t packets() const { return packets_; }
   std::uint64_t skipped_packets() const { return skipped_; }
-  const model::Observer& observer() const { return observer_; }
+  const model::Observer& observer() const { return pipeline_.observer(); }
 
  private:
   void Attribute(const model::Violation& v, PacketOrigin packet_origin);
@@ -76,11 +75,8 @@ class LiveModel {
   void NoteSender(const std::optional<model::FlowLocation>& where, PacketOrigin origin);
 
   LiveModelOptions options_;
-  model::Observer observer_;
-  model::ViolationSink sink_;
-  capture::MptcpScan scan_;
-  std::vector<codec::Option> options_buf_;
-  std::vector<codec::Violation> codec_violations_;
+  capture::SegmentPipeline pipeline_;
+  std::vector<capture::SegmentFinding> found_;
   // Per connection id: which side (client/server) mpdrill is, from the packets it injected,
   // and which side the kernel is, from the packets it sent. Bounded by the run's connections.
   std::map<std::uint64_t, model::Side> mpdrill_side_;

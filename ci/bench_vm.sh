@@ -35,7 +35,7 @@ guest_ms=$(ms "$start")
 python3 - "$tmp" "$host_ms" "$guest_ms" <<'PY'
 import re, sys
 tmp, host_ms, guest_ms = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-LINE = re.compile(r'^(PASS|FAIL|ERROR|ENV) (\S+) \(([^)]+)\) ([0-9.]+)s')
+LINE = re.compile(r'^(PASS|FAIL|ERROR|ENV|FLAKY|KERNEL-[A-Z-]+) (\S+) \(([^)]+)\) ([0-9.]+)s')
 def runs(path):
     return {(m.group(2), m.group(3)): (m.group(1), float(m.group(4)))
             for m in map(LINE.match, open(path, errors='replace')) if m}

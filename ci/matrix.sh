@@ -63,7 +63,7 @@ import re, shlex, subprocess, sys
 out, markdown, mpdrill, cwd, cache = sys.argv[1], sys.argv[2] == '1', sys.argv[3], sys.argv[4], sys.argv[5]
 n = int(sys.argv[6])
 labels, images = sys.argv[7:7 + n], sys.argv[7 + n:7 + 2 * n]
-LINE = re.compile(r'^(PASS|FAIL|ERROR|ENV) (\S+) \(([^)]+)\) [0-9.]+s(?:: (.*))?$')
+LINE = re.compile(r'^(PASS|FAIL|ERROR|ENV|FLAKY|KERNEL-[A-Z-]+) (\S+) \(([^)]+)\) [0-9.]+s(?:: (.*))?$')
 FLAG = {'ipv4': 'ipv4', 'ipv4-mapped-v6': 'ipv4-mapped-ipv6', 'ipv6': 'ipv6'}
 
 def parse(lines):

@@ -175,7 +175,15 @@ void PrintEvent(std::ostream& err, const vm::ConsoleReport& e, std::size_t max_l
     for (std::size_t i = 0; i < e.active_runs.size(); ++i) err << (i ? ", " : "") << e.active_runs[i];
   }
   err << ": " << (e.excerpt.empty() ? "" : e.excerpt.front()) << "\n";
-  for (std::size_t i = 1; i < e.excerpt.size() && i < max_lines; ++i) {
+  // The call trace says more than the registers: from "Call Trace:" on when there is one.
+  std::size_t from = 1;
+  for (std::size_t i = 1; i < e.excerpt.size(); ++i) {
+    if (e.excerpt[i].find("Call Trace:") != std::string::npos) {
+      from = i;
+      break;
+    }
+  }
+  for (std::size_t i = from; i < e.excerpt.size() && i < from + max_lines; ++i) {
     err << "    " << e.excerpt[i] << "\n";
   }
 }

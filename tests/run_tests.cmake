@@ -27,7 +27,14 @@ mpdrill_add_test(ksft_runner_test ksft_runner_test.cc LIBS mpdrill::tests_suppor
 add_dependencies(ksft_runner_test mpdrill)
 # `mpdrill run` as a CI suite runner: reports fed to real consumers (prove/TAP::Parser,
 # xmllint + junit.xsd, the kernel's kunit_parser.py, json), kernel health from /dev/kmsg,
-# retries and FLAKY, -j, the progress line.
-mpdrill_add_test(run_reports_test run_reports_test.cc LIBS mpdrill::tests_support
-                 mpdrill::sandbox mpdrill::health LABELS netns)
+# retries and FLAKY, -j, the progress line. Serial: its kernel-warning tests write a fake WARN
+# into the host's kernel log, which every mpdrill run active then (health on by default) would
+# take as its own — including the other tests of this binary and of the suite.
+add_executable(run_reports_test run_reports_test.cc)
+target_link_libraries(run_reports_test PRIVATE mpdrill::tests_support mpdrill::sandbox
+                      mpdrill::health GTest::gtest GTest::gmock GTest::gtest_main)
+target_compile_definitions(run_reports_test PRIVATE MPDRILL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                                    MPDRILL_BINARY_DIR="${PROJECT_BINARY_DIR}")
+gtest_discover_tests(run_reports_test DISCOVERY_MODE PRE_TEST
+                     PROPERTIES LABELS netns RUN_SERIAL TRUE)
 add_dependencies(run_reports_test mpdrill)

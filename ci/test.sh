@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
 # ccache for this build and for the ClusterFuzzLite test's clang build of the fuzzers.
-# Paths relative to the checkout, so that clones in other folders share the cache.
+# Paths relative to the checkout and the build directory left out of the hash (its path is
+# only in the debug info), so that clones in other folders share the cache.
 if command -v ccache >/dev/null 2>&1; then
-  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=1
 fi
 bash ci/build.sh default
 # A Debian kernel package for the `mpdrill vm` tests (downloaded once, kept in build/kernels).

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -53,6 +54,31 @@ Status<std::string> WriteFile(const std::filesystem::path& path, std::string_vie
   }
   if (close(fd) != 0) return Unexpected{path.string() + ": " + std::strerror(errno)};
   return Ok{};
+}
+
+std::vector<std::filesystem::path> FindFiles(const std::vector<std::string>& inputs,
+                                             std::string_view extension,
+                                             std::vector<std::string>* missing) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const std::string& arg : inputs) {
+    std::error_code ec;
+    const fs::path path(arg);
+    if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && it->path().extension() == extension) found.push_back(*it);
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(path, ec)) {
+      files.push_back(path);
+    } else {
+      missing->push_back(arg);
+    }
+  }
+  return files;
 }
 
 Result<TempDir, std::string> TempDir::Make(const std::filesystem::path& parent,

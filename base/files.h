@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -20,6 +21,13 @@ Result<std::string, std::string> ReadFile(const std::filesystem::path& path,
 // Writes `data` to `path` (created or truncated) with `mode`.
 Status<std::string> WriteFile(const std::filesystem::path& path, std::string_view data,
                               unsigned mode = 0644);
+
+// The files `inputs` name: each directory searched recursively for files ending in
+// `extension` (sorted), each file as given. Inputs that do not exist are appended to
+// `missing` (their text as given) and skipped.
+std::vector<std::filesystem::path> FindFiles(const std::vector<std::string>& inputs,
+                                             std::string_view extension,
+                                             std::vector<std::string>* missing);
 
 // A directory made by mkdtemp(3) under `parent` with `prefix`, removed recursively by the
 // destructor (or Release() keeps it).

@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include "base/files.h"
 #include "cli/commands.h"
 #include "parser/parser.h"
 #include "parser/printer.h"
@@ -79,26 +80,11 @@ int RunLint(const std::vector<std::string>& args, CommandIo io) {
   const bool print = vm.count("print") > 0;
   const bool quiet = vm.count("quiet") > 0;
 
-  std::vector<fs::path> files;
-  bool missing = false;
-  for (const std::string& arg : vm["input"].as<std::vector<std::string>>()) {
-    std::error_code ec;
-    const fs::path path(arg);
-    if (fs::is_directory(path, ec)) {
-      std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(path, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && it->path().extension() == ".pkt") found.push_back(*it);
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(path, ec)) {
-      files.push_back(path);
-    } else {
-      io.err << arg << ": error: no such file or directory\n";
-      missing = true;
-    }
-  }
+  std::vector<std::string> absent;
+  const std::vector<fs::path> files =
+      FindFiles(vm["input"].as<std::vector<std::string>>(), ".pkt", &absent);
+  bool missing = !absent.empty();
+  for (const std::string& arg : absent) io.err << arg << ": error: no such file or directory\n";
 
   std::size_t bad_files = 0, errors = 0;
   for (const fs::path& path : files) {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/files.h"
 #include "parser/parser.h"
 
 namespace mpdrill::suite {
@@ -21,28 +22,6 @@ bool ReadFile(const fs::path& path, std::string* out) {
   s << in.rdbuf();
   *out = s.str();
   return !in.bad();
-}
-
-std::vector<fs::path> FindFiles(const std::vector<std::string>& inputs, Plan* plan) {
-  std::vector<fs::path> files;
-  for (const std::string& arg : inputs) {
-    std::error_code ec;
-    const fs::path path(arg);
-    if (fs::is_directory(path, ec)) {
-      std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(path, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && it->path().extension() == ".pkt") found.push_back(*it);
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(path, ec)) {
-      files.push_back(path);
-    } else {
-      plan->input_errors.push_back(arg + ": error: no such file or directory");
-    }
-  }
-  return files;
 }
 
 }  // namespace
@@ -76,7 +55,12 @@ Plan MakePlan(const std::vector<std::string>& inputs, const PlanOptions& options
   for (const Flag& f : options.flags) {
     if (f.name == "ip_version" && f.value) forced = run::ParseIpVersion(*f.value);
   }
-  for (const fs::path& path : FindFiles(inputs, &plan)) {
+  std::vector<std::string> missing;
+  const std::vector<fs::path> files = FindFiles(inputs, ".pkt", &missing);
+  for (const std::string& arg : missing) {
+    plan.input_errors.push_back(arg + ": error: no such file or directory");
+  }
+  for (const fs::path& path : files) {
     std::string text;
     if (!ReadFile(path, &text)) {
       plan.input_errors.push_back(path.string() + ": error: cannot read file");

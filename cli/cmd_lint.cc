@@ -38,15 +38,6 @@ constexpr std::string_view kUsage =
     "\n"
     "Options:\n";
 
-bool ReadFile(const fs::path& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  *out = s.str();
-  return !in.bad();
-}
-
 }  // namespace
 
 int RunLint(const std::vector<std::string>& args, CommandIo io) {
@@ -88,12 +79,13 @@ int RunLint(const std::vector<std::string>& args, CommandIo io) {
 
   std::size_t bad_files = 0, errors = 0;
   for (const fs::path& path : files) {
-    std::string text;
-    if (!ReadFile(path, &text)) {
+    auto read = ReadFile(path);
+    if (!read) {
       io.err << path.string() << ": error: cannot read file\n";
       missing = true;
       continue;
     }
+    const std::string& text = *read;
     auto parsed = parser::Parse(text, path.string());
     if (!parsed.ok()) {
       ++bad_files;

@@ -15,15 +15,6 @@ namespace fs = std::filesystem;
 using run::IpVersion;
 using run::RunConfig;
 
-bool ReadFile(const fs::path& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  *out = s.str();
-  return !in.bad();
-}
-
 }  // namespace
 
 void UpstreamVariantDefaults(IpVersion v, RunConfig* c) {
@@ -61,11 +52,12 @@ Plan MakePlan(const std::vector<std::string>& inputs, const PlanOptions& options
     plan.input_errors.push_back(arg + ": error: no such file or directory");
   }
   for (const fs::path& path : files) {
-    std::string text;
-    if (!ReadFile(path, &text)) {
+    auto read = ReadFile(path);
+    if (!read) {
       plan.input_errors.push_back(path.string() + ": error: cannot read file");
       continue;
     }
+    const std::string& text = *read;
     auto parsed = parser::Parse(text, path.string());
     if (!parsed.ok()) {
       PlanItem item;

@@ -57,22 +57,13 @@ done
 images=()
 [ $host -eq 1 ] && images+=(host)
 images+=("${abs_kernels[@]}")
-python3 - "$out" "$markdown" "$mpdrill" "$cwd" "$here/build/vm-cache" "${#labels[@]}" \
+PYTHONPATH="$here/ci" python3 - "$out" "$markdown" "$mpdrill" "$cwd" "$here/build/vm-cache" "${#labels[@]}" \
   "${labels[@]}" "${images[@]}" <<'PY'
 import re, shlex, subprocess, sys
 out, markdown, mpdrill, cwd, cache = sys.argv[1], sys.argv[2] == '1', sys.argv[3], sys.argv[4], sys.argv[5]
 n = int(sys.argv[6])
 labels, images = sys.argv[7:7 + n], sys.argv[7 + n:7 + 2 * n]
-LINE = re.compile(r'^(PASS|FAIL|ERROR|ENV|FLAKY|KERNEL-[A-Z-]+) (\S+) \(([^)]+)\) [0-9.]+s(?:: (.*))?$')
-FLAG = {'ipv4': 'ipv4', 'ipv4-mapped-v6': 'ipv4-mapped-ipv6', 'ipv6': 'ipv6'}
-
-def parse(lines):
-    got = {}
-    for line in lines:
-        m = LINE.match(line.rstrip('\n'))
-        if m:
-            got[(m.group(2).lstrip('./'), m.group(3))] = (m.group(1), m.group(4) or '')
-    return got
+from verdicts import FLAG, parse
 
 cols = [parse(open(f'{out}/{i}.txt', errors='replace')) for i in range(n)]
 keys = sorted(set().union(*cols))

@@ -19,20 +19,11 @@ dirs=("$@")
 [ ${#dirs[@]} -eq 0 ] && dirs=(.)
 # mpdrill's paths are relative to mptcp/ so they match verdicts.tsv's first column.
 (cd "$upstream/mptcp" && "$mpdrill" run "${dirs[@]}") >"$out" 2>&1
-python3 - "$upstream/verdicts.tsv" "$out" "$mpdrill" "$upstream/mptcp" "${dirs[@]}" <<'PY'
+PYTHONPATH="$here/ci" python3 - "$upstream/verdicts.tsv" "$out" "$mpdrill" "$upstream/mptcp" "${dirs[@]}" <<'PY'
 import re, subprocess, sys
 verdicts, first_out, mpdrill, suite = sys.argv[1:5]
 wanted = [d.strip('./') for d in sys.argv[5:] if d.strip('./')]
-LINE = re.compile(r'^(PASS|FAIL|ERROR|ENV|FLAKY|KERNEL-[A-Z-]+) (\S+) \(([^)]+)\) [0-9.]+s(?:: (.*))?$')
-FLAG = {'ipv4': 'ipv4', 'ipv4-mapped-v6': 'ipv4-mapped-ipv6', 'ipv6': 'ipv6'}
-
-def parse(lines):
-    got = {}
-    for line in lines:
-        m = LINE.match(line.rstrip('\n'))
-        if m:
-            got[(m.group(2).lstrip('./'), m.group(3))] = (m.group(1), m.group(4) or '')
-    return got
+from verdicts import FLAG, parse
 
 ref = {}
 for line in open(verdicts).read().splitlines()[1:]:

@@ -224,4 +224,16 @@ Result<SpawnedProcess, ExecError> Spawn(const std::vector<std::string>& argv,
   return SpawnedProcess(*pid, options.own_process_group);
 }
 
+std::string ShellQuote(std::string_view word) {
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 }  // namespace mpdrill

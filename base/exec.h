@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -26,6 +27,9 @@ enum class ExecErrorCode {
   kHookFailed,  // before_exec returned false
   kNotFound,    // the program could not be executed (not found, not executable): errno text
 };
+
+// `word` single-quoted for /bin/sh ("it's" -> 'it'\''s'): one word whatever it holds.
+std::string ShellQuote(std::string_view word);
 
 struct ExecError {
   ExecErrorCode code;

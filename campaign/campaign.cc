@@ -110,11 +110,11 @@ int FirstFreeFindingNumber(const fs::path& dir) {
 // --rwdir: the finding's directory is seen by the guest wherever the command runs (a guest
 // mounts a tmpfs on /tmp, hiding findings kept there).
 std::string ReplayCommand(const CampaignConfig& c, const fs::path& input) {
-  std::string cmd = c.mpdrill + " vm --kernel " + vm::ShellQuote(c.vm.kernel.image.string()) +
-                    " --rwdir " + vm::ShellQuote(input.parent_path().string());
+  std::string cmd = c.mpdrill + " vm --kernel " + ShellQuote(c.vm.kernel.image.string()) +
+                    " --rwdir " + ShellQuote(input.parent_path().string());
   for (const auto& [name, value] : c.fuzzer_env)
-    cmd += " --env " + vm::ShellQuote(name + "=" + value);
-  return cmd + " -- " + vm::ShellQuote(c.fuzzer.string()) + " " + vm::ShellQuote(input.string());
+    cmd += " --env " + ShellQuote(name + "=" + value);
+  return cmd + " -- " + ShellQuote(c.fuzzer.string()) + " " + ShellQuote(input.string());
 }
 
 class Worker {

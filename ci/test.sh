@@ -20,6 +20,8 @@ rm -rf "$TMPDIR" && mkdir -p "$TMPDIR" && chmod 1777 "$TMPDIR"
 ctest --preset default -j "$(nproc)" --timeout 300
 # Serial and after ctest: its timing tolerances assume an otherwise idle run.
 bash ci/upstream.sh build/default
+# The same suite against a kernel behind a veth, syscalls through `mpdrill agent` (docs/wire.md).
+bash ci/upstream.sh --target wire build/default
 # The kernel's plain-TCP packetdrill selftests (../shared/upstream/kernel-tcp), as its
 # ksft_runner.sh runs them, against google packetdrill's verdicts (ratchet: ci/kernel_tcp.known).
 if [ -d ../shared/upstream/kernel-tcp ]; then bash ci/kernel_tcp.sh build/default; fi

@@ -3,9 +3,17 @@
 # copied into the repo) with `mpdrill run` and prints, per script and variant, mpdrill's
 # verdict next to the reference packetdrill's (verdicts.tsv), then a summary. Exit 1 when a
 # run the reference passed does not pass under mpdrill (a regression against parity).
-#   ci/upstream.sh [BUILD_DIR] [SUBDIR...]     e.g. ci/upstream.sh build/run sockopts dss
+#   ci/upstream.sh [--target tun|wire] [BUILD_DIR] [SUBDIR...]   e.g. ci/upstream.sh build/run dss
+# --target wire: the same suite against a kernel behind a veth link, its syscalls run by
+# `mpdrill agent` in the target's namespace (ci/wire_target.sh sets both up and tears them down).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
+target=tun
+if [ "${1:-}" = "--target" ]; then
+  target=${2:-}
+  shift 2 || true
+fi
+case $target in tun|wire) ;; *) echo "upstream: --target wants tun or wire, not '$target'" >&2; exit 2 ;; esac
 build=${1:-$here/build/default}
 shift || true
 upstream=${MPDRILL_UPSTREAM:-$here/../shared/upstream}
@@ -13,14 +21,21 @@ upstream=${MPDRILL_UPSTREAM:-$here/../shared/upstream}
 build=$(cd "$build" 2>/dev/null && pwd) || { echo "no build dir" >&2; exit 2; }
 mpdrill=$build/cli/mpdrill
 [ -x "$mpdrill" ] || { echo "no $mpdrill: build it first" >&2; exit 2; }
+if [ "$target" = wire ] && [ -z "${MPDRILL_WIRE_ARGS:-}" ]; then
+  # Again, inside mpdrill's namespace of a fresh wire target.
+  exec bash "$here/ci/wire_target.sh" "$build" -- bash "$0" --target wire "$build" "$@"
+fi
+extra=()
+[ "$target" = wire ] && read -r -a extra <<<"$MPDRILL_WIRE_ARGS"
+export MPDRILL_RUN_EXTRA="${extra[*]}"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 dirs=("$@")
 [ ${#dirs[@]} -eq 0 ] && dirs=(.)
 # mpdrill's paths are relative to mptcp/ so they match verdicts.tsv's first column.
-(cd "$upstream/mptcp" && "$mpdrill" run "${dirs[@]}") >"$out" 2>&1
+(cd "$upstream/mptcp" && "$mpdrill" run "${extra[@]}" "${dirs[@]}") >"$out" 2>&1
 PYTHONPATH="$here/ci" python3 - "$upstream/verdicts.tsv" "$out" "$mpdrill" "$upstream/mptcp" "${dirs[@]}" <<'PY'
-import re, subprocess, sys
+import os, re, subprocess, sys
 verdicts, first_out, mpdrill, suite = sys.argv[1:5]
 wanted = [d.strip('./') for d in sys.argv[5:] if d.strip('./')]
 from verdicts import FLAG, parse
@@ -40,8 +55,9 @@ flaky = {}
 for key in sorted(k for k in ref if ref[k][0] == 'PASS' and mine.get(k, ('-',))[0] not in ('PASS', '-')):
     for attempt in (2, 3):
         try:
-            r = subprocess.run([mpdrill, 'run', '--ip_version=' + FLAG.get(key[1], key[1]),
-                                './' + key[0]], cwd=suite, capture_output=True, text=True,
+            r = subprocess.run([mpdrill, 'run'] + os.environ['MPDRILL_RUN_EXTRA'].split() +
+                               ['--ip_version=' + FLAG.get(key[1], key[1]), './' + key[0]],
+                               cwd=suite, capture_output=True, text=True,
                                timeout=300)
             again = parse(r.stdout.splitlines()).get(key)
         except subprocess.TimeoutExpired:

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "engine/remote/wire_target.h"
 #include "engine/run/run_config.h"
 #include "engine/suite/plan.h"
 #include "engine/suite/reporters.h"
@@ -65,6 +66,15 @@ constexpr std::string_view kUsage =
     "  --health=on|off   watch /dev/kmsg for WARN/BUG/Oops/KASAN/...: a KERNEL-* verdict on\n"
     "                the runs active then (default on; off when invoked as packetdrill)\n"
     "  --kmemleak    ask kmemleak for a scan after the suite\n"
+    "Remote targets (docs/wire.md):\n"
+    "  --target=tun|wire:IFACE   tun (default): the running kernel through tun0 in private\n"
+    "                namespaces; wire:IFACE: the kernel on the other side of Ethernet link\n"
+    "                IFACE (frames through libpcap), runs one at a time\n"
+    "  --agent ADDR:PORT   `mpdrill agent` on the target, which runs the script's syscalls\n"
+    "                and shell commands there (docs/agent.md)\n"
+    "  --agent-token FILE  the agent's shared secret (mode 600)\n"
+    "  --target-dev DEV    the target's interface on the link (default: the agent's only\n"
+    "                Ethernet interface besides the control link's)\n"
     "\n"
     "Output: one line per run (PASS|FAIL|ERROR|ENV|FLAKY|KERNEL-* file (variant) seconds: first\n"
     "error), the model's findings under it (-v: all of them, and the packets), then a summary.\n"
@@ -78,7 +88,8 @@ bool TakesValue(std::string_view name) {
       "remote_ip", "local_ip", "gateway_ip", "netmask_ip", "speed", "mss", "mtu",
       "init_scripts", "tolerance_usecs", "tolerance_percent", "tcp_ts_tick_usecs", "non_fatal",
       "define", "D", "pcap", "seed", "so_filename", "so_flags", "model", "j", "jobs", "retries",
-      "tolerance_scale", "tap", "junit", "json", "health"};
+      "tolerance_scale", "tap", "junit", "json", "health", "target", "agent", "agent-token",
+      "target-dev"};
   return std::find(std::begin(kValued), std::end(kValued), name) != std::end(kValued);
 }
 
@@ -93,6 +104,8 @@ struct Cli {
   std::optional<std::string> jobs, retries, tolerance_scale, health;
   std::string tap, junit, json;
   bool ktap = false, kmemleak = false;
+  // Target (engine/remote): "" or "tun" = TUN in private namespaces; "wire:IFACE".
+  std::string target, agent, agent_token, target_dev;
 };
 
 // The suite's own flags; true when `name` was one.
@@ -115,6 +128,14 @@ bool SuiteFlag(const std::string& name, const std::optional<std::string>& value,
     cli->ktap = true;
   } else if (name == "kmemleak") {
     cli->kmemleak = true;
+  } else if (name == "target") {
+    cli->target = value.value_or("");
+  } else if (name == "agent") {
+    cli->agent = value.value_or("");
+  } else if (name == "agent-token") {
+    cli->agent_token = value.value_or("");
+  } else if (name == "target-dev") {
+    cli->target_dev = value.value_or("");
   } else {
     return false;
   }
@@ -264,6 +285,35 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
   if (!OpenReport(cli.tap, &tap, &open_err) || !OpenReport(cli.junit, &junit, &open_err) ||
       !OpenReport(cli.json, &json, &open_err)) {
     io.err << prog << ": " << open_err << "\n";
+    return kExitBadInput;
+  }
+  // A wire target: the agent session lives as long as the suite; runs go one at a time.
+  std::unique_ptr<remote::WireTarget> wire;
+  if (!cli.target.empty() && cli.target != "tun") {
+    if (cli.target.rfind("wire:", 0) != 0) {
+      io.err << prog << ": --target wants tun or wire:IFACE, not '" << cli.target << "'\n\n"
+             << kUsage;
+      return kExitBadInput;
+    }
+    remote::WireOptions w;
+    w.interface = cli.target.substr(5);
+    w.agent_endpoint = cli.agent;
+    w.token_path = cli.agent_token;
+    w.target_dev = cli.target_dev;
+    auto opened = remote::WireTarget::Open(w);
+    if (!opened) {
+      io.err << prog << ": " << opened.error().message << "\n";
+      return opened.error().kind == remote::WireErrorKind::kUsage ? kExitBadInput
+                                                                 : kExitEnvironment;
+    }
+    wire = std::move(*opened);
+    io.err << prog << ": target " << wire->description() << "\n";
+    if (options.jobs != 1) io.err << prog << ": a wire target takes one run at a time: -j ignored\n";
+    options.serial = true;
+    options.launcher = [&wire](const run::IsolatedRun& r) { return wire->Start(r); };
+  } else if (!cli.agent.empty() || !cli.agent_token.empty() || !cli.target_dev.empty()) {
+    io.err << prog << ": --agent, --agent-token and --target-dev go with --target=wire:IFACE\n\n"
+           << kUsage;
     return kExitBadInput;
   }
   suite::PlanOptions plan_options;

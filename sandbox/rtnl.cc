@@ -114,16 +114,38 @@ SandboxError BadAddress(const std::string& text) {
 
 }  // namespace
 
-SandboxStatus LinkUp(const std::string& name) {
+namespace {
+
+// An RTM_NEWLINK request changing device `name`, its ifinfomsg filled in.
+SandboxStatus NewLinkRequest(const std::string& name, Request* req, ifinfomsg** ifi) {
   auto index = IfIndex(name);
   if (!index) return Unexpected{index.error()};
+  *ifi = req->Body<ifinfomsg>();
+  (*ifi)->ifi_family = AF_UNSPEC;
+  (*ifi)->ifi_index = *index;
+  return Ok{};
+}
+
+}  // namespace
+
+SandboxStatus LinkUp(const std::string& name) {
   Request req(RTM_NEWLINK, 0);
-  auto* ifi = req.Body<ifinfomsg>();
-  ifi->ifi_family = AF_UNSPEC;
-  ifi->ifi_index = *index;
+  ifinfomsg* ifi = nullptr;
+  if (auto s = NewLinkRequest(name, &req, &ifi); !s) return s;
   ifi->ifi_flags = IFF_UP;
   ifi->ifi_change = IFF_UP;
   return Transact(req, "link " + name + " up");
+}
+
+SandboxStatus MoveLink(const std::string& name, int netns_fd) {
+  Request req(RTM_NEWLINK, 0);
+  ifinfomsg* ifi = nullptr;
+  if (auto s = NewLinkRequest(name, &req, &ifi); !s) return s;
+  const std::uint32_t fd = static_cast<std::uint32_t>(netns_fd);
+  if (!req.Attr(IFLA_NET_NS_FD, &fd, sizeof(fd))) {
+    return Unexpected{SandboxError{SandboxErrorCode::kInvalidArgument, "netlink request too long"}};
+  }
+  return Transact(req, "moving link " + name + " to another namespace");
 }
 
 SandboxStatus AddAddress(const std::string& name, const std::string& address, int prefix_len,

@@ -22,6 +22,10 @@ SandboxStatus AddAddress(const std::string& name, const std::string& address, in
 SandboxStatus AddRoute(const std::string& name, const std::string& prefix, int prefix_len,
                        const std::string& gateway);
 
+// `ip link set NAME netns FD`: moves the device into the network namespace `netns_fd` refers
+// to (the device goes down and loses its addresses, as with `ip`).
+SandboxStatus MoveLink(const std::string& name, int netns_fd);
+
 }  // namespace mpdrill::sandbox::rtnl
 
 #endif  // MPDRILL_SANDBOX_RTNL_H_

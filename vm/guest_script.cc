@@ -10,19 +10,6 @@ constexpr std::string_view kGuestPath = "/usr/local/sbin:/usr/local/bin:/usr/sbi
 
 }  // namespace
 
-std::string ShellQuote(std::string_view word) {
-  std::string out = "'";
-  for (char c : word) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  out += "'";
-  return out;
-}
-
 std::string InitScript(const std::vector<std::string>& modules_in_order) {
   std::string s =
       "#!/bin/busybox sh\n"

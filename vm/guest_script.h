@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/exec.h"  // ShellQuote, used with the scripts built here
+
 namespace mpdrill::vm {
 
 // Files in the control directory shared with the guest (read-write).
@@ -54,9 +56,6 @@ std::string GuestScript(const GuestPlan& plan);
 
 // The script that only proves the guest came up (the KVM probe).
 std::string ProbeScript();
-
-// A word quoted for POSIX sh: 'it'\''s'.
-std::string ShellQuote(std::string_view word);
 
 }  // namespace mpdrill::vm
 

@@ -410,6 +410,39 @@ TEST_F(AgentTest, SetContextEndsWhatEarlierCommandsLeftRunning) {
   EXPECT_EQ(*code, 0);
 }
 
+// Each run gets a fresh network namespace holding the test device: what a run changed there
+// (a sysctl) is gone in the next, the device moves in and out, and is back at the end.
+TEST_F(AgentTest, FreshNetnsPerRunWithTheDevice) {
+  ASSERT_TRUE(sandbox::AddVethPair(*ns_, "vt0", *ns_, "vt1").ok());
+  StartAgent();
+  auto c = Client();
+  ASSERT_NE(c, nullptr);
+  const CommandRequest probe{"ip -o link show vt1 >/dev/null && echo here; sysctl -n net.mptcp.enabled",
+                             {}, "", 3000};
+  for (int run = 0; run < 2; ++run) {
+    ASSERT_TRUE(c->FreshNetns("vt1").ok()) << AgentLog();
+    auto in = c->Command(probe);
+    ASSERT_TRUE(in.ok());
+    EXPECT_EQ(in->output, "here\n1\n") << "run " << run;
+    auto off = c->Command({"sysctl -q -w net.mptcp.enabled=0", {}, "", 3000});
+    ASSERT_TRUE(off.ok());
+    EXPECT_EQ(off->exit_code, 0) << off->output;
+    auto ifs = c->Interfaces();  // the agent's own namespace: vt1 is away
+    ASSERT_TRUE(ifs.ok());
+    for (const InterfaceInfo& i : *ifs) EXPECT_NE(i.name, "vt1");
+  }
+  auto missing = c->FreshNetns("nosuch0");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ClientErrorKind::kRemote);
+  EXPECT_NE(missing.error().message.find("no interface nosuch0"), std::string::npos)
+      << missing.error().message;
+  ASSERT_TRUE(c->Shutdown().ok());
+  auto code = agent_->Wait(seconds(5));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+  EXPECT_TRUE(sandbox::Ip(*ns_, {"link", "show", "vt1"}).ok()) << "vt1 did not come back";
+}
+
 // The client checks the agent's proof too: an impostor that does not hold the token (here one
 // that answers every auth with a welcome) is refused before any request is sent.
 TEST_F(AgentTest, ClientRefusesAnAgentThatCannotProveTheToken) {

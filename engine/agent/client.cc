@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "parser/printer.h"
 
@@ -20,28 +22,41 @@ constexpr std::chrono::seconds kRequestTimeout{10};
 
 ClientError Lost(const std::string& m) { return {ClientErrorKind::kLost, ErrorCode::kInternal, m}; }
 
+// Connects within `timeout`; a refused connection is tried again every 20 ms until then (an
+// agent being restarted between sessions, or still starting).
 Result<int, ClientError> ConnectWithin(const Endpoint& ep, std::chrono::milliseconds timeout) {
-  const int fd = socket(ep.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return Unexpected{ClientError{ClientErrorKind::kConnect, {}, std::strerror(errno)}};
-  int rc = connect(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
-  if (rc != 0 && errno == EINPROGRESS) {
-    pollfd p{fd, POLLOUT, 0};
-    rc = poll(&p, 1, static_cast<int>(timeout.count()));
-    int err = ETIMEDOUT;
-    socklen_t len = sizeof(err);
-    if (rc == 1) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    errno = err;
-    rc = err == 0 ? 0 : -1;
-  }
-  if (rc != 0) {
-    const std::string m = "connect to agent " + ep.text + ": " + std::strerror(errno);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const int fd = socket(ep.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return Unexpected{ClientError{ClientErrorKind::kConnect, {}, std::strerror(errno)}};
+    int rc = connect(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
+    if (rc != 0 && errno == EINPROGRESS) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{fd, POLLOUT, 0};
+      rc = poll(&p, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())));
+      int err = ETIMEDOUT;
+      socklen_t len = sizeof(err);
+      if (rc == 1) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      errno = err;
+      rc = err == 0 ? 0 : -1;
+    }
+    if (rc == 0) {
+      const int flags = fcntl(fd, F_GETFL);
+      fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+      ConfigureSocket(fd);
+      return fd;
+    }
+    const int err = errno;
     close(fd);
-    return Unexpected{ClientError{ClientErrorKind::kConnect, {}, m}};
+    if (err == ECONNREFUSED &&
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(20) < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    return Unexpected{ClientError{ClientErrorKind::kConnect, {},
+                                  "connect to agent " + ep.text + ": " + std::strerror(err)}};
   }
-  const int flags = fcntl(fd, F_GETFL);
-  fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  ConfigureSocket(fd);
-  return fd;
 }
 
 ClientError FromChannel(const ChannelError& e, const std::string& during) {
@@ -234,6 +249,10 @@ Result<std::vector<InterfaceInfo>, ClientError> AgentClient::Interfaces() {
   auto m = DecodeInterfaces(r->body);
   if (!m) return Unexpected{ClientError{ClientErrorKind::kProtocol, {}, m.error().ToString()}};
   return std::move(*m);
+}
+
+Status<ClientError> AgentClient::FreshNetns(const std::string& device) {
+  return ExpectOk(Call(MessageType::kFreshNetns, EncodeFreshNetns({device}), kRequestTimeout));
 }
 
 Status<ClientError> AgentClient::Shutdown() {

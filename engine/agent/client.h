@@ -58,6 +58,9 @@ class AgentClient final : public syscalls::SyscallBackend {
   Status<ClientError> SetContext(const syscalls::Context& ctx);
   Result<CommandReply, ClientError> Command(const CommandRequest& request);
   Result<std::vector<InterfaceInfo>, ClientError> Interfaces();
+  // A fresh network namespace on the target for the next run, with `device` moved into it;
+  // the run's syscalls and commands then run there (closes the previous run's fds).
+  Status<ClientError> FreshNetns(const std::string& device);
   // Asks the agent to end the session; it answers, then exits 0.
   Status<ClientError> Shutdown();
 

@@ -165,6 +165,7 @@ std::string_view MessageTypeName(MessageType type) {
     case MessageType::kCloseAll: return "close-all";
     case MessageType::kCommand: return "command";
     case MessageType::kInterfaces: return "interfaces";
+    case MessageType::kFreshNetns: return "fresh-netns";
     case MessageType::kShutdown: return "shutdown";
     case MessageType::kOk: return "ok";
     case MessageType::kSyscallResult: return "syscall-result";
@@ -286,6 +287,12 @@ std::vector<std::uint8_t> EncodeContext(const syscalls::Context& m) {
   return e.Take();
 }
 
+std::vector<std::uint8_t> EncodeFreshNetns(const FreshNetnsRequest& m) {
+  Encoder e;
+  e.Str(m.device);
+  return e.Take();
+}
+
 std::vector<std::uint8_t> EncodeSyscall(const SyscallRequest& m) {
   return EncodeLocated(m.line, m.col, m.text);
 }
@@ -384,6 +391,16 @@ Result<syscalls::Context, DecodeError> DecodeContext(Bytes body) {
     std::string k, v;
     ok = d.Str(&k, "define name") && d.Str(&v, "define value");
     m.defines[k] = v;
+  }
+  return d.Finish(std::move(m));
+}
+
+Result<FreshNetnsRequest, DecodeError> DecodeFreshNetns(Bytes body) {
+  Decoder d(body);
+  FreshNetnsRequest m;
+  if (d.Str(&m.device, "device") &&
+      (m.device.empty() || m.device.size() >= 16 || m.device.find('/') != std::string::npos)) {
+    d.Fail(0, "device: '" + m.device + "' is not an interface name");
   }
   return d.Finish(std::move(m));
 }

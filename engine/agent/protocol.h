@@ -41,6 +41,7 @@ enum class MessageType : std::uint8_t {
   kCloseAll = 0x12,    // close the run's fds (unblocks a call in flight)
   kCommand = 0x13,     // a shell command with environment and deadline
   kInterfaces = 0x14,  // the target's interfaces, MACs and addresses
+  kFreshNetns = 0x15,  // a fresh network namespace for the next run, with the test device
   kShutdown = 0x1f,    // end the session; the agent exits 0
   // Replies, agent -> client, with the request's id.
   kOk = 0x80,
@@ -122,6 +123,9 @@ struct SyscallFailure {  // kSyscallError: an error in the script itself
   std::uint32_t col = 0;
   std::string message;
 };
+struct FreshNetnsRequest {
+  std::string device;  // the target's interface on the test link, moved into the namespace
+};
 struct CommandRequest {
   std::string command;            // run as /bin/sh -c COMMAND
   std::vector<std::string> env;   // NAME=VALUE, added to the agent's environment
@@ -158,10 +162,12 @@ std::vector<std::uint8_t> EncodeSyscallFailure(const SyscallFailure& m);
 std::vector<std::uint8_t> EncodeCommand(const CommandRequest& m);
 std::vector<std::uint8_t> EncodeCommandReply(const CommandReply& m);
 std::vector<std::uint8_t> EncodeInterfaces(const std::vector<InterfaceInfo>& m);
+std::vector<std::uint8_t> EncodeFreshNetns(const FreshNetnsRequest& m);
 
 // Decoders take the frame's body; offsets in errors count from the frame's type byte.
 Result<Challenge, DecodeError> DecodeChallenge(Bytes body);
 Result<Auth, DecodeError> DecodeAuth(Bytes body);
+Result<FreshNetnsRequest, DecodeError> DecodeFreshNetns(Bytes body);
 Result<Welcome, DecodeError> DecodeWelcome(Bytes body);
 Result<ErrorMessage, DecodeError> DecodeErrorMessage(Bytes body);
 Result<syscalls::Context, DecodeError> DecodeContext(Bytes body);

@@ -182,6 +182,7 @@ TEST(AgentProtocol, TheDocumentedFormatDecodes) {
       case MessageType::kSyscallError: check(DecodeSyscallFailure(f->body)); break;
       case MessageType::kCommandResult: check(DecodeCommandReply(f->body)); break;
       case MessageType::kInterfaceList: check(DecodeInterfaces(f->body)); break;
+      case MessageType::kFreshNetns: check(DecodeFreshNetns(f->body)); break;
       case MessageType::kError: check(DecodeErrorMessage(f->body)); break;
       case MessageType::kCloseAll:
       case MessageType::kInterfaces:
@@ -195,6 +196,18 @@ TEST(AgentProtocol, TheDocumentedFormatDecodes) {
   }
   EXPECT_EQ(frames, 17);
   EXPECT_EQ(garbage, 2);
+}
+
+TEST(AgentProtocol, FreshNetnsNamesAnInterface) {
+  auto ok = DecodeFreshNetns(EncodeFreshNetns({"w1"}));
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  EXPECT_EQ(ok->device, "w1");
+  for (const char* bad : {"", "../../x", "a-name-too-long-for-linux"}) {
+    auto r = DecodeFreshNetns(EncodeFreshNetns({bad}));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().ToString(),
+              "byte 5: device: '" + std::string(bad) + "' is not an interface name");
+  }
 }
 
 TEST(AgentAuth, MacsDependOnTokenNoncesAndDirection) {

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/agent/run_netns.h"
 #include "engine/run/netdev.h"
 #include "engine/syscalls/executor.h"
 #include "parser/parser.h"
@@ -44,8 +45,10 @@ Status<std::string> Refuse(Channel& ch, ErrorCode code, const std::string& messa
 struct SessionState {
   explicit SessionState(int fd) : channel(fd) {}
   Channel channel;
-  std::mutex mu;  // executor
+  std::mutex mu;  // executor, netns
   std::shared_ptr<syscalls::Executor> executor;
+  // The run's network namespace (fresh-netns), entered by every worker; null: the agent's.
+  std::shared_ptr<RunNetns> netns;
   std::atomic<bool> syscall_busy{false};
   std::atomic<bool> command_busy{false};
 };
@@ -89,9 +92,11 @@ void StartSyscall(const std::shared_ptr<SessionState>& s, const Frame& f) {
   auto req = DecodeSyscall(f.body);
   if (!req) return ReplyError(*s, f.id, ErrorCode::kMalformed, req.error().ToString());
   std::shared_ptr<syscalls::Executor> ex;
+  std::shared_ptr<RunNetns> netns;
   {
     std::lock_guard<std::mutex> lock(s->mu);
     ex = s->executor;
+    netns = s->netns;
   }
   if (!ex) return ReplyError(*s, f.id, ErrorCode::kNoContext, "syscall before set-context");
   auto call = ParseSyscall(req->text);
@@ -100,7 +105,13 @@ void StartSyscall(const std::shared_ptr<SessionState>& s, const Frame& f) {
     return ReplyError(*s, f.id, ErrorCode::kBusy, "a syscall is already in flight");
   }
   const std::uint32_t id = f.id;
-  std::thread([s, ex, id, req = std::move(*req), call = std::move(*call)] {
+  std::thread([s, ex, netns, id, req = std::move(*req), call = std::move(*call)] {
+    if (netns) {
+      if (auto e = netns->Enter(); !e) {
+        s->syscall_busy = false;
+        return ReplyError(*s, id, ErrorCode::kInternal, e.error());
+      }
+    }
     const parser::SourceLoc loc{static_cast<int>(req.line), static_cast<int>(req.col)};
     auto r = ex->Run(call, loc);
     s->syscall_busy = false;
@@ -121,7 +132,19 @@ void StartCommand(const std::shared_ptr<SessionState>& s, const Frame& f) {
     return ReplyError(*s, f.id, ErrorCode::kBusy, "a command is already running");
   }
   const std::uint32_t id = f.id;
-  std::thread([s, id, req = std::move(*req)] {
+  std::shared_ptr<RunNetns> netns;
+  {
+    std::lock_guard<std::mutex> lock(s->mu);
+    netns = s->netns;
+  }
+  std::thread([s, id, netns, req = std::move(*req)] {
+    // The command (forked from this thread) runs in the run's namespace.
+    if (netns) {
+      if (auto e = netns->Enter(); !e) {
+        s->command_busy = false;
+        return ReplyError(*s, id, ErrorCode::kInternal, e.error());
+      }
+    }
     run::ExecResult r = run::Exec({"/bin/sh", "-c", req.command}, CommandEnvironment(req.env),
                                   req.cwd.empty() ? "." : req.cwd,
                                   std::chrono::milliseconds(req.timeout_ms));
@@ -167,6 +190,39 @@ std::optional<AgentResult> Dispatch(const std::shared_ptr<SessionState>& s, cons
       }
       if (old) old->CloseAll();
       EndLeftoverProcesses();
+      (void)s->channel.Write(MessageType::kOk, f.id, {});
+      return std::nullopt;
+    }
+    case MessageType::kFreshNetns: {
+      auto req = DecodeFreshNetns(f.body);
+      if (!req) {
+        ReplyError(*s, f.id, ErrorCode::kMalformed, req.error().ToString());
+        return std::nullopt;
+      }
+      if (s->syscall_busy || s->command_busy) {
+        ReplyError(*s, f.id, ErrorCode::kBusy,
+                   "fresh-netns while a syscall or a command is in flight");
+        return std::nullopt;
+      }
+      std::shared_ptr<syscalls::Executor> old;
+      std::shared_ptr<RunNetns> old_netns;
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        old = std::exchange(s->executor, nullptr);
+        old_netns = std::exchange(s->netns, nullptr);
+      }
+      if (old) old->CloseAll();
+      EndLeftoverProcesses();
+      old_netns.reset();  // the device back home before it moves again
+      auto netns = RunNetns::Create(req->device);
+      if (!netns) {
+        ReplyError(*s, f.id, ErrorCode::kInternal, "fresh-netns: " + netns.error());
+        return std::nullopt;
+      }
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        s->netns = std::move(*netns);
+      }
       (void)s->channel.Write(MessageType::kOk, f.id, {});
       return std::nullopt;
     }
@@ -262,11 +318,14 @@ AgentResult Session(int fd, int listen_fd, const AgentOptions& o) {
     }
   }
   std::shared_ptr<syscalls::Executor> ex;
+  std::shared_ptr<RunNetns> netns;
   {
     std::lock_guard<std::mutex> lock(s->mu);
     ex = s->executor;
+    netns = std::exchange(s->netns, nullptr);
   }
   if (ex) ex->CloseAll();
+  netns.reset();  // the test device back in the agent's namespace
   s->channel.Shutdown();
   return end;
 }

@@ -27,7 +27,8 @@ std::int64_t NowMs() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-// "192.0.2.1", 24 -> "192.0.2.0/24": `ip route` wants the network address.
+}  // namespace
+
 std::string NetworkPrefix(const std::string& address, int len, bool v6) {
   unsigned char buf[16] = {};
   if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), buf) != 1) return address;
@@ -44,8 +45,6 @@ std::string NetworkPrefix(const std::string& address, int len, bool v6) {
   inet_ntop(v6 ? AF_INET6 : AF_INET, buf, text, sizeof(text));
   return std::string(text) + "/" + std::to_string(len);
 }
-
-}  // namespace
 
 namespace {
 

@@ -26,6 +26,10 @@ struct SetupError {
   std::string message;
 };
 
+// "192.0.2.1", 24 -> "192.0.2.0/24" (`ip route` wants the network address); the address as
+// given when it does not parse.
+std::string NetworkPrefix(const std::string& address, int len, bool v6);
+
 // unshare(CLONE_NEWNET | CLONE_NEWPID) in the calling (single-threaded) process and check
 // that its network namespace inode differs from `starting_netns`. The new PID namespace
 // applies to children forked afterwards.

@@ -212,7 +212,7 @@ std::vector<std::pair<std::string, std::string>> RunConfig::ShellEnvironment() c
       {"OPT_REMOTE_IP", remote_ip},
       {"OPT_GATEWAY_IP", gateway_ip},
       {"OPT_NETMASK_IP", netmask_ip},
-      {"OPT_LOCAL_DEV", "tun0"},
+      {"OPT_LOCAL_DEV", local_dev},
       {"OPT_BIND_PORT", std::to_string(bind_port)},
       {"OPT_CONNECT_PORT", std::to_string(connect_port)},
       {"OPT_MSS", std::to_string(mss)},

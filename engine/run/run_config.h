@@ -56,6 +56,9 @@ struct RunConfig {
   // --code_command: what runs the %{ }% program (its path is appended).
   std::string code_command = "python3";
   std::vector<std::pair<std::string, std::string>> defines;  // -D NAME=VALUE, in order
+  // The kernel's device facing mpdrill (OPT_LOCAL_DEV): tun0, or the target's interface on a
+  // wire run. Not a flag: set by the transport.
+  std::string local_dev = "tun0";
 
   // Resolved by Finalize():
   IpVersion version = IpVersion::kIpv4;

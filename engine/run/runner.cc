@@ -29,7 +29,6 @@ namespace {
 constexpr std::int64_t kCommandTimeoutMs = 30000;
 constexpr std::int64_t kNonBlockingSyscallWaitUsecs = 2000000;
 constexpr std::int64_t kAnyTimeWaitUsecs = 10000000;
-constexpr std::uint16_t kFirstRemotePort = 48000;
 // How long after a missed deadline the runner still looks for the expected packet, to tell a
 // late packet (timing) from a missing one (semantic); at least 4 tolerances.
 constexpr std::int64_t kLateGraceUsecs = 500000;
@@ -42,7 +41,7 @@ struct CallState {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
-  std::optional<Result<syscalls::Outcome, syscalls::SyscallError>> result;
+  std::optional<Result<syscalls::Outcome, syscalls::BackendError>> result;
   std::int64_t end_time = 0;
 };
 
@@ -57,7 +56,14 @@ class ScriptRunner {
   ScriptRunner(const parser::Script& script, const RunConfig& config, const RunnerContext& ctx)
       : script_(script), config_(config), ctx_(ctx), timeline_(config.tolerance_usecs,
                                                                config.tolerance_percent),
-        executor_(MakeContext(config)), flows_(config, kFirstRemotePort) {}
+        flows_(config, ctx.first_remote_port) {
+    if (ctx.syscalls == nullptr) {
+      local_.emplace(SyscallContextFor(config));
+      backend_ = &*local_;
+    } else {
+      backend_ = ctx.syscalls;
+    }
+  }
 
   ~ScriptRunner() {
     // A call still blocked in the kernel cannot be joined: the run's process exits soon.
@@ -69,18 +75,6 @@ class ScriptRunner {
   RunReport Run();
 
  private:
-  static syscalls::Context MakeContext(const RunConfig& c) {
-    syscalls::Context ctx;
-    ctx.family = c.version == IpVersion::kIpv4 ? AF_INET : AF_INET6;
-    ctx.ipv4_mapped = c.version == IpVersion::kIpv4MappedIpv6;
-    ctx.local_ip = c.local_ip;
-    ctx.remote_ip = c.remote_ip;
-    ctx.bind_port = c.bind_port;
-    ctx.connect_port = c.connect_port;
-    ctx.defines = c.DefineMap();
-    return ctx;
-  }
-
   std::string Where(const parser::SourceLoc& loc) const {
     return ctx_.script_path + ":" + std::to_string(loc.line) + ": ";
   }
@@ -119,7 +113,8 @@ class ScriptRunner {
   const RunConfig& config_;
   const RunnerContext& ctx_;
   Timeline timeline_;
-  syscalls::Executor executor_;
+  std::optional<syscalls::LocalSyscallBackend> local_;  // when the context brings none
+  syscalls::SyscallBackend* backend_ = nullptr;
   FlowTable flows_;
   std::int64_t t0_ = 0;
   std::optional<PendingCall> pending_;
@@ -198,8 +193,10 @@ std::vector<std::string> ScriptRunner::ShellEnv() const {
 }
 
 bool ScriptRunner::RunShell(const parser::Command& cmd, const parser::SourceLoc& loc) {
-  ExecResult r = Exec({"/bin/sh", "-c", cmd.text}, ShellEnv(), ctx_.script_dir,
-                      std::chrono::milliseconds(kCommandTimeoutMs));
+  const auto timeout = std::chrono::milliseconds(kCommandTimeoutMs);
+  ExecResult r = ctx_.commands
+                     ? ctx_.commands->Run(cmd.text, ShellEnv(), ctx_.script_dir, timeout)
+                     : Exec({"/bin/sh", "-c", cmd.text}, ShellEnv(), ctx_.script_dir, timeout);
   if (r.timed_out) {
     Fail(Verdict::kFail, loc,
          "shell command timed out after " + std::to_string(kCommandTimeoutMs / 1000) + " s: `" +
@@ -237,8 +234,11 @@ bool ScriptRunner::CheckOnTime(const parser::Event& ev, const Schedule& s, std::
 void ScriptRunner::CheckOutcome(const parser::Event& ev, const CallState& st, const Schedule& s) {
   const auto& r = *st.result;
   if (!r.ok()) {
-    const parser::SourceLoc loc = r.error().loc.line > 0 ? r.error().loc : ev.loc;
-    Fail(Verdict::kScriptError, loc, r.error().message);
+    const syscalls::SyscallError& e = r.error().error;
+    const parser::SourceLoc loc = e.loc.line > 0 ? e.loc : ev.loc;
+    Fail(r.error().kind == syscalls::BackendErrorKind::kUnavailable ? Verdict::kEnvironment
+                                                                    : Verdict::kScriptError,
+         loc, e.message);
     return;
   }
   const auto* call = std::get_if<parser::Syscall>(&ev.action);
@@ -287,7 +287,7 @@ void ScriptRunner::DoSyscall(const parser::Event& ev, const parser::Syscall& cal
   auto st = std::make_shared<CallState>();
   Clock* clock = ctx_.clock;
   const std::int64_t t0 = t0_;
-  syscalls::Executor* ex = &executor_;
+  syscalls::SyscallBackend* ex = backend_;
   const parser::Syscall* c = &call;
   const parser::SourceLoc loc = ev.loc;
   threads_.emplace_back([st, clock, t0, ex, c, loc] {
@@ -316,7 +316,7 @@ void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, c
   const bool tcp = std::holds_alternative<parser::TcpSegment>(p.body);
   const auto gso = static_cast<std::uint16_t>(tcp && config_.mss > 0 ? config_.mss : 0);
   if (auto st = ctx_.io->Send(*bytes, gso); !st) {
-    Fail(Verdict::kEnvironment, ev.loc, "writing inbound packet to tun0: " + st.error());
+    Fail(Verdict::kEnvironment, ev.loc, "writing inbound packet to " + ctx_.link_name + ": " + st.error());
     return;
   }
   const std::int64_t sent = Now();
@@ -332,7 +332,7 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
   while (true) {
     auto got = ctx_.io->Receive(deadline + t0_);
     if (!got) {
-      Fail(Verdict::kEnvironment, ev.loc, "reading tun0: " + got.error());
+      Fail(Verdict::kEnvironment, ev.loc, "reading " + ctx_.link_name + ": " + got.error());
       return;
     }
     if (!*got) {
@@ -388,8 +388,14 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
 
 // A %{ }% block: the snapshot now, the python after the script (packetdrill's code.c).
 void ScriptRunner::DoCode(const parser::Event& ev, const parser::Code& code) {
+  if (!local_) {
+    Fail(Verdict::kScriptError, ev.loc,
+         "%{ }% blocks read TCP_INFO of a local socket: not supported when syscalls run on " +
+             std::string(backend_->Name()));
+    return;
+  }
   const std::optional<int> fd =
-      socket_under_test_ ? executor_.RealFd(*socket_under_test_) : std::nullopt;
+      socket_under_test_ ? local_->executor().RealFd(*socket_under_test_) : std::nullopt;
   if (!fd) {
     Fail(Verdict::kFail, ev.loc, "runtime error in code: no socket to use for code");
     return;
@@ -495,7 +501,7 @@ RunReport ScriptRunner::Run() {
     RunShell(*script_.cleanup_command, script_.cleanup_command->loc);
   }
   if (!failed()) RunCode();
-  executor_.CloseAll();
+  backend_->CloseAll();
   // A call still blocked when the run ended (it failed meanwhile) was woken by CloseAll's
   // shutdown: let it return before the executor it runs on goes away with this runner.
   // Bounded: a call the shutdown cannot wake stays detached and the run's process exits.
@@ -548,6 +554,18 @@ std::int64_t ScriptSpanUsecs(const parser::Script& script) {
     span = std::max<std::int64_t>({span, s.end, s.syscall_end.value_or(0)});
   }
   return span;
+}
+
+syscalls::Context SyscallContextFor(const RunConfig& c) {
+  syscalls::Context ctx;
+  ctx.family = c.version == IpVersion::kIpv4 ? AF_INET : AF_INET6;
+  ctx.ipv4_mapped = c.version == IpVersion::kIpv4MappedIpv6;
+  ctx.local_ip = c.local_ip;
+  ctx.remote_ip = c.remote_ip;
+  ctx.bind_port = c.bind_port;
+  ctx.connect_port = c.connect_port;
+  ctx.defines = c.DefineMap();
+  return ctx;
 }
 
 RunReport RunScript(const parser::Script& script, const RunConfig& config,

@@ -11,12 +11,23 @@
 #include <vector>
 
 #include "engine/run/model_monitor.h"
+#include "engine/run/netdev.h"
 #include "engine/run/packet_io.h"
 #include "engine/run/run_config.h"
 #include "engine/run/timing.h"
+#include "engine/syscalls/backend.h"
 #include "parser/ast.h"
 
 namespace mpdrill::run {
+
+// Where a run's shell commands execute: /bin/sh in the runner's process (the default), or on
+// the machine under test through `mpdrill agent` (wire runs).
+class CommandRunner {
+ public:
+  virtual ~CommandRunner() = default;
+  virtual ExecResult Run(const std::string& command, const std::vector<std::string>& env,
+                         const std::string& cwd, std::chrono::milliseconds timeout) = 0;
+};
 
 enum class Verdict : std::uint8_t {
   kPass,
@@ -59,10 +70,21 @@ struct RunnerContext {
   std::vector<std::string> base_env;
   // The live reference model, a tap of `io` (nullptr: --model=off).
   ModelMonitor* model = nullptr;
+  // Where syscalls and shell commands run (nullptr: here, with the runner's own executor and
+  // /bin/sh). A remote backend cannot run %{ }% blocks (they read TCP_INFO of a local socket).
+  syscalls::SyscallBackend* syscalls = nullptr;
+  CommandRunner* commands = nullptr;
+  // The first source port of the script's inbound connections (packetdrill picks one per run;
+  // wire runs against one long-lived target vary it so no run meets an earlier one's sockets).
+  std::uint16_t first_remote_port = 48000;
+  std::string link_name = "tun0";  // for messages
 };
 
 RunReport RunScript(const parser::Script& script, const RunConfig& config,
                     const RunnerContext& context);
+
+// The syscall executor's settings for a run of `config` (family, addresses, ports, -D).
+syscalls::Context SyscallContextFor(const RunConfig& config);
 
 // Longest time the script's events span (last event time, blocking ends included), for
 // deadlines: a run is given this plus a margin.

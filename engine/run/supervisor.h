@@ -40,28 +40,41 @@ struct IsolatedResult {
 IsolatedResult RunIsolated(const IsolatedRun& run);
 
 // A run started without blocking (for a scheduler running several at once): the caller polls
-// fds() (the report pipe and a pidfd) and calls Poll() when one is ready, or at least every
-// few tens of milliseconds (Poll also enforces the deadline).
-class ActiveRun {
+// report_fd() and pid_fd() and calls Poll() when one is ready, or at least every few tens of
+// milliseconds (Poll also enforces the deadline). Two kinds: ActiveRun below (a TUN run in
+// forked, private namespaces) and a wire run in this process (engine/remote).
+class RunHandle {
+ public:
+  virtual ~RunHandle() = default;
+  // File descriptors worth polling for POLLIN; -1 for none.
+  virtual int report_fd() const = 0;
+  virtual int pid_fd() const = 0;
+  // Takes what arrived, ends the run at its deadline. True once finished (then result() is
+  // final).
+  virtual bool Poll() = 0;
+  // Ends the run as soon as it can; its result says "interrupted".
+  virtual void Interrupt() = 0;
+  virtual const IsolatedResult& result() const = 0;
+};
+
+class ActiveRun final : public RunHandle {
  public:
   ActiveRun(const ActiveRun&) = delete;
   ActiveRun& operator=(const ActiveRun&) = delete;
-  ~ActiveRun();  // a run still going is killed and reaped
+  ~ActiveRun() override;  // a run still going is killed and reaped
 
   // Starts `run` (forks). A start that fails is finished at once (done() true, the result says
   // why).
   static std::unique_ptr<ActiveRun> Start(const IsolatedRun& run);
 
-  // File descriptors worth polling for POLLIN; -1 for none.
-  int report_fd() const { return eof_ ? -1 : pipe_fd_; }
-  int pid_fd() const { return pid_fd_; }
-  // Reads what arrived, reaps the run when it ended, kills it at its deadline. True once
-  // finished (then result() is final).
-  bool Poll();
+  int report_fd() const override { return eof_ ? -1 : pipe_fd_; }
+  int pid_fd() const override { return pid_fd_; }
+  // Reads what arrived, reaps the run when it ended, kills it at its deadline.
+  bool Poll() override;
   bool done() const { return done_; }
-  // SIGKILL to the run's process group; its result says "interrupted".
-  void Interrupt();
-  const IsolatedResult& result() const { return result_; }
+  // SIGKILL to the run's process group.
+  void Interrupt() override;
+  const IsolatedResult& result() const override { return result_; }
   double elapsed_seconds() const;
 
  private:

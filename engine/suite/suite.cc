@@ -38,7 +38,7 @@ double NowSeconds() {
 
 struct Slot {
   std::size_t item = 0;  // index into plan.items
-  std::unique_ptr<run::ActiveRun> run;
+  std::unique_ptr<run::RunHandle> run;
 };
 
 class Scheduler {
@@ -87,6 +87,10 @@ void Scheduler::Prepare() {
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   info_.jobs_auto = options_.jobs == 0;
   max_jobs_ = info_.jobs_auto ? std::min(kMaxAutoJobs, 4 * cores) : std::max(1, options_.jobs);
+  if (options_.serial) {
+    info_.jobs_auto = false;
+    max_jobs_ = 1;
+  }
   info_.tolerance_auto = !options_.tolerance_scale;
   const bool any_run = std::any_of(plan_.items.begin(), plan_.items.end(), [](const PlanItem& i) {
     return i.kind == PlanItem::Kind::kRun;
@@ -138,7 +142,9 @@ void Scheduler::Start(std::size_t item) {
     markers_lost_ = true;
   }
   highest_started_ = std::max(highest_started_, item + 1);
-  active_.push_back({item, run::ActiveRun::Start(req)});
+  active_.push_back({item, options_.launcher ? options_.launcher(req)
+                                             : std::unique_ptr<run::RunHandle>(
+                                                   run::ActiveRun::Start(req))});
   summary_.max_concurrency = std::max(summary_.max_concurrency, static_cast<int>(active_.size()));
 }
 

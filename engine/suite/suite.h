@@ -6,9 +6,12 @@
 #ifndef MPDRILL_ENGINE_SUITE_SUITE_H_
 #define MPDRILL_ENGINE_SUITE_SUITE_H_
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "engine/run/supervisor.h"
 #include "engine/suite/plan.h"
 #include "engine/suite/reporter.h"
 #include "engine/suite/result.h"
@@ -24,6 +27,10 @@ struct SuiteOptions {
   bool kmemleak = false;                  // kmemleak scan after the suite
   std::string pcap_dir;                   // "" = none
   int signal_fd = -1;                     // signalfd for SIGINT/SIGTERM, or -1
+  // Starts one run; empty: run::ActiveRun::Start (TUN, private namespaces). A launcher that
+  // can serve one run at a time (a wire target) sets serial.
+  std::function<std::unique_ptr<run::RunHandle>(const run::IsolatedRun&)> launcher;
+  bool serial = false;
 };
 
 SuiteSummary RunSuite(const Plan& plan, const SuiteOptions& options, Reporter& reporter);

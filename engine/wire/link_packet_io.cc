@@ -143,6 +143,10 @@ Status<std::string> LinkPacketIo::Send(std::span<const std::uint8_t> packet,
     // A GSO packet (packetdrill's --mss) exists only between a TUN and its kernel.
     return Unexpected{std::string("--mss GSO injection needs a TUN link, not a wire link")};
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (error_) return Unexpected{*error_};
+  }
   std::unique_lock<std::mutex> wire(wire_mu_);
   // What the target sent before this write crossed the wire before it.
   if (!DrainLocked()) {
@@ -161,6 +165,13 @@ Status<std::string> LinkPacketIo::Send(std::span<const std::uint8_t> packet,
   const std::int64_t now = clock_.NowUsecs();
   for (run::WireTap* tap : taps_) tap->OnWire(packet, run::PacketOrigin::kInjected, now);
   return transport_->Send(unit);
+}
+
+void LinkPacketIo::Abort(const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_) error_ = reason;
+  queue_.clear();
+  cv_.notify_all();
 }
 
 Result<std::optional<run::SniffedPacket>, std::string> LinkPacketIo::Receive(std::int64_t deadline) {

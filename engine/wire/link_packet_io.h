@@ -55,6 +55,10 @@ class LinkPacketIo final : public run::PacketIo {
   Result<std::optional<run::SniffedPacket>, std::string> Receive(std::int64_t deadline) override;
   void Unread(run::SniffedPacket packet) override;
 
+  // Ends the I/O: every Send and Receive from now on fails with `reason` (a run being
+  // interrupted or past its deadline ends at its next packet step).
+  void Abort(const std::string& reason);
+
   LinkLayer link_layer() const { return transport_->link_layer(); }
   // A new address of mpdrill's (an extra address a script starts using).
   void AddOwnAddress(const capture::IpAddress& address);

@@ -214,6 +214,8 @@ TEST_F(VmNetTest, AgentInTheGuestOverTheControlPortAndFramesOnTheTap) {
                      "127.0.0.1:7413"),
             std::string::npos)
       << err;
+  // The agent saw the client come through qemu's user networking (its gateway address).
+  EXPECT_NE(err.find("mpdrill agent: client 10.0.2.2:"), std::string::npos) << err;
   std::cout << err.substr(0, err.find('\n')) << "\n";  // the boot time, for the record
   {
     auto enter = sandbox::ScopedNetnsEnter::Enter(ns);

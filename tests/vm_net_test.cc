@@ -252,6 +252,19 @@ TEST(VmNetRefusal, TapInTheHostNamespaceIsExit3) {
   EXPECT_NE(r->err.find("unshare -n"), std::string::npos) << r->err;
   EXPECT_FALSE(fs::exists(mark));
   EXPECT_EQ(if_nametoindex("mpdtap9"), 0u);
+  // A namespace of a user namespace of its own (`unshare -Urn`, rootless) is private, even
+  // though PID 1's namespace cannot be read from there: past the check, to the kernel image.
+  if (OnPath("unshare")) {
+    auto userns = ExecWithDeadline({"unshare", "-Urn", kMpdrill, "vm", "--kernel", "/nonexistent",
+                                    "--qemu", qemu.string(), "--tap", "mpdtap9", "--", "true"},
+                                   o);
+    ASSERT_TRUE(userns.ok());
+    if (userns->err.find("unshare failed") == std::string::npos) {
+      EXPECT_EQ(userns->exit_code, 3) << userns->err;
+      EXPECT_NE(userns->err.find("/nonexistent: no such file"), std::string::npos) << userns->err;
+      EXPECT_FALSE(fs::exists(mark));
+    }
+  }
   // Usage errors name the value.
   auto mac = ExecWithDeadline({kMpdrill, "vm", "--kernel", "/k", "--tap", "t0", "--tap-mac",
                                "01:00:5e:00:00:01", "--", "true"},

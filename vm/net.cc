@@ -1,6 +1,11 @@
 #include "vm/net.h"
 
+#include <fcntl.h>
+#include <linux/nsfs.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
 
@@ -20,6 +25,24 @@ int HexDigit(char c) {
   const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (l >= 'a' && l <= 'f') return l - 'a' + 10;
   return -1;
+}
+
+// The initial user namespace's inode is fixed (PROC_USER_INIT_INO, since Linux 3.8).
+constexpr ino_t kInitialUserNsInode = 0xEFFFFFFDu;
+
+// Whether the calling thread's network namespace belongs to a user namespace other than the
+// initial one (`unshare -rn`, a rootless container): then it is not the initial network
+// namespace, which belongs to the initial user namespace.
+bool OwnedByAnotherUserNamespace() {
+  const int net = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (net < 0) return false;
+  const int user = ioctl(net, NS_GET_USERNS);
+  close(net);
+  if (user < 0) return false;
+  struct stat st {};
+  const bool other = fstat(user, &st) == 0 && st.st_ino != kInitialUserNsInode;
+  close(user);
+  return other;
 }
 
 }  // namespace
@@ -67,6 +90,7 @@ std::optional<ino_t> InitialNetnsInode() {
 }
 
 VmStatus CheckPrivateNetns(std::string_view why) {
+  if (OwnedByAnotherUserNamespace()) return Ok{};
   auto here = sandbox::CurrentNetnsInode();
   const std::optional<ino_t> host = InitialNetnsInode();
   if (!here || !host) {

@@ -51,7 +51,8 @@ std::string CheckIfName(std::string_view name);
 std::optional<ino_t> InitialNetnsInode();
 
 // Ok when the calling thread's network namespace (/proc/thread-self/ns/net) is not the
-// host's initial one; kNetwork otherwise, or when it cannot tell. `why` says what needs the
+// host's initial one: it belongs to a user namespace other than the initial one, or its
+// inode differs from InitialNetnsInode(); kNetwork otherwise, or when it cannot tell. `why` says what needs the
 // private namespace, for the message.
 VmStatus CheckPrivateNetns(std::string_view why);
 

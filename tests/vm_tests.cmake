@@ -21,3 +21,13 @@ target_compile_definitions(vm_net_test PRIVATE MPDRILL_SOURCE_DIR="${PROJECT_SOU
 gtest_discover_tests(vm_net_test DISCOVERY_MODE PRE_TEST
                      PROPERTIES LABELS vm RUN_SERIAL TRUE TIMEOUT 300)
 add_dependencies(vm_net_test mpdrill)
+
+# scripts/mptcp over `mpdrill run --target=wire:` to a guest with the agent inside (one boot).
+add_executable(wire_vm_test wire_vm_test.cc)
+target_link_libraries(wire_vm_test PRIVATE mpdrill::base GTest::gtest GTest::gtest_main)
+target_include_directories(wire_vm_test PRIVATE ${PROJECT_SOURCE_DIR})
+target_compile_definitions(wire_vm_test PRIVATE MPDRILL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                                MPDRILL_BINARY_DIR="${PROJECT_BINARY_DIR}")
+gtest_discover_tests(wire_vm_test DISCOVERY_MODE PRE_TEST
+                     PROPERTIES LABELS vm RUN_SERIAL TRUE TIMEOUT 300)
+add_dependencies(wire_vm_test mpdrill)

@@ -28,7 +28,8 @@ shift
 mpdrill=$build/cli/mpdrill
 [ "$(id -u)" = 0 ] || { echo "wire_target: needs root (namespaces, veth)" >&2; exit 3; }
 
-ns_m=mpdrill-wire-m-$$ ns_t=mpdrill-wire-t-$$
+tag=${MPDRILL_WIRE_TAG:-$$}  # names this set-up's namespaces (a test checks they go)
+ns_m=mpdrill-wire-m-$tag ns_t=mpdrill-wire-t-$tag
 work=$(mktemp -d "${TMPDIR:-/tmp}/mpdrill-wire.XXXXXX")
 agent_pid=
 cleanup() {

@@ -310,6 +310,9 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
     io.err << prog << ": target " << wire->description() << "\n";
     if (options.jobs != 1) io.err << prog << ": a wire target takes one run at a time: -j ignored\n";
     options.serial = true;
+    // Health from the target's kernel log through the agent, not from this machine's.
+    options.target_health = options.health;
+    options.health = false;
     options.launcher = [&wire](const run::IsolatedRun& r) { return wire->Start(r); };
   } else if (!cli.agent.empty() || !cli.agent_token.empty() || !cli.target_dev.empty()) {
     io.err << prog << ": --agent, --agent-token and --target-dev go with --target=wire:IFACE\n\n"

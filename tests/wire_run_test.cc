@@ -58,7 +58,9 @@ TEST(WireRunCli, NoSuchInterfaceIsAnEnvironmentError) {
 
 TEST(WireRunCli, RunsScriptsOverAVethAgainstANamespaceAgent) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root: namespaces, veth, packet sockets";
-  ToolRun r = RunTool({"/bin/bash", kWireTarget, MPDRILL_BINARY_DIR, "--", "/bin/sh", "-c",
+  const std::string tag = "test" + std::to_string(getpid());
+  ToolRun r = RunTool({"/usr/bin/env", "MPDRILL_WIRE_TAG=" + tag, "/bin/bash", kWireTarget,
+                       MPDRILL_BINARY_DIR, "--", "/bin/sh", "-c",
                        "\"$0\" run $MPDRILL_WIRE_ARGS \"$1\"mp_join \"$1\"add_addr", kMpdrill,
                        kScripts},
                       milliseconds(120000));
@@ -69,7 +71,24 @@ TEST(WireRunCli, RunsScriptsOverAVethAgainstANamespaceAgent) {
   EXPECT_THAT(r.err, Not(HasSubstr("did not end with shutdown")));
   // Nothing left: ci/wire_target.sh removed its namespaces (and with them the veths).
   ToolRun ns = RunTool({"/usr/sbin/ip", "netns", "list"}, milliseconds(5000));
-  EXPECT_THAT(ns.out, Not(HasSubstr("mpdrill-wire-")));
+  EXPECT_THAT(ns.out, Not(HasSubstr("mpdrill-wire-m-" + tag)));
+  EXPECT_THAT(ns.out, Not(HasSubstr("mpdrill-wire-t-" + tag)));
+}
+
+// A WARN the target's kernel logs during a run is that run's verdict: read from the target
+// through the agent (this machine's /dev/kmsg is not read for a wire target).
+TEST(WireRunCli, ATargetKernelWarningIsTheRunsVerdict) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: namespaces, veth, packet sockets";
+  const std::string warn = WriteScratchFile(
+      "wire_run", "warn.pkt",
+      "0 `echo '<4>WARNING: CPU: 0 PID: 1 at mpdrill-test: written on the wire target' > /dev/kmsg`\n"
+      "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
+  ToolRun r = RunTool({"/bin/bash", kWireTarget, MPDRILL_BINARY_DIR, "--", "/bin/sh", "-c",
+                       "\"$0\" run $MPDRILL_WIRE_ARGS --ip_version=ipv4 \"$1\"", kMpdrill, warn},
+                      milliseconds(60000));
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("KERNEL-WARNING " + warn + " (ipv4)"));
+  EXPECT_THAT(r.out, HasSubstr("WARNING: CPU: 0 PID: 1 at mpdrill-test: written on the wire target"));
 }
 
 }  // namespace

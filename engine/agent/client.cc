@@ -255,6 +255,15 @@ Status<ClientError> AgentClient::FreshNetns(const std::string& device) {
   return ExpectOk(Call(MessageType::kFreshNetns, EncodeFreshNetns({device}), kRequestTimeout));
 }
 
+Result<std::vector<std::string>, ClientError> AgentClient::KernelLog() {
+  auto r = Call(MessageType::kKernelLog, {}, kRequestTimeout);
+  if (!r) return Unexpected{r.error()};
+  if (r->type != MessageType::kLogLines) return Unexpected{WrongReply(*r, MessageType::kLogLines)};
+  auto m = DecodeLogLines(r->body);
+  if (!m) return Unexpected{ClientError{ClientErrorKind::kProtocol, {}, m.error().ToString()}};
+  return std::move(*m);
+}
+
 Status<ClientError> AgentClient::Shutdown() {
   return ExpectOk(Call(MessageType::kShutdown, {}, kRequestTimeout));
 }

@@ -166,6 +166,8 @@ std::string_view MessageTypeName(MessageType type) {
     case MessageType::kCommand: return "command";
     case MessageType::kInterfaces: return "interfaces";
     case MessageType::kFreshNetns: return "fresh-netns";
+    case MessageType::kKernelLog: return "kernel-log";
+    case MessageType::kLogLines: return "log-lines";
     case MessageType::kShutdown: return "shutdown";
     case MessageType::kOk: return "ok";
     case MessageType::kSyscallResult: return "syscall-result";
@@ -293,6 +295,13 @@ std::vector<std::uint8_t> EncodeFreshNetns(const FreshNetnsRequest& m) {
   return e.Take();
 }
 
+std::vector<std::uint8_t> EncodeLogLines(const std::vector<std::string>& lines) {
+  Encoder e;
+  e.U32(static_cast<std::uint32_t>(lines.size()));
+  for (const std::string& l : lines) e.Str(l);
+  return e.Take();
+}
+
 std::vector<std::uint8_t> EncodeSyscall(const SyscallRequest& m) {
   return EncodeLocated(m.line, m.col, m.text);
 }
@@ -403,6 +412,20 @@ Result<FreshNetnsRequest, DecodeError> DecodeFreshNetns(Bytes body) {
     d.Fail(0, "device: '" + m.device + "' is not an interface name");
   }
   return d.Finish(std::move(m));
+}
+
+Result<std::vector<std::string>, DecodeError> DecodeLogLines(Bytes body) {
+  Decoder d(body);
+  std::vector<std::string> lines;
+  std::uint32_t n = 0;
+  if (d.U32(&n, "line count")) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      std::string line;
+      if (!d.Str(&line, "log line")) break;
+      lines.push_back(std::move(line));
+    }
+  }
+  return d.Finish(std::move(lines));
 }
 
 Result<SyscallRequest, DecodeError> DecodeSyscall(Bytes body) {

@@ -42,6 +42,7 @@ enum class MessageType : std::uint8_t {
   kCommand = 0x13,     // a shell command with environment and deadline
   kInterfaces = 0x14,  // the target's interfaces, MACs and addresses
   kFreshNetns = 0x15,  // a fresh network namespace for the next run, with the test device
+  kKernelLog = 0x16,   // the target kernel's log records since the last kernel-log request
   kShutdown = 0x1f,    // end the session; the agent exits 0
   // Replies, agent -> client, with the request's id.
   kOk = 0x80,
@@ -49,6 +50,7 @@ enum class MessageType : std::uint8_t {
   kSyscallError = 0x82,
   kCommandResult = 0x83,
   kInterfaceList = 0x84,
+  kLogLines = 0x85,
   // Either direction; the agent closes the connection after one it sends in the handshake.
   kError = 0xff,
 };
@@ -163,11 +165,13 @@ std::vector<std::uint8_t> EncodeCommand(const CommandRequest& m);
 std::vector<std::uint8_t> EncodeCommandReply(const CommandReply& m);
 std::vector<std::uint8_t> EncodeInterfaces(const std::vector<InterfaceInfo>& m);
 std::vector<std::uint8_t> EncodeFreshNetns(const FreshNetnsRequest& m);
+std::vector<std::uint8_t> EncodeLogLines(const std::vector<std::string>& lines);
 
 // Decoders take the frame's body; offsets in errors count from the frame's type byte.
 Result<Challenge, DecodeError> DecodeChallenge(Bytes body);
 Result<Auth, DecodeError> DecodeAuth(Bytes body);
 Result<FreshNetnsRequest, DecodeError> DecodeFreshNetns(Bytes body);
+Result<std::vector<std::string>, DecodeError> DecodeLogLines(Bytes body);
 Result<Welcome, DecodeError> DecodeWelcome(Bytes body);
 Result<ErrorMessage, DecodeError> DecodeErrorMessage(Bytes body);
 Result<syscalls::Context, DecodeError> DecodeContext(Bytes body);

@@ -183,8 +183,10 @@ TEST(AgentProtocol, TheDocumentedFormatDecodes) {
       case MessageType::kCommandResult: check(DecodeCommandReply(f->body)); break;
       case MessageType::kInterfaceList: check(DecodeInterfaces(f->body)); break;
       case MessageType::kFreshNetns: check(DecodeFreshNetns(f->body)); break;
+      case MessageType::kLogLines: check(DecodeLogLines(f->body)); break;
       case MessageType::kError: check(DecodeErrorMessage(f->body)); break;
       case MessageType::kCloseAll:
+      case MessageType::kKernelLog:
       case MessageType::kInterfaces:
       case MessageType::kShutdown:
       case MessageType::kOk:
@@ -208,6 +210,18 @@ TEST(AgentProtocol, FreshNetnsNamesAnInterface) {
     EXPECT_EQ(r.error().ToString(),
               "byte 5: device: '" + std::string(bad) + "' is not an interface name");
   }
+}
+
+TEST(AgentProtocol, LogLinesRoundTripAndBoundedCount) {
+  const std::vector<std::string> lines = {"4,812,5678901,-;WARNING: CPU: 0 PID: 1 at x", ""};
+  auto ok = DecodeLogLines(EncodeLogLines(lines));
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  EXPECT_EQ(*ok, lines);
+  std::vector<std::uint8_t> lying = EncodeLogLines({"a"});
+  lying[0] = 0xff;  // a count of 4278190081 lines in an 9-byte body
+  auto bad = DecodeLogLines(lying);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().ToString(), "byte 14: log line: needs 4 byte(s), 0 left");
 }
 
 TEST(AgentAuth, MacsDependOnTokenNoncesAndDirection) {

@@ -1,6 +1,7 @@
 #include "engine/agent/server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -43,7 +44,15 @@ Status<std::string> Refuse(Channel& ch, ErrorCode code, const std::string& messa
 // Everything a session's worker threads share with it. Workers hold a shared_ptr, so a worker
 // still blocked when the session ends (the process is about to exit) never sees freed memory.
 struct SessionState {
-  explicit SessionState(int fd) : channel(fd) {}
+  explicit SessionState(int fd) : channel(fd) {
+    // The kernel's log from now on (kernel-log requests read what came since the last one).
+    kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (kmsg_fd >= 0) lseek(kmsg_fd, 0, SEEK_END);
+  }
+  ~SessionState() {
+    if (kmsg_fd >= 0) close(kmsg_fd);
+  }
+  int kmsg_fd = -1;  // only the session's thread reads it
   Channel channel;
   std::mutex mu;  // executor, netns
   std::shared_ptr<syscalls::Executor> executor;
@@ -154,6 +163,27 @@ void StartCommand(const std::shared_ptr<SessionState>& s, const Frame& f) {
   }).detach();
 }
 
+// The records /dev/kmsg holds after the last read (their first lines: "prio,seq,usec,flags;
+// text"), at most kMaxLogLines of them and kMaxLogBytes in all (a flooding kernel cannot make
+// a reply too big; the rest waits for the next request).
+std::vector<std::string> ReadKernelLog(int fd) {
+  constexpr std::size_t kMaxLogLines = 4096;
+  constexpr std::size_t kMaxLogBytes = 512 * 1024;
+  std::vector<std::string> lines;
+  std::size_t bytes = 0;
+  while (lines.size() < kMaxLogLines && bytes < kMaxLogBytes) {
+    char buf[8192];
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && (errno == EPIPE || errno == EINTR)) continue;  // overwritten records: go on
+    if (n <= 0) break;
+    std::string_view rec(buf, static_cast<std::size_t>(n));
+    rec = rec.substr(0, rec.find('\n'));
+    bytes += rec.size();
+    lines.emplace_back(rec);
+  }
+  return lines;
+}
+
 // A new run starts clean, as a local run's own PID namespace does: what earlier commands left
 // in the background is killed and reaped. Only as PID 1 of the agent's PID namespace (where
 // kill(-1) reaches exactly the agent's descendants); a no-op anywhere else.
@@ -226,6 +256,13 @@ std::optional<AgentResult> Dispatch(const std::shared_ptr<SessionState>& s, cons
       (void)s->channel.Write(MessageType::kOk, f.id, {});
       return std::nullopt;
     }
+    case MessageType::kKernelLog:
+      if (s->kmsg_fd < 0) {
+        ReplyError(*s, f.id, ErrorCode::kInternal, "kernel-log: /dev/kmsg cannot be read here");
+      } else {
+        (void)s->channel.Write(MessageType::kLogLines, f.id, EncodeLogLines(ReadKernelLog(s->kmsg_fd)));
+      }
+      return std::nullopt;
     case MessageType::kSyscall:
       StartSyscall(s, f);
       return std::nullopt;
@@ -256,6 +293,7 @@ std::optional<AgentResult> Dispatch(const std::shared_ptr<SessionState>& s, cons
     case MessageType::kSyscallError:
     case MessageType::kCommandResult:
     case MessageType::kInterfaceList:
+    case MessageType::kLogLines:
     case MessageType::kError:
       break;
   }

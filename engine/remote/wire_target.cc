@@ -154,6 +154,13 @@ class WireRun final : public run::RunHandle {
     if (auto s = agent_.FreshNetns(target_dev_); !s) {
       return Finish(EnvironmentReport("target set-up: " + agent::ClientErrorText(s.error())));
     }
+    // What the target's kernel logged since the previous run (its cleanup included) is not
+    // this run's; what it logs from here on is.
+    auto before = agent_.KernelLog();
+    if (before) {
+      result_.target_log_read = true;
+      result_.target_log_before = std::move(*before);
+    }
     agent::CommandRequest setup;
     setup.command = RunSetupScript(target_dev_, config);
     setup.timeout_ms = kSetupTimeoutMs;
@@ -209,6 +216,9 @@ class WireRun final : public run::RunHandle {
     ctx.first_remote_port = first_port_;
     ctx.link_name = "wire:" + interface_;
     run::RunReport report = run::RunScript(*run_.script, config, ctx);
+    if (result_.target_log_read) {
+      if (auto during = agent_.KernelLog()) result_.target_log = std::move(*during);
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       io_ = nullptr;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/run/run_config.h"
 #include "engine/run/runner.h"
@@ -34,6 +35,11 @@ struct IsolatedResult {
   RunReport report;
   double seconds = 0;
   bool interrupted = false;  // a signal arrived: the caller stops
+  // A remote target's kernel log (its raw lines), when the run's launcher reads one (wire
+  // runs, through the agent): what the target logged during the run, and before it since the
+  // previous run. The suite scans them for WARN/BUG/... as it scans the local /dev/kmsg.
+  bool target_log_read = false;
+  std::vector<std::string> target_log, target_log_before;
 };
 
 // Blocking: starts the run and supervises it to the end.

@@ -106,7 +106,7 @@ void Scheduler::Prepare() {
   if (info_.jobs_auto) AdjustCap();
   info_.jobs = info_.jobs_auto ? max_jobs_ : cap_;
   kmsg_ = KernelLog::Open(options_.health, options_.health || options_.markers);
-  info_.health = kmsg_->readable();
+  info_.health = kmsg_->readable() || options_.target_health;
   summary_.health = info_.health;
   markers_ = kmsg_->writable();
 }
@@ -194,6 +194,15 @@ void Scheduler::Finished(Slot& slot) {
   res.model_on = p.config.model_mode != run::ModelMode::kOff;
   res.verbose = p.config.verbose > 0;
   for (std::size_t e : health_of_[slot.item]) res.health.push_back(kmsg_->log().events()[e]);
+  if (r.target_log_read) {
+    // A remote target's log: everything during the run is the run's (runs are serial there);
+    // what came before it, between runs, is nobody's.
+    health::HealthLog before, during;
+    for (const std::string& line : r.target_log_before) before.Feed(line);
+    for (const std::string& line : r.target_log) during.Feed(line);
+    for (const health::HealthEvent& e : before.events()) summary_.unattributed.push_back(e);
+    for (const health::HealthEvent& e : during.events()) res.health.push_back(e);
+  }
   switch (r.report.verdict) {
     case run::Verdict::kPass: res.outcome = attempt > 0 ? Outcome::kFlaky : Outcome::kPass; break;
     case run::Verdict::kFail: res.outcome = Outcome::kFail; break;

@@ -31,6 +31,9 @@ struct SuiteOptions {
   // can serve one run at a time (a wire target) sets serial.
   std::function<std::unique_ptr<run::RunHandle>(const run::IsolatedRun&)> launcher;
   bool serial = false;
+  // The launcher's runs bring their target's kernel log (IsolatedResult::target_log): it is
+  // scanned instead of this machine's /dev/kmsg (health is on when it is read).
+  bool target_health = false;
 };
 
 SuiteSummary RunSuite(const Plan& plan, const SuiteOptions& options, Reporter& reporter);

@@ -128,12 +128,16 @@ SandboxStatus NewLinkRequest(const std::string& name, Request* req, ifinfomsg** 
 
 }  // namespace
 
-SandboxStatus LinkUp(const std::string& name) {
+SandboxStatus LinkUp(const std::string& name, int mtu) {
   Request req(RTM_NEWLINK, 0);
   ifinfomsg* ifi = nullptr;
   if (auto s = NewLinkRequest(name, &req, &ifi); !s) return s;
   ifi->ifi_flags = IFF_UP;
   ifi->ifi_change = IFF_UP;
+  const std::uint32_t m = static_cast<std::uint32_t>(mtu);
+  if (mtu > 0 && !req.Attr(IFLA_MTU, &m, sizeof(m))) {
+    return Unexpected{SandboxError{SandboxErrorCode::kInvalidArgument, "netlink request too long"}};
+  }
   return Transact(req, "link " + name + " up");
 }
 

@@ -11,8 +11,8 @@
 
 namespace mpdrill::sandbox::rtnl {
 
-// `ip link set NAME up`
-SandboxStatus LinkUp(const std::string& name);
+// `ip link set NAME up [mtu MTU]` (mtu 0: left as it is).
+SandboxStatus LinkUp(const std::string& name, int mtu = 0);
 
 // `ip addr add ADDRESS/PREFIX dev NAME [nodad]` (the family follows ADDRESS).
 SandboxStatus AddAddress(const std::string& name, const std::string& address, int prefix_len,

@@ -417,13 +417,21 @@ TEST_F(AgentTest, FreshNetnsPerRunWithTheDevice) {
   StartAgent();
   auto c = Client();
   ASSERT_NE(c, nullptr);
-  const CommandRequest probe{"ip -o link show vt1 >/dev/null && echo here; sysctl -n net.mptcp.enabled",
-                             {}, "", 3000};
+  const CommandRequest probe{
+      "ip -o link show vt1 | grep -o 'mtu [0-9]*'; sysctl -n net.mptcp.enabled; "
+      "ip -o addr show dev vt1 scope global | grep -o 'inet6* [^ ]*'; ip route show dev vt1",
+      {}, "", 3000};
+  const LinkSetup v4{1400, "192.168.0.2", 16, "192.0.2.0", 24, "192.168.0.1"};
   for (int run = 0; run < 2; ++run) {
-    ASSERT_TRUE(c->FreshNetns("vt1").ok()) << AgentLog();
+    auto fresh = c->FreshNetns("vt1", v4);
+    ASSERT_TRUE(fresh.ok()) << ClientErrorText(fresh.error());
     auto in = c->Command(probe);
     ASSERT_TRUE(in.ok());
-    EXPECT_EQ(in->output, "here\n1\n") << "run " << run;
+    EXPECT_EQ(in->output,
+              "mtu 1400\n1\ninet 192.168.0.2/16\n"
+              "192.0.2.0/24 via 192.168.0.1 \n"
+              "192.168.0.0/16 proto kernel scope link src 192.168.0.2 \n")
+        << "run " << run;
     auto off = c->Command({"sysctl -q -w net.mptcp.enabled=0", {}, "", 3000});
     ASSERT_TRUE(off.ok());
     EXPECT_EQ(off->exit_code, 0) << off->output;
@@ -431,6 +439,17 @@ TEST_F(AgentTest, FreshNetnsPerRunWithTheDevice) {
     ASSERT_TRUE(ifs.ok());
     for (const InterfaceInfo& i : *ifs) EXPECT_NE(i.name, "vt1");
   }
+  const LinkSetup v6{0, "fd3d:fa7b:d17d::", 48, "2001:db8::", 32, "fd3d:fa7b:d17d:8888::"};
+  auto fresh6 = c->FreshNetns("vt1", v6);
+  ASSERT_TRUE(fresh6.ok()) << ClientErrorText(fresh6.error());
+  auto in6 = c->Command({"ip -6 route show 2001:db8::/32", {}, "", 3000});
+  ASSERT_TRUE(in6.ok());
+  EXPECT_NE(in6->output.find("2001:db8::/32 via fd3d:fa7b:d17d:8888:: dev vt1"), std::string::npos)
+      << in6->output;
+  auto bad = c->FreshNetns("vt1", {0, "not-an-address", 16, "", 0, ""});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("not an IP address: not-an-address"), std::string::npos)
+      << bad.error().message;
   auto missing = c->FreshNetns("nosuch0");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind, ClientErrorKind::kRemote);

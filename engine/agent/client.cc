@@ -251,8 +251,8 @@ Result<std::vector<InterfaceInfo>, ClientError> AgentClient::Interfaces() {
   return std::move(*m);
 }
 
-Status<ClientError> AgentClient::FreshNetns(const std::string& device) {
-  return ExpectOk(Call(MessageType::kFreshNetns, EncodeFreshNetns({device}), kRequestTimeout));
+Status<ClientError> AgentClient::FreshNetns(const std::string& device, const LinkSetup& link) {
+  return ExpectOk(Call(MessageType::kFreshNetns, EncodeFreshNetns({device, link}), kRequestTimeout));
 }
 
 Result<std::vector<std::string>, ClientError> AgentClient::KernelLog() {

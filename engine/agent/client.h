@@ -60,7 +60,7 @@ class AgentClient final : public syscalls::SyscallBackend {
   Result<std::vector<InterfaceInfo>, ClientError> Interfaces();
   // A fresh network namespace on the target for the next run, with `device` moved into it;
   // the run's syscalls and commands then run there (closes the previous run's fds).
-  Status<ClientError> FreshNetns(const std::string& device);
+  Status<ClientError> FreshNetns(const std::string& device, const LinkSetup& link = {});
   // The target kernel's log records since the previous call (the first call: since the
   // session started), as "prio,seq,usec,flags;text" lines (engine/health reads them).
   Result<std::vector<std::string>, ClientError> KernelLog();

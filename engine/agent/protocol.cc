@@ -292,6 +292,12 @@ std::vector<std::uint8_t> EncodeContext(const syscalls::Context& m) {
 std::vector<std::uint8_t> EncodeFreshNetns(const FreshNetnsRequest& m) {
   Encoder e;
   e.Str(m.device);
+  e.U32(m.link.mtu);
+  e.Str(m.link.address);
+  e.U8(m.link.prefix);
+  e.Str(m.link.route);
+  e.U8(m.link.route_prefix);
+  e.Str(m.link.gateway);
   return e.Take();
 }
 
@@ -411,6 +417,9 @@ Result<FreshNetnsRequest, DecodeError> DecodeFreshNetns(Bytes body) {
       (m.device.empty() || m.device.size() >= 16 || m.device.find('/') != std::string::npos)) {
     d.Fail(0, "device: '" + m.device + "' is not an interface name");
   }
+  d.U32(&m.link.mtu, "mtu") && d.Str(&m.link.address, "address") &&
+      d.U8(&m.link.prefix, "prefix") && d.Str(&m.link.route, "route") &&
+      d.U8(&m.link.route_prefix, "route prefix") && d.Str(&m.link.gateway, "gateway");
   return d.Finish(std::move(m));
 }
 

@@ -125,8 +125,20 @@ struct SyscallFailure {  // kSyscallError: an error in the script itself
   std::uint32_t col = 0;
   std::string message;
 };
+// How fresh-netns configures the device in the new namespace (as a TUN run's tun0): up with
+// `mtu` (0: as it is), `address`/`prefix`, a route to `route`/`route_prefix` via `gateway`.
+// An empty address: the device only goes up.
+struct LinkSetup {
+  std::uint32_t mtu = 0;
+  std::string address;
+  std::uint8_t prefix = 0;
+  std::string route;  // the network address
+  std::uint8_t route_prefix = 0;
+  std::string gateway;
+};
 struct FreshNetnsRequest {
   std::string device;  // the target's interface on the test link, moved into the namespace
+  LinkSetup link;
 };
 struct CommandRequest {
   std::string command;            // run as /bin/sh -c COMMAND

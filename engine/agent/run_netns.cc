@@ -17,7 +17,8 @@ std::string Errno(const std::string& what) { return what + ": " + std::strerror(
 
 }  // namespace
 
-Result<std::unique_ptr<RunNetns>, std::string> RunNetns::Create(const std::string& device) {
+Result<std::unique_ptr<RunNetns>, std::string> RunNetns::Create(const std::string& device,
+                                                               const LinkSetup& link) {
   const int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) return Unexpected{Errno("opening the agent's network namespace")};
   // unshare(CLONE_NEWNET) changes only the calling thread: a short-lived one makes the
@@ -46,13 +47,38 @@ Result<std::unique_ptr<RunNetns>, std::string> RunNetns::Create(const std::strin
     close(home);
     return Unexpected{s.error().message};
   }
-  return std::unique_ptr<RunNetns>(new RunNetns(fd, home, device));
+  std::unique_ptr<RunNetns> ns(new RunNetns(fd, home, device));
+  // rtnetlink in the new namespace (no `ip` process: each costs a fifth of a second in an
+  // emulated guest); IPv6 addresses without duplicate address detection, as on tun0.
+  std::thread([&] {
+    if (auto e = ns->Enter(); !e) {
+      error = e.error();
+      return;
+    }
+    namespace rtnl = sandbox::rtnl;
+    auto step = [&](const sandbox::SandboxStatus& s) {
+      if (!s && error.empty()) error = s.error().message;
+      return static_cast<bool>(s);
+    };
+    if (!step(rtnl::LinkUp(device, static_cast<int>(link.mtu))) || link.address.empty()) return;
+    const bool v6 = link.address.find(':') != std::string::npos;
+    step(rtnl::AddAddress(device, link.address, link.prefix, v6)) && !link.route.empty() &&
+        step(rtnl::AddRoute(device, link.route, link.route_prefix, link.gateway));
+  }).join();
+  if (!error.empty()) return Unexpected{error};  // the destructor moves the device back
+  return ns;
+}
+
+void RunNetns::ReturnDevice() {
+  std::call_once(returned_, [this] {
+    std::thread([this] {
+      if (setns(fd_, CLONE_NEWNET) == 0) (void)sandbox::rtnl::MoveLink(device_, home_fd_);
+    }).join();
+  });
 }
 
 RunNetns::~RunNetns() {
-  std::thread([this] {
-    if (setns(fd_, CLONE_NEWNET) == 0) (void)sandbox::rtnl::MoveLink(device_, home_fd_);
-  }).join();
+  ReturnDevice();
   close(fd_);
   close(home_fd_);
 }

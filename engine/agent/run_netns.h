@@ -8,19 +8,26 @@
 #define MPDRILL_ENGINE_AGENT_RUN_NETNS_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "base/result.h"
+#include "engine/agent/protocol.h"
 
 namespace mpdrill::agent {
 
 class RunNetns {
  public:
-  // Creates the namespace (lo up) and moves `device` from the calling thread's namespace
-  // (the agent's) into it. The error names the step.
-  static Result<std::unique_ptr<RunNetns>, std::string> Create(const std::string& device);
-  // Moves the device back to the agent's namespace (best effort) and lets the namespace go.
+  // Creates the namespace (lo up), moves `device` from the calling thread's namespace (the
+  // agent's) into it and configures it there as `link` says. The error names the step.
+  static Result<std::unique_ptr<RunNetns>, std::string> Create(const std::string& device,
+                                                              const LinkSetup& link);
+  // ReturnDevice() if not done yet, and lets the namespace go.
   ~RunNetns();
+  // Moves the device back to the agent's namespace now (best effort; once). Workers of the
+  // run may still hold this object for a moment after their replies: the caller does not wait
+  // for the last reference to go before the device is needed elsewhere.
+  void ReturnDevice();
   RunNetns(const RunNetns&) = delete;
   RunNetns& operator=(const RunNetns&) = delete;
 
@@ -33,6 +40,7 @@ class RunNetns {
       : fd_(fd), home_fd_(home_fd), device_(std::move(device)) {}
   int fd_;
   int home_fd_;
+  std::once_flag returned_;
   std::string device_;
 };
 

@@ -243,8 +243,9 @@ std::optional<AgentResult> Dispatch(const std::shared_ptr<SessionState>& s, cons
       }
       if (old) old->CloseAll();
       EndLeftoverProcesses();
-      old_netns.reset();  // the device back home before it moves again
-      auto netns = RunNetns::Create(req->device);
+      if (old_netns) old_netns->ReturnDevice();  // home before it moves again
+      old_netns.reset();
+      auto netns = RunNetns::Create(req->device, req->link);
       if (!netns) {
         ReplyError(*s, f.id, ErrorCode::kInternal, "fresh-netns: " + netns.error());
         return std::nullopt;
@@ -363,7 +364,8 @@ AgentResult Session(int fd, int listen_fd, const AgentOptions& o) {
     netns = std::exchange(s->netns, nullptr);
   }
   if (ex) ex->CloseAll();
-  netns.reset();  // the test device back in the agent's namespace
+  if (netns) netns->ReturnDevice();  // the test device back in the agent's namespace
+  netns.reset();
   s->channel.Shutdown();
   return end;
 }

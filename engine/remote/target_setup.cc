@@ -4,15 +4,6 @@
 #include "engine/run/netdev.h"
 
 namespace mpdrill::remote {
-namespace {
-
-// One step: runs `command`, and on failure says which step and stops with its status.
-std::string Step(const std::string& what, const std::string& command) {
-  return command + " || { rc=$?; echo " + ShellQuote("target set-up: " + what + " failed") +
-         " >&2; exit $rc; }\n";
-}
-
-}  // namespace
 
 std::string SessionSetupScript(const std::string& dev) {
   // ethtool may be missing or a feature fixed: the run copes with coalesced segments anyway.
@@ -20,23 +11,16 @@ std::string SessionSetupScript(const std::string& dev) {
          "uname -r\n";
 }
 
-std::string RunSetupScript(const std::string& dev, const run::RunConfig& c) {
-  const std::string d = ShellQuote(dev);
-  const bool v6 = c.wire_ipv6();
-  const std::string family = v6 ? "-6 " : "-4 ";
-  std::string s;
-  s += Step("link " + dev + " up, mtu " + std::to_string(c.mtu),
-            "ip link set dev " + d + " up mtu " + std::to_string(c.mtu));
-  s += Step("address " + c.local_ip,
-            "ip " + family + "addr add " +
-                ShellQuote(c.local_ip + "/" + std::to_string(c.local_prefix_len)) + " dev " + d +
-                (v6 ? " nodad" : ""));
-  const std::string net = run::NetworkPrefix(c.remote_ip, c.remote_prefix_len, v6);
-  s += Step("route to " + net + " via " + c.gateway_ip,
-            "ip " + family + "route replace " + ShellQuote(net) + " via " +
-                ShellQuote(c.gateway_ip) + " dev " + d + " onlink");
-  s += "exit 0\n";
-  return s;
+agent::LinkSetup LinkSetupFor(const run::RunConfig& c) {
+  agent::LinkSetup link;
+  link.mtu = static_cast<std::uint32_t>(c.mtu);
+  link.address = c.local_ip;
+  link.prefix = static_cast<std::uint8_t>(c.local_prefix_len);
+  const std::string net = run::NetworkPrefix(c.remote_ip, c.remote_prefix_len, c.wire_ipv6());
+  link.route = net.substr(0, net.find('/'));
+  link.route_prefix = static_cast<std::uint8_t>(c.remote_prefix_len);
+  link.gateway = c.gateway_ip;
+  return link;
 }
 
 }  // namespace mpdrill::remote

@@ -1,8 +1,7 @@
-// What a wire run asks of the machine under test, as shell scripts the agent runs there (pure
-// text generation, so it is unit-tested as text and with a real shell). Each run gets a fresh
-// network namespace on the target with the test device moved in (the agent's fresh-netns,
-// engine/agent/run_netns.h), as a TUN run gets one here; the per-run script then configures
-// the device for the run's IP variant as netdev.cc configures tun0. docs/wire.md lists it.
+// What a wire run asks of the machine under test (pure, unit-tested). Each run gets a fresh
+// network namespace on the target with the test device moved in and configured for the run's
+// IP variant as netdev.cc configures tun0 (the agent's fresh-netns with a LinkSetup,
+// engine/agent/run_netns.h); the session starts with one shell script. docs/wire.md lists it.
 #ifndef MPDRILL_ENGINE_REMOTE_TARGET_SETUP_H_
 #define MPDRILL_ENGINE_REMOTE_TARGET_SETUP_H_
 
@@ -10,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/agent/protocol.h"
 #include "engine/run/run_config.h"
 
 namespace mpdrill::remote {
@@ -19,10 +19,9 @@ namespace mpdrill::remote {
 // the kernel hands a TUN whole segments with full checksums. Prints the kernel release.
 std::string SessionSetupScript(const std::string& dev);
 
-// The per-run script for `config` (finalized) on device `dev`, in the run's fresh namespace:
-// link up with the run's MTU, the local address, the route to the remote network via the
-// gateway (which mpdrill answers ARP/ND for). Exits non-zero naming the step that failed.
-std::string RunSetupScript(const std::string& dev, const run::RunConfig& config);
+// The device's set-up for a run of `config` (finalized): up with the run's MTU, the local
+// address, the route to the remote network via the gateway (which mpdrill answers ARP/ND for).
+agent::LinkSetup LinkSetupFor(const run::RunConfig& config);
 
 }  // namespace mpdrill::remote
 

@@ -20,29 +20,33 @@ run::RunConfig Finalized(run::IpVersion v) {
   return c;
 }
 
-TEST(RunSetupScript, ConfiguresTheVariantsAddressAndRouteViaTheGateway) {
-  const std::string v4 = RunSetupScript("veth1", Finalized(run::IpVersion::kIpv4));
-  EXPECT_NE(v4.find("ip -4 addr add '192.168.0.2/16' dev 'veth1'"), std::string::npos) << v4;
-  EXPECT_NE(v4.find("ip -4 route replace '192.0.2.0/24' via '192.168.0.1' dev 'veth1' onlink"),
-            std::string::npos)
-      << v4;
-  const std::string v6 = RunSetupScript("veth1", Finalized(run::IpVersion::kIpv6));
-  EXPECT_NE(v6.find("ip -6 addr add 'fd3d:fa7b:d17d::0/48' dev 'veth1' nodad"), std::string::npos)
-      << v6;
-  EXPECT_NE(v6.find("via 'fd3d:fa7b:d17d:8888::0'"), std::string::npos) << v6;
+TEST(LinkSetupFor, TheVariantsAddressAndRouteViaTheGateway) {
+  const agent::LinkSetup v4 = LinkSetupFor(Finalized(run::IpVersion::kIpv4));
+  EXPECT_EQ(v4.mtu, 1500u);
+  EXPECT_EQ(v4.address, "192.168.0.2");
+  EXPECT_EQ(v4.prefix, 16);
+  EXPECT_EQ(v4.route, "192.0.2.0");
+  EXPECT_EQ(v4.route_prefix, 24);
+  EXPECT_EQ(v4.gateway, "192.168.0.1");
+  const agent::LinkSetup v6 = LinkSetupFor(Finalized(run::IpVersion::kIpv6));
+  EXPECT_EQ(v6.address, "fd3d:fa7b:d17d::0");
+  EXPECT_EQ(v6.prefix, 48);
+  EXPECT_EQ(v6.route, "2001:db8::");
+  EXPECT_EQ(v6.route_prefix, 32);
+  EXPECT_EQ(v6.gateway, "fd3d:fa7b:d17d:8888::0");
 }
 
-// The generated script is valid shell for the target's /bin/sh, quoting included.
-TEST(RunSetupScript, ParsesAsShell) {
+// The session's script is valid shell for the target's /bin/sh, quoting included.
+TEST(SessionSetupScript, ParsesAsShell) {
   auto dir = TempDir::Make(std::filesystem::temp_directory_path(), "mpdrill-setup");
   ASSERT_TRUE(dir.ok());
   const std::string path = (dir->path() / "setup.sh").string();
-  const std::string script = RunSetupScript("it's", Finalized(run::IpVersion::kIpv4));
+  const std::string script = SessionSetupScript("it's");
   ASSERT_TRUE(WriteFile(path, script).ok());
   auto r = ExecWithDeadline({"/bin/sh", "-n", path});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 0) << r->err << script;
-  EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
+  EXPECT_NE(script.find("ethtool -K 'it'\\''s' tx off"), std::string::npos) << script;
 }
 
 agent::InterfaceInfo If(const std::string& name, bool mac, const std::string& address = "") {

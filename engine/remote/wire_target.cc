@@ -151,7 +151,7 @@ class WireRun final : public run::RunHandle {
 
   void Execute() {
     const run::RunConfig& config = run_.config;
-    if (auto s = agent_.FreshNetns(target_dev_); !s) {
+    if (auto s = agent_.FreshNetns(target_dev_, LinkSetupFor(config)); !s) {
       return Finish(EnvironmentReport("target set-up: " + agent::ClientErrorText(s.error())));
     }
     // What the target's kernel logged since the previous run (its cleanup included) is not
@@ -160,20 +160,6 @@ class WireRun final : public run::RunHandle {
     if (before) {
       result_.target_log_read = true;
       result_.target_log_before = std::move(*before);
-    }
-    agent::CommandRequest setup;
-    setup.command = RunSetupScript(target_dev_, config);
-    setup.timeout_ms = kSetupTimeoutMs;
-    auto prepared = agent_.Command(setup);
-    if (!prepared) {
-      return Finish(EnvironmentReport("target set-up: agent: " +
-                                      agent::ClientErrorText(prepared.error())));
-    }
-    if (prepared->exit_code != 0) {
-      run::RunReport r = EnvironmentReport("target set-up failed (exit " +
-                                           std::to_string(prepared->exit_code) + ")");
-      r.details = prepared->output;
-      return Finish(std::move(r));
     }
     if (auto s = agent_.SetContext(run::SyscallContextFor(config)); !s) {
       return Finish(EnvironmentReport("agent: " + agent::ClientErrorText(s.error())));

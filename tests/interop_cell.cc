@@ -1,0 +1,328 @@
+#include "tests/interop_cell.h"
+
+#include <thread>
+
+#include "base/exec.h"
+#include "base/files.h"
+#include "sandbox/live_capture.h"
+#include "sandbox/topology.h"
+#include "tests/corrupting_bridge.h"
+
+namespace mpdrill::tests {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// One subnet on the link (TEST-NET-2): every address of both peers is on-link.
+constexpr char kClient[] = "198.51.100.1";
+constexpr char kClientSecond[] = "198.51.100.3";
+constexpr char kServer[] = "198.51.100.2";
+constexpr char kServerSecond[] = "198.51.100.4";
+constexpr char kPort[] = "8080";
+constexpr std::uint16_t kPortNumber = 8080;
+constexpr auto kTrafficBound = 15s;  // the endpoints' own bound (--seconds)
+constexpr auto kListenBound = 5s;
+
+Argv Endpoint(Argv a) {
+  a.insert(a.begin(), "ip");
+  a.insert(a.begin() + 1, "mptcp");
+  a.insert(a.begin() + 2, "endpoint");
+  return a;
+}
+
+std::vector<Scenario> MakeScenarios() {
+  const std::uint64_t kMiB = 1 << 20;
+  std::vector<Scenario> s;
+  s.push_back({.name = "bulk",
+               .what = "1 MiB each way (echo), one subflow",
+               .bytes = kMiB});
+  s.push_back({.name = "bulk-csum",
+               .what = "bulk with DSS checksums (net.mptcp.checksum_enabled=1 both ends)",
+               .checksums = true,
+               .bytes = kMiB});
+  s.push_back({.name = "subflows",
+               .what = "client `subflow` endpoint + server `signal` endpoint (ADD_ADDR): 3 "
+                       "subflows, 1 MiB each way at 1 MB/s",
+               .client_setup = {Endpoint({"add", kClientSecond, "dev", "@", "id", "2", "subflow"})},
+               .server_setup = {Endpoint({"add", kServerSecond, "dev", "@", "id", "2", "signal"})},
+               .bytes = kMiB,
+               .rate = 1000000});
+  s.push_back({.name = "add-remove",
+               .what = "server `signal` endpoint (ADD_ADDR), deleted at 1 s mid-transfer "
+                       "(REMOVE_ADDR)",
+               .server_setup = {Endpoint({"add", kServerSecond, "dev", "@", "id", "2", "signal"})},
+               .bytes = kMiB,
+               .rate = 500000,
+               .events = {{1000ms, Side::kServer, Endpoint({"delete", "id", "2"})}}});
+  s.push_back({.name = "backup",
+               .what = "client `subflow` endpoint; the initial subflow's address (an endpoint "
+                       "without flags) changed to `backup` at 1 s mid-transfer: MP_PRIO, the "
+                       "data moves to the join",
+               .client_setup = {Endpoint({"add", kClient, "dev", "@", "id", "1"}),
+                                Endpoint({"add", kClientSecond, "dev", "@", "id", "2", "subflow"})},
+               .bytes = kMiB,
+               .rate = 500000,
+               .events = {{1000ms, Side::kClient, Endpoint({"change", "id", "1", "backup"})}}});
+  s.push_back({.name = "fastclose",
+               .what = "the client closes with SO_LINGER 0 after 512 KiB (MP_FASTCLOSE)",
+               .mode = "fastclose",
+               .bytes = kMiB / 2,
+               .rate = 500000});
+  s.push_back({.name = "fallback-strip",
+               .what = "a middlebox strips every MPTCP option both ways: fallback to TCP",
+               .middlebox = Middlebox::kStripMptcp,
+               .bytes = kMiB / 4});
+  s.push_back({.name = "mp-fail",
+               .what = "DSS checksums; a middlebox flips a payload bit of the client's 5th data "
+                       "segment (MP_FAIL)",
+               .checksums = true,
+               .middlebox = Middlebox::kCorruptData,
+               .bytes = kMiB / 4});
+  return s;
+}
+
+// "@" in a scenario's command is the peer's stack device.
+Argv WithDevice(Argv argv, const std::string& device) {
+  for (std::string& a : argv) {
+    if (a == "@") a = device;
+  }
+  return argv;
+}
+
+std::string ReadText(const std::string& path) {
+  auto text = ReadFile(path, 1 << 20);
+  return text ? *text : "";
+}
+
+std::string LastLine(const std::string& path) {
+  std::string text = ReadText(path);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  const auto nl = text.rfind('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+// Addresses, MPTCP on (checksums as asked), room for 4 subflows and ADD_ADDRs, then the
+// scenario's own commands.
+std::string Configure(InteropPeer& peer, std::initializer_list<const char*> addresses,
+                      bool checksums, const std::vector<Argv>& setup) {
+  std::vector<Argv> commands;
+  for (const char* a : addresses) {
+    commands.push_back({"ip", "addr", "add", std::string(a) + "/24", "dev", peer.StackDevice()});
+  }
+  commands.push_back({"sysctl", "-q", "-w", "net.mptcp.enabled=1"});
+  commands.push_back({"sysctl", "-q", "-w",
+                      std::string("net.mptcp.checksum_enabled=") + (checksums ? "1" : "0")});
+  commands.push_back({"ip", "mptcp", "limits", "set", "subflows", "4", "add_addr_accepted", "4"});
+  for (const Argv& argv : setup) commands.push_back(WithDevice(argv, peer.StackDevice()));
+  for (const Argv& argv : commands) {
+    if (auto st = peer.Run(argv); !st.ok()) {
+      return peer.Name() + ": " + CommandLine(argv) + ": " + st.error().message;
+    }
+  }
+  return "";
+}
+
+// The link's middle: a kernel bridge, or a userspace middlebox process between r0 and r1.
+class Link {
+ public:
+  explicit Link(sandbox::NetNamespace ns) : ns_(std::move(ns)) {}
+  const sandbox::NetNamespace& ns() const { return ns_; }
+
+  std::string Start(Middlebox middlebox) {
+    if (middlebox == Middlebox::kNone) {
+      for (const Argv& argv : std::vector<Argv>{{"ip", "link", "add", "br0", "type", "bridge"},
+                                                {"ip", "link", "set", "r0", "master", "br0"},
+                                                {"ip", "link", "set", "r1", "master", "br0"},
+                                                {"ip", "link", "set", "br0", "up"}}) {
+        if (auto st = sandbox::RunChecked(ns_, argv); !st.ok()) return st.error().message;
+      }
+      return "";
+    }
+    BridgeConfig config;
+    config.client_device = "r0";
+    config.server_device = "r1";
+    config.strip_mptcp_options = middlebox == Middlebox::kStripMptcp;
+    // The 5th: Linux answers a failed checksum with MP_FAIL only after a good one
+    // (docs/check.md, "Path events").
+    config.target = {.server_port = kPortNumber, .subflow = TargetSubflow::kInitial, .nth = 5};
+    config.max_duration = 25s;
+    auto bridge = BridgeProcess::Start(ns_, config);
+    if (!bridge) return "middlebox: " + bridge.error();
+    bridge_ = std::move(*bridge);
+    return "";
+  }
+
+  // The middlebox's report ("" for the kernel bridge); `*ok` false when it did not do its
+  // job (no segment to change went by) or failed.
+  std::string Stop(bool* ok) {
+    *ok = true;
+    if (!bridge_) return "";
+    const BridgeProcess::Outcome outcome = bridge_->Stop();
+    *ok = outcome.code == kBridgeCorrupted;
+    return outcome.report + " (" +
+           (outcome.code ? "exit " + std::to_string(*outcome.code) : std::string("killed")) + ")";
+  }
+
+ private:
+  sandbox::NetNamespace ns_;
+  std::unique_ptr<BridgeProcess> bridge_;
+};
+
+std::unique_ptr<sandbox::LiveCapture> StartCapture(const sandbox::NetNamespace& ns,
+                                                   const std::string& device,
+                                                   const std::string& path, std::string* error) {
+  sandbox::CaptureOptions options;
+  options.device = device;
+  options.out_path = path;
+  options.max_duration = 30s;
+  auto capture = sandbox::LiveCapture::Start(ns, options);
+  if (!capture) {
+    *error = "capture on " + device + ": " + capture.error().message;
+    return nullptr;
+  }
+  return std::move(*capture);
+}
+
+// Polls the log until `line` appears in it, or `bound` passes.
+bool WaitForLine(const std::string& path, const std::string& line, std::chrono::milliseconds bound) {
+  const auto until = Clock::now() + bound;
+  while (Clock::now() < until) {
+    if (ReadText(path).find(line) != std::string::npos) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+std::string ExitText(const sandbox::SandboxResult<int>& code) {
+  return code ? "exit " + std::to_string(*code) : code.error().message;
+}
+
+struct Peers {
+  std::unique_ptr<InteropPeer> client, server;
+};
+
+// The traffic, the events meanwhile; the captures are running.
+void RunTraffic(const CellConfig& config, const Scenario& scenario, Peers& peers,
+                CellResult* result) {
+  const std::string seconds = std::to_string(kTrafficBound.count());
+  const std::string server_log = config.out_dir + "/server.log";
+  const std::string client_log = config.out_dir + "/client.log";
+  // The wildcard address: joins to the server's other address (ADD_ADDR) reach it too.
+  auto server = peers.server->Start({"python3", config.endpoint_program, "server", "--bind",
+                                     "0.0.0.0", "--port", kPort, "--seconds", seconds},
+                                    server_log);
+  if (!server) {
+    result->failure = "server: " + server.error().message;
+    return;
+  }
+  if (!WaitForLine(server_log, "listening", kListenBound)) {
+    result->failure = "server not listening: " + LastLine(server_log);
+    return;
+  }
+  const auto start = Clock::now();
+  auto client = peers.client->Start(
+      {"python3", config.endpoint_program, "client", "--bind", kClient, "--connect", kServer,
+       "--port", kPort, "--mode", scenario.mode, "--bytes", std::to_string(scenario.bytes),
+       "--rate", std::to_string(scenario.rate), "--seconds", seconds},
+      client_log);
+  if (!client) {
+    result->failure = "client: " + client.error().message;
+    return;
+  }
+  for (const TimedEvent& event : scenario.events) {
+    std::this_thread::sleep_until(start + event.at);
+    InteropPeer& peer = event.side == Side::kClient ? *peers.client : *peers.server;
+    const Argv argv = WithDevice(event.argv, peer.StackDevice());
+    const auto st = peer.Run(argv);
+    result->event_log.push_back(std::to_string(event.at.count()) + " ms " +
+                                (event.side == Side::kClient ? "client" : "server") + ": " +
+                                CommandLine(argv) + ": " + (st.ok() ? "ok" : st.error().message));
+  }
+  const auto client_code = (*client)->Wait(kTrafficBound + 3s);
+  const auto server_code = (*server)->Wait(3s);
+  result->seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result->client_output = LastLine(client_log);
+  result->server_output = LastLine(server_log);
+  if (!client_code || *client_code != 0) {
+    result->failure = "client " + ExitText(client_code) + ": " + result->client_output;
+  } else if (!server_code || *server_code != 0) {
+    result->failure = "server " + ExitText(server_code) + ": " + result->server_output;
+  }
+}
+
+}  // namespace
+
+const std::vector<Scenario>& Scenarios() {
+  static const std::vector<Scenario> scenarios = MakeScenarios();
+  return scenarios;
+}
+
+CellResult RunCell(const CellConfig& config, const Scenario& scenario) {
+  CellResult result;
+  auto link_ns = sandbox::NetNamespace::Create();
+  if (!link_ns) {
+    (link_ns.error().code == sandbox::SandboxErrorCode::kPermission ? result.skip_reason
+                                                                     : result.failure) =
+        "network namespace: " + link_ns.error().message;
+    return result;
+  }
+  Link link(std::move(*link_ns));
+  Peers peers;
+  for (auto [peer, name, device] :
+       {std::tuple{&peers.client, config.client_peer, "c0"},
+        std::tuple{&peers.server, config.server_peer, "s0"}}) {
+    auto made = MakePeer(name, device);
+    if (!made) {
+      result.failure = made.error().message;
+      return result;
+    }
+    *peer = std::move(*made);
+  }
+  if (auto st = peers.client->Cable(link.ns(), "r0"); !st.ok()) {
+    result.failure = "cable client: " + st.error().message;
+    return result;
+  }
+  if (auto st = peers.server->Cable(link.ns(), "r1"); !st.ok()) {
+    result.failure = "cable server: " + st.error().message;
+    return result;
+  }
+  for (auto [peer, kernel] : {std::pair{peers.client.get(), &result.client_kernel},
+                              std::pair{peers.server.get(), &result.server_kernel}}) {
+    auto release = peer->KernelRelease();
+    *kernel = release ? *release : "?";
+  }
+  result.failure = Configure(*peers.client, {kClient, kClientSecond}, scenario.checksums,
+                             scenario.client_setup);
+  if (result.failure.empty()) {
+    result.failure = Configure(*peers.server, {kServer, kServerSecond}, scenario.checksums,
+                               scenario.server_setup);
+  }
+  if (!result.failure.empty()) return result;
+  if (std::string error = link.Start(scenario.middlebox); !error.empty()) {
+    result.failure = "link: " + error;
+    return result;
+  }
+  result.client_pcap = config.out_dir + "/client-side.pcap";
+  result.server_pcap = config.out_dir + "/server-side.pcap";
+  auto client_capture = StartCapture(link.ns(), "r0", result.client_pcap, &result.failure);
+  if (!client_capture) return result;
+  auto server_capture = StartCapture(link.ns(), "r1", result.server_pcap, &result.failure);
+  if (!server_capture) return result;
+  RunTraffic(config, scenario, peers, &result);
+  for (auto* capture : {client_capture.get(), server_capture.get()}) {
+    const auto stats = capture->Stop(300ms);
+    if (result.failure.empty() && !stats) result.failure = "capture: " + stats.error().message;
+    if (result.failure.empty() && stats->dropped_by_kernel > 0) {
+      result.failure = "capture dropped " + std::to_string(stats->dropped_by_kernel) + " packets";
+    }
+  }
+  bool middlebox_ok = true;
+  result.middlebox_report = link.Stop(&middlebox_ok);
+  if (result.failure.empty() && !middlebox_ok) {
+    result.failure = "middlebox: " + result.middlebox_report;
+  }
+  return result;
+}
+
+}  // namespace mpdrill::tests

@@ -1,0 +1,148 @@
+// mpdrill-interop: runs cells of the interop matrix (tests/interop_cell.h) and writes what
+// happened in each, with its captures, for ci/interop.sh to judge with `mpdrill check`.
+//
+//   mpdrill-interop --out DIR --endpoint tests/interop_endpoint.py
+//                   [--client host] [--server host] [--scenario NAME]... [--list]
+//
+// Per cell DIR/CLIENT-SERVER-SCENARIO/: cell.txt (key=value lines: status ok|failed|skipped,
+// reason, kernels, the endpoints' last lines, the middlebox's report, events, captures),
+// client-side.pcap and server-side.pcap, client.log, server.log.
+// Exit: 0 every cell ran (a failed cell is data), 2 bad usage, 77 skipped (no privileges).
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "base/files.h"
+#include "tests/interop_cell.h"
+
+namespace {
+
+using mpdrill::tests::CellConfig;
+using mpdrill::tests::CellResult;
+using mpdrill::tests::Scenario;
+
+constexpr int kExitUsage = 2;
+constexpr int kExitSkipped = 77;
+
+constexpr char kUsage[] =
+    "usage: mpdrill-interop --out DIR --endpoint PATH [--client PEER] [--server PEER]\n"
+    "                       [--scenario NAME]... [--list]\n"
+    "Peers: host (the running kernel in a private network namespace).\n";
+
+// One value per line: newlines in a value become spaces.
+std::string OneLine(std::string value) {
+  for (char& c : value) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return value;
+}
+
+std::string CellText(const CellConfig& config, const Scenario& scenario, const CellResult& r) {
+  const std::string status =
+      !r.skip_reason.empty() ? "skipped" : !r.failure.empty() ? "failed" : "ok";
+  std::string text;
+  auto add = [&text](const std::string& key, const std::string& value) {
+    text += key + "=" + OneLine(value) + "\n";
+  };
+  add("client", config.client_peer);
+  add("server", config.server_peer);
+  add("scenario", std::string(scenario.name));
+  add("what", std::string(scenario.what));
+  add("status", status);
+  add("reason", !r.skip_reason.empty() ? r.skip_reason : r.failure);
+  add("client_kernel", r.client_kernel);
+  add("server_kernel", r.server_kernel);
+  add("client_output", r.client_output);
+  add("server_output", r.server_output);
+  add("middlebox", r.middlebox_report);
+  for (const std::string& e : r.event_log) add("event", e);
+  add("seconds", std::to_string(r.seconds));
+  add("client_pcap", r.client_pcap);
+  add("server_pcap", r.server_pcap);
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CellConfig base;
+  std::string out;
+  std::vector<std::string> wanted;
+  bool list = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string* into) {
+      if (i + 1 >= argc) return false;
+      *into = argv[++i];
+      return true;
+    };
+    std::string v;
+    bool ok = true;
+    if (arg == "--out") {
+      ok = value(&out);
+    } else if (arg == "--endpoint") {
+      ok = value(&base.endpoint_program);
+    } else if (arg == "--client") {
+      ok = value(&base.client_peer);
+    } else if (arg == "--server") {
+      ok = value(&base.server_peer);
+    } else if (arg == "--scenario") {
+      ok = value(&v);
+      wanted.push_back(v);
+    } else if (arg == "--list") {
+      list = true;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::cerr << "mpdrill-interop: bad argument " << arg << "\n" << kUsage;
+      return kExitUsage;
+    }
+  }
+  std::vector<const Scenario*> plan;
+  for (const Scenario& s : mpdrill::tests::Scenarios()) {
+    bool take = wanted.empty();
+    for (const std::string& w : wanted) take = take || w == s.name;
+    if (take) plan.push_back(&s);
+  }
+  for (const std::string& w : wanted) {
+    bool known = false;
+    for (const Scenario& s : mpdrill::tests::Scenarios()) known = known || w == s.name;
+    if (!known) {
+      std::cerr << "mpdrill-interop: unknown scenario " << w << " (--list)\n";
+      return kExitUsage;
+    }
+  }
+  if (list) {
+    for (const Scenario* s : plan) std::cout << s->name << "\t" << s->what << "\n";
+    return 0;
+  }
+  if (out.empty() || base.endpoint_program.empty()) {
+    std::cerr << kUsage;
+    return kExitUsage;
+  }
+  std::size_t skipped = 0;
+  for (const Scenario* s : plan) {
+    CellConfig config = base;
+    config.out_dir =
+        out + "/" + base.client_peer + "-" + base.server_peer + "-" + std::string(s->name);
+    mkdir(out.c_str(), 0755);
+    mkdir(config.out_dir.c_str(), 0755);
+    const CellResult result = mpdrill::tests::RunCell(config, *s);
+    const std::string text = CellText(config, *s, result);
+    if (auto st = mpdrill::WriteFile(config.out_dir + "/cell.txt", text); !st.ok()) {
+      std::cerr << "mpdrill-interop: " << config.out_dir << "/cell.txt: cannot write\n";
+      return 1;
+    }
+    if (!result.skip_reason.empty()) ++skipped;
+    std::cout << base.client_peer << " -> " << base.server_peer << " " << s->name << ": "
+              << (!result.skip_reason.empty() ? "skipped: " + result.skip_reason
+                  : !result.failure.empty()   ? "FAILED: " + result.failure
+                                              : "ran, " + result.client_output)
+              << std::endl;
+  }
+  return skipped == plan.size() && !plan.empty() ? kExitSkipped : 0;
+}

@@ -100,6 +100,22 @@ void WriteReport(int fd, const std::string& line) {
   (void)!write(fd, text.data(), text.size());
 }
 
+// Whether `mode` strips this frame's options (a frame that is not TCP: nothing to strip).
+bool Strips(StripOptions mode, std::span<const std::uint8_t> frame) {
+  switch (mode) {
+    case StripOptions::kNone:
+      return false;
+    case StripOptions::kAll:
+      return true;
+    case StripOptions::kAfterSyns: {
+      const auto dissection = capture::Dissect(capture::kLinkEthernet, frame);
+      const capture::TcpSegment* seg = AsTcp(dissection);
+      return seg != nullptr && !seg->syn();
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view FlipOutcomeName(FlipOutcome outcome) {
@@ -262,8 +278,10 @@ int RunCorruptingBridge(const BridgeConfig& config) {
           continue;
         }
         const std::span<std::uint8_t> frame(buf.data(), static_cast<std::size_t>(got));
-        if (config.strip_mptcp_options) {
-          if (StripMptcpOptions(frame) == FlipOutcome::kFlipped) ++stripped;
+        if (config.strip != StripOptions::kNone) {
+          if (Strips(config.strip, frame) && StripMptcpOptions(frame) == FlipOutcome::kFlipped) {
+            ++stripped;
+          }
         } else if (side == 0 && !plan.done()) {
           corruption = plan.OnFrame(frame);
         }
@@ -287,7 +305,7 @@ int RunCorruptingBridge(const BridgeConfig& config) {
     WriteReport(config.report_fd, error + "; " + tally);
     return code;
   }
-  if (config.strip_mptcp_options) {
+  if (config.strip != StripOptions::kNone) {
     WriteReport(config.report_fd,
                 "stripped MPTCP options from " + std::to_string(stripped) + " segments; " + tally);
     return stripped > 0 ? kBridgeCorrupted : kBridgeNoTarget;

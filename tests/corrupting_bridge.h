@@ -4,8 +4,9 @@
 // can see the change. Everything else (ARP, neighbour discovery, other segments) passes as
 // it came. It exists because this kernel has neither nft nor tc pedit/csum.
 //
-// With `strip_mptcp_options` it is instead a middlebox that removes every MPTCP option (kind
-// 30) from every TCP segment both ways, as some firewalls do (RFC 8684 §3.7 fallback).
+// With `strip` it is instead a middlebox that removes MPTCP options (kind 30) from TCP
+// segments both ways, as some firewalls do (RFC 8684 §3.7 fallback): from every segment, or
+// from every segment but SYNs (the handshake negotiates MPTCP, nothing after it survives).
 //
 // The frame logic (FlipPayloadByte, StripMptcpOptions, CorruptionPlan) is pure; RunCorruptingBridge moves frames
 // with AF_PACKET sockets and runs in a child that already sits in the middle namespace.
@@ -95,13 +96,19 @@ class CorruptionPlan {
   bool done_ = false;
 };
 
+enum class StripOptions : std::uint8_t {
+  kNone,
+  kAll,         // MPTCP options of every segment
+  kAfterSyns,   // of every segment without SYN
+};
+
 struct BridgeConfig {
   std::string client_device;  // frames from here go to server_device and may be corrupted
   std::string server_device;  // frames from here go to client_device unchanged
   CorruptionTarget target;
-  // Strip MPTCP options from every segment both ways instead of corrupting one: the report
-  // counts the segments changed, the exit is kBridgeCorrupted once one was.
-  bool strip_mptcp_options = false;
+  // Strip MPTCP options both ways instead of corrupting one segment: the report counts the
+  // segments changed, the exit is kBridgeCorrupted once one was.
+  StripOptions strip = StripOptions::kNone;
   std::chrono::milliseconds max_duration{20000};
   int ready_fd = -1;   // gets one byte once both devices are open
   int stop_fd = -1;    // the bridge stops when this is readable or hung up

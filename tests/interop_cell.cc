@@ -73,6 +73,11 @@ std::vector<Scenario> MakeScenarios() {
                .what = "a middlebox strips every MPTCP option both ways: fallback to TCP",
                .middlebox = Middlebox::kStripMptcp,
                .bytes = kMiB / 4});
+  s.push_back({.name = "fallback-strip-data",
+               .what = "a middlebox strips MPTCP options from every segment but SYNs: MPTCP "
+                       "negotiated, then no option arrives (third ACK, DSS)",
+               .middlebox = Middlebox::kStripAfterSyns,
+               .bytes = kMiB / 4});
   s.push_back({.name = "mp-fail",
                .what = "DSS checksums; a middlebox flips a payload bit of the client's 5th data "
                        "segment (MP_FAIL)",
@@ -142,7 +147,9 @@ class Link {
     BridgeConfig config;
     config.client_device = "r0";
     config.server_device = "r1";
-    config.strip_mptcp_options = middlebox == Middlebox::kStripMptcp;
+    config.strip = middlebox == Middlebox::kStripMptcp       ? StripOptions::kAll
+                   : middlebox == Middlebox::kStripAfterSyns ? StripOptions::kAfterSyns
+                                                             : StripOptions::kNone;
     // The 5th: Linux answers a failed checksum with MP_FAIL only after a good one
     // (docs/check.md, "Path events").
     config.target = {.server_port = kPortNumber, .subflow = TargetSubflow::kInitial, .nth = 5};

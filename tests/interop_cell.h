@@ -20,6 +20,7 @@ namespace mpdrill::tests {
 enum class Middlebox : std::uint8_t {
   kNone,         // a kernel bridge
   kStripMptcp,   // every MPTCP option removed from every segment, both ways
+  kStripAfterSyns,  // MPTCP options removed from every segment but SYNs, both ways
   kCorruptData,  // one bit of the client's 5th data segment on the initial subflow flipped
 };
 

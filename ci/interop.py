@@ -12,7 +12,9 @@ expectations file with the reason, docs/interop.md), `skipped` (the environment 
 it), or `FAIL` (anything else). Exit 1 when a cell is FAIL, else 0.
 
 Expectations file: one line per explained outcome,
-    CLIENT SERVER SCENARIO RULE|failed  # where docs/interop.md explains it
+    CLIENT SERVER SCENARIO OUTCOME  # where docs/interop.md explains it
+OUTCOME: a rule ID seen on either side of the link (`G1`), or on one side (`G1@server`,
+`G1@client`); `stall` for traffic that ran into its deadline; `failed` for any failure.
 """
 import argparse
 import collections
@@ -102,18 +104,21 @@ def judge(cell, checks, expected):
     allowed = expected.get(key, set())
     if cell.get("status") == "skipped":
         return "skipped", []
-    problems = []
+    problems = []  # (the outcomes that explain it, what it is)
     if cell.get("status") != "ok":
-        problems.append(("failed", f"traffic failed: {cell.get('reason', '')}"))
+        reason = cell.get("reason", "")
+        names = {"failed", "stall"} if "deadline" in reason else {"failed"}
+        problems.append((names, f"traffic failed: {reason}"))
     for side, check in zip(SIDES, checks):
         if check is None or check["summary"] is None:
-            problems.append(("failed", f"{side}: no check summary"))
+            problems.append(({"failed"}, f"{side}: no check summary"))
             continue
         for bad in check["bad"]:
-            problems.append(("failed", bad))
+            problems.append(({"failed"}, bad))
         for rule in sorted(rules_of(check)):
-            problems.append((rule, f"{side}: {rule}"))
-    unexplained = [why for what, why in problems if what not in allowed]
+            names = {rule, f"{rule}@{side.split('-')[0]}"}
+            problems.append((names, f"{side}: {rule}"))
+    unexplained = [why for names, why in problems if not names & allowed]
     if unexplained:
         return "FAIL", unexplained
     return ("known" if problems else "clean"), []

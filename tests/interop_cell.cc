@@ -80,7 +80,13 @@ std::vector<Scenario> MakeScenarios() {
                .bytes = kMiB / 4});
   s.push_back({.name = "mp-fail",
                .what = "DSS checksums; a middlebox flips a payload bit of the client's 5th data "
-                       "segment (MP_FAIL)",
+                       "segment (MP_FAIL); the client writes 16 KiB every 16 ms",
+               .checksums = true,
+               .middlebox = Middlebox::kCorruptData,
+               .bytes = kMiB / 4,
+               .rate = 1000000});
+  s.push_back({.name = "mp-fail-bulk",
+               .what = "mp-fail with the client writing as fast as it can",
                .checksums = true,
                .middlebox = Middlebox::kCorruptData,
                .bytes = kMiB / 4});

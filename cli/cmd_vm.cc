@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "vm/net.h"
 #include "vm/session.h"
 
 namespace mpdrill::cli {
@@ -30,8 +31,9 @@ constexpr std::string_view kUsage =
     "X.pcap`, ...: this very binary runs in the guest) or any program of the host's root,\n"
     "which the guest sees read-only. The working directory (and each --rwdir) is shared\n"
     "read-write at its own path, so reports and captures land on the host. The guest has no\n"
-    "network interface. Exit code: COMMAND's, or 3 (environment: bad image, missing module\n"
-    "or tool, kernel lacking MPTCP/TUN/9p), 4 (COMMAND succeeded but the kernel logged a\n"
+    "network interface unless --tap or --control-port gives it one. Exit code: COMMAND's,\n"
+    "or 3 (environment: bad image, missing module or tool, kernel lacking MPTCP/TUN/9p,\n"
+    "--tap in the host's network namespace), 4 (COMMAND succeeded but the kernel logged a\n"
     "warning or bug), 5 (the kernel panicked or hung, or --timeout passed).\n"
     "\n"
     "  --kernel IMAGE     a bzImage (with --modules) or a Debian linux-image-*.deb\n"
@@ -47,7 +49,12 @@ constexpr std::string_view kUsage =
     "                     $MPDRILL_CACHE_DIR, $XDG_CACHE_HOME/mpdrill or ~/.cache/mpdrill)\n"
     "  --qemu PATH        qemu-system-x86_64 to use\n"
     "  --append WORDS     more kernel command-line words (e.g. 'kmemleak=on')\n"
-    "  --no-mptcp-check   boot kernels without MPTCP or TUN too (e.g. for `check`)\n";
+    "  --no-mptcp-check   boot kernels without MPTCP or TUN too (e.g. for `check`)\n"
+    "  --tap NAME         the guest's eth0 on a tap NAME qemu creates in this network\n"
+    "                     namespace, which must not be the host's (unshare -n, ip netns exec)\n"
+    "  --tap-mac MAC      eth0's MAC (52:54:00:6d:70:01)\n"
+    "  --control-port P   the guest's eth1, 10.0.2.15/24 on qemu user networking reaching\n"
+    "                     nothing; 127.0.0.1:P here is forwarded to 10.0.2.15:P in the guest\n";
 
 struct Options {
   std::string kernel;
@@ -64,6 +71,8 @@ struct Options {
   std::string qemu = "qemu-system-x86_64";
   std::vector<std::string> append;
   bool check_features = true;
+  vm::GuestNics nics;
+  std::optional<std::string> tap_mac;
   bool help = false;
   std::vector<std::string> command;
 };
@@ -102,7 +111,7 @@ std::optional<std::string> Parse(const std::vector<std::string>& args, Options* 
     static const char* kValued[] = {"--kernel", "--modules", "--module", "--cpus", "--memory",
                                     "--accel", "--timeout", "--watchdog", "--boot-timeout",
                                     "--rwdir", "--env", "--console", "--cache", "--qemu",
-                                    "--append"};
+                                    "--append", "--tap", "--tap-mac", "--control-port"};
     bool known = false;
     for (const char* k : kValued) known |= name == k;
     if (!known) {
@@ -147,6 +156,17 @@ std::optional<std::string> Parse(const std::vector<std::string>& args, Options* 
       o->cache = value;
     } else if (name == "--qemu") {
       o->qemu = value;
+    } else if (name == "--tap") {
+      if (std::string why = vm::CheckIfName(value); !why.empty()) return "--tap: " + why;
+      o->nics.tap = value;
+    } else if (name == "--tap-mac") {
+      auto mac = vm::NormalizeMac(value);
+      if (!mac) return "--tap-mac: expected a unicast MAC like 52:54:00:6d:70:01, got '" + value + "'";
+      if (*mac == vm::kControlMac) return "--tap-mac: '" + value + "' is the control NIC's MAC";
+      o->tap_mac = *mac;
+    } else if (name == "--control-port") {
+      if (!ParseNumber(value, 1, 65535, &n)) return "--control-port: expected a TCP port 1..65535, got '" + value + "'";
+      o->nics.control_port = static_cast<int>(n);
     } else if (name == "--append") {
       std::istringstream words(value);
       for (std::string w; words >> w;) o->append.push_back(w);
@@ -294,6 +314,13 @@ int RunVm(const std::vector<std::string>& args, CommandIo io) {
     io.err << "mpdrill vm: no command given after '--'\n\n" << kUsage;
     return kExitBadInput;
   }
+  if (o.tap_mac) {
+    if (o.nics.tap.empty()) {
+      io.err << "mpdrill vm: --tap-mac goes with --tap\n\n" << kUsage;
+      return kExitBadInput;
+    }
+    o.nics.tap_mac = *o.tap_mac;
+  }
   vm::VmRequest req;
   req.kernel.image = o.kernel;
   if (o.modules) req.kernel.modules = *o.modules;
@@ -308,6 +335,7 @@ int RunVm(const std::vector<std::string>& args, CommandIo io) {
   req.watchdog = std::chrono::seconds(o.watchdog);
   req.boot_timeout = std::chrono::seconds(o.boot_timeout);
   req.need_mptcp = req.need_tun = o.check_features;
+  req.nics = o.nics;
   req.console_copy = o.console.empty() ? "" : Absolute(o.console);
   req.cwd = Absolute(".");
   for (const std::string& d : {req.cwd}) {
@@ -374,6 +402,7 @@ int RunVm(const std::vector<std::string>& args, CommandIo io) {
       case vm::VmErrorCode::kMissingTool:
       case vm::VmErrorCode::kIo:
       case vm::VmErrorCode::kQemu:
+      case vm::VmErrorCode::kNetwork:
         return kExitEnvironment;
     }
     return kExitEnvironment;

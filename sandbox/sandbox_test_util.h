@@ -3,6 +3,7 @@
 #define MPDRILL_SANDBOX_SANDBOX_TEST_UTIL_H_
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,9 +15,11 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "sandbox/netns.h"
+#include "sandbox/process.h"
 #include "sandbox/topology.h"
 
 // Declares `NetNamespace var`, or skips the test (stating why) when namespaces cannot be made
@@ -42,6 +45,26 @@ inline SandboxStatus ConnectPair(const NetNamespace& a, const NetNamespace& b) {
   if (auto s = AddVethPair(a, "va0", b, "vb0"); !s) return s;
   if (auto s = AddAddress(a, "va0", "198.51.100.1/24"); !s) return s;
   return AddAddress(b, "vb0", "198.51.100.2/24");
+}
+
+// Starts argv (argv[0] a path) in `ns`: stdout into `stdout_fd`, stderr into the file
+// `stderr_path` (created, mode 600), the working directory `cwd` unless empty.
+inline SandboxResult<ChildProcess> SpawnProgramInNamespace(const NetNamespace& ns,
+                                                           std::vector<std::string> argv,
+                                                           int stdout_fd,
+                                                           const std::string& stderr_path,
+                                                           const std::string& cwd = "") {
+  return SpawnInNamespace(ns, [&]() -> int {
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) return 126;
+    dup2(stdout_fd, 1);
+    const int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(err, 2);
+    std::vector<char*> a;
+    for (auto& word : argv) a.push_back(word.data());
+    a.push_back(nullptr);
+    execv(a[0], a.data());
+    return 127;
+  });
 }
 
 inline bool ReadWithTimeout(int fd, void* buf, std::size_t n, std::chrono::milliseconds timeout) {

@@ -213,6 +213,18 @@ TEST_F(VmTest, BadImagesAreRefusedBeforeBooting) {
   EXPECT_NE(nomod->err.find("kernel 6.99-test: module virtio_pci is neither built in nor in"),
             std::string::npos)
       << nomod->err;
+  // Everything built in but virtio_net, which a guest NIC needs: refused before booting.
+  Write("mods/lib/modules/6.99-test/modules.builtin",
+        "kernel/net/mptcp/mptcp.ko\nkernel/drivers/virtio/virtio_pci.ko\n"
+        "kernel/net/9p/9pnet_virtio.ko\nkernel/fs/9p/9p.ko\nkernel/drivers/net/tun.ko\n");
+  auto nonic = Vm({"--modules", (dir() / "mods").string(), "--control-port", "7000", "--", "true"},
+                  seconds(30));
+  ASSERT_TRUE(nonic.ok());
+  EXPECT_EQ(nonic->exit_code, 3);
+  EXPECT_NE(nonic->err.find("kernel 6.99-test: module virtio_net (for --tap/--control-port) is "
+                            "neither built in nor in its modules"),
+            std::string::npos)
+      << nonic->err;
   ExpectNothingLeft();
 }
 

@@ -9,3 +9,15 @@ target_compile_definitions(vm_test PRIVATE MPDRILL_SOURCE_DIR="${PROJECT_SOURCE_
 gtest_discover_tests(vm_test DISCOVERY_MODE PRE_TEST
                      PROPERTIES LABELS vm RUN_SERIAL TRUE TIMEOUT 300)
 add_dependencies(vm_test mpdrill)
+
+# `mpdrill vm --tap --control-port`: one boot in a private namespace with an agent in the
+# guest (root), and the refusal in the host's namespace (no boot).
+add_executable(vm_net_test vm_net_test.cc)
+target_link_libraries(vm_net_test PRIVATE mpdrill::base mpdrill::agent mpdrill::sandbox mpdrill::vm
+                                          GTest::gtest GTest::gtest_main)
+target_include_directories(vm_net_test PRIVATE ${PROJECT_SOURCE_DIR})
+target_compile_definitions(vm_net_test PRIVATE MPDRILL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                               MPDRILL_BINARY_DIR="${PROJECT_BINARY_DIR}")
+gtest_discover_tests(vm_net_test DISCOVERY_MODE PRE_TEST
+                     PROPERTIES LABELS vm RUN_SERIAL TRUE TIMEOUT 300)
+add_dependencies(vm_net_test mpdrill)

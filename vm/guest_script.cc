@@ -50,6 +50,50 @@ std::string InitScript(const std::vector<std::string>& modules_in_order) {
   return s;
 }
 
+std::string GuestNetScript(const GuestNics& nics) {
+  if (!nics.any()) return "";
+  const std::string tap(kGuestTapIf), ctl(kGuestControlIf);
+  // A bounded wait: up to T tries 0.1 s apart.
+  std::string s =
+      "T=100\n"
+      "upto() { i=0; until eval \"$1\"; do i=$((i+1)); [ $i -le $T ] || fail \"$2\"; "
+      "$B usleep 100000; done; }\n"
+      "nic() { upto \"[ -e /sys/class/net/$1 ]\" \"no network interface $1 ($3) after 10 s: "
+      "the kernel needs VIRTIO_NET\"; a=$($B cat /sys/class/net/$1/address); "
+      "[ \"$a\" = \"$2\" ] || fail \"$1 has MAC $a, not $2 ($3)\"; }\n"
+      "sys() { { echo $3 > /proc/sys/net/ipv6/conf/$1/$2; } 2>/dev/null; }\n";
+  if (!nics.tap.empty()) {
+    s += "nic " + tap + " " + nics.tap_mac + " " + ShellQuote("the NIC on tap " + nics.tap) + "\n";
+    s += "for k in accept_ra autoconf accept_dad; do sys " + tap + " $k 0; done; sys " + tap +
+         " addr_gen_mode 1\n";
+    s += "$B ip link set " + tap + " up || fail 'cannot bring " + tap + " up'\n";
+  }
+  if (nics.control_port != 0) {
+    // Alone, the control NIC is the kernel's eth0: it is eth1 whatever the other NIC.
+    if (nics.tap.empty()) {
+      s += "nic " + tap + " " + std::string(kControlMac) + " 'the control NIC'\n";
+      s += "$B ip link set " + tap + " name " + ctl + " || fail 'cannot rename " + tap + " to " +
+           ctl + "'\n";
+    }
+    s += "nic " + ctl + " " + std::string(kControlMac) + " 'the control NIC'\n";
+    s += "sys " + ctl + " disable_ipv6 1\n";
+    s += "$B ip addr add " + std::string(kControlGuestAddress) + "/" +
+         std::to_string(kControlPrefixLen) + " dev " + ctl + " && $B ip link set " + ctl +
+         " up || fail 'cannot configure " + ctl + "'\n";
+  }
+  for (const std::string& n : {tap, ctl}) {
+    if (n == tap ? nics.tap.empty() : nics.control_port == 0) continue;
+    s += "upto '[ \"$($B cat /sys/class/net/" + n + "/carrier 2>/dev/null)\" = 1 ] && " +
+         "[ \"$($B cat /sys/class/net/" + n + "/operstate)\" = up ]' " +
+         ShellQuote(n + " has no link after 10 s") + "\n";
+  }
+  if (!nics.tap.empty()) {
+    s += "upto '[ -e /ctl/" + std::string(kCtlTapUp) + " ]' " +
+         ShellQuote("the host did not bring tap " + nics.tap + " up within 10 s") + "\n";
+  }
+  return s;
+}
+
 std::string GuestScript(const GuestPlan& plan) {
   std::string s =
       "# mpdrill vm: this invocation's guest script (generated).\n"
@@ -86,6 +130,7 @@ std::string GuestScript(const GuestPlan& plan) {
     s += "[ -e /proc/sys/net/mptcp/enabled ] || lacks 'MPTCP (CONFIG_MPTCP)'\n";
   }
   if (plan.need_tun) s += "[ -c /dev/net/tun ] || lacks 'TUN (CONFIG_TUN)'\n";
+  s += GuestNetScript(plan.nics);
   // A heartbeat in /ctl: the host's watchdog tells a live guest from a hung one by it.
   s += "( n=0; while :; do n=$((n+1)); echo $n > /ctl/heartbeat; $B sleep 1; done ) &\n";
   s += "echo \"$($B uname -r) $($B cat /proc/uptime)\" > /ctl/ready\n";

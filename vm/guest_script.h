@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "vm/net.h"
+
 namespace mpdrill::vm {
 
 // Files in the control directory shared with the guest (read-write).
@@ -25,6 +27,7 @@ inline constexpr std::string_view kCtlReady = "ready";      // "uname -r" and /p
 inline constexpr std::string_view kCtlHeartbeat = "heartbeat";
 inline constexpr std::string_view kCtlError = "error";      // a set-up failure
 inline constexpr std::string_view kCtlLacks = "lacks";      // a missing kernel feature
+inline constexpr std::string_view kCtlTapUp = "tap-up";     // the host end of the tap is up
 
 // The 9p mount tags.
 inline constexpr std::string_view kTagHostRoot = "hostroot";
@@ -48,9 +51,17 @@ struct GuestPlan {
   std::vector<std::pair<std::string, std::string>> env;
   bool need_mptcp = true;  // fail (kCtlLacks) when the kernel has no MPTCP
   bool need_tun = true;    // ... or no /dev/net/tun
+  GuestNics nics;          // eth0 (tap), eth1 (control): up before the command runs
 };
 
 std::string GuestScript(const GuestPlan& plan);
+
+// The part of the guest script that sets the NICs up (docs/vm.md "Networking"): each found
+// by name and checked by MAC, eth0 up with no address and no IPv6 of its own (no
+// link-local, no DAD, no router solicitation or autoconf: it sends nothing unasked), eth1
+// 10.0.2.15/24 with IPv6 off; then, bounded, until both have carrier and are
+// operationally up (their qdisc attached) and the host end of the tap is up.
+std::string GuestNetScript(const GuestNics& nics);
 
 // The script that only proves the guest came up (the KVM probe).
 std::string ProbeScript();

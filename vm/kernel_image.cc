@@ -46,6 +46,7 @@ const char* VmErrorCodeName(VmErrorCode code) {
     case VmErrorCode::kMissingTool: return "missing-tool";
     case VmErrorCode::kIo: return "io";
     case VmErrorCode::kQemu: return "qemu";
+    case VmErrorCode::kNetwork: return "network";
   }
   return "?";
 }

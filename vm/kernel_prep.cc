@@ -15,6 +15,7 @@
 #include "vm/guest_script.h"
 #include "vm/kernel_image.h"
 #include "vm/modules.h"
+#include "vm/net.h"
 
 namespace mpdrill::vm {
 namespace {
@@ -371,6 +372,17 @@ VmResult<PreparedKernel> PrepareKernel(const KernelRequest& request) {
         }
       }
       break;
+    }
+  }
+  // virtio_net is optional for every guest (skipped when the kernel lacks it) and required
+  // for one with a NIC: refused here, before booting.
+  if (request.need_nic) {
+    for (const std::string& m : e->skipped) {
+      if (m != kNicModule) continue;
+      return Unexpected{VmError{VmErrorCode::kMissingModule,
+                                "kernel " + e->info.release + ": module " + m +
+                                    " (for --tap/--control-port) is neither built in nor in its "
+                                    "modules"}};
     }
   }
   out.vmlinuz = e->vmlinuz;

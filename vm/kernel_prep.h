@@ -24,6 +24,7 @@ struct KernelRequest {
   std::filesystem::path work_dir;                   // scratch, removed by the caller
   std::filesystem::path busybox = "/bin/busybox";   // static (Debian busybox-static)
   std::vector<std::string> extra_modules;           // --module NAME: load these too
+  bool need_nic = false;  // a guest NIC: virtio_net (one of OptionalModules) must be there
 };
 
 struct PreparedKernel {

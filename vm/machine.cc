@@ -11,6 +11,7 @@
 #include "base/exec.h"
 #include "base/files.h"
 #include "vm/guest_script.h"
+#include "vm/net.h"
 
 namespace mpdrill::vm {
 namespace {
@@ -113,6 +114,8 @@ VmResult<MachineOutcome> RunMachine(const MachineRun& run) {
   auto last_sign_of_life = start;
   std::optional<Ending> forced;  // why mpdrill ended the guest
   std::optional<int> status;
+  bool tap_up = run.tap.empty();
+  std::string tap_error;
   for (;;) {
     status = qemu->TryWait();
     console.Pump(feed_console);
@@ -135,7 +138,19 @@ VmResult<MachineOutcome> RunMachine(const MachineRun& run) {
         last_sign_of_life = now;
       }
     }
-    if (SignalArrived(run.signal_fd)) {
+    // qemu creates the tap as it starts, before the guest runs; the guest waits for
+    // kCtlTapUp before its command.
+    if (!tap_up && NetDeviceExists(run.tap)) {
+      tap_up = true;
+      if (auto s = TapHostUp(run.tap); !s) {
+        tap_error = s.error().message;
+      } else if (auto w = WriteFile(run.ctl_dir / kCtlTapUp, ""); !w) {
+        tap_error = w.error();
+      }
+    }
+    if (!tap_error.empty()) {
+      forced = Ending::kSetupError;
+    } else if (SignalArrived(run.signal_fd)) {
       forced = Ending::kInterrupted;
     } else if (now - start > run.timeout) {
       forced = Ending::kTimeout;
@@ -165,6 +180,7 @@ VmResult<MachineOutcome> RunMachine(const MachineRun& run) {
   const std::string error = SmallFile(run.ctl_dir / kCtlError);
   if (forced) {
     outcome.ending = *forced;
+    outcome.message = tap_error;
   } else if (outcome.console.panic()) {
     outcome.ending = Ending::kPanic;
   } else if (!exit_text.empty()) {

@@ -20,7 +20,8 @@ namespace mpdrill::vm {
 
 enum class Ending {
   kExited,       // the command ran and the guest wrote its exit code
-  kSetupError,   // the guest's init failed (message from /ctl/error or the console)
+  kSetupError,   // the guest's init failed (message from /ctl/error or the console), or
+                 // the host end of its tap could not be brought up
   kKernelLacks,  // the guest found a needed feature missing (MPTCP, TUN)
   kPanic,        // kernel panic (console), qemu ended
   kHang,         // watchdog: no heartbeat (or no boot) in time; qemu killed
@@ -37,6 +38,7 @@ struct MachineRun {
   std::chrono::milliseconds timeout{std::chrono::hours(1)};
   std::chrono::milliseconds boot_timeout{std::chrono::seconds(180)};
   std::chrono::milliseconds watchdog{std::chrono::seconds(30)};
+  std::string tap;     // qemu's tap: brought up on the host once it exists ("" = none)
   int signal_fd = -1;  // signalfd for SIGINT/SIGTERM, or -1
   std::function<void(std::string_view)> on_stdout, on_stderr;  // streamed command output
   std::function<void(double boot_seconds, const std::string& ready)> on_ready;

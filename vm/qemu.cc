@@ -26,6 +26,23 @@ std::string KernelCommandLine(const QemuConfig& config) {
   return s;
 }
 
+std::vector<std::string> QemuNicArgs(const GuestNics& nics) {
+  std::vector<std::string> a;
+  if (!nics.tap.empty()) {
+    a.insert(a.end(), {"-netdev", "tap,id=t0,ifname=" + QemuEscape(nics.tap) +
+                                      ",script=no,downscript=no",
+                       "-device", "virtio-net-pci,netdev=t0,mac=" + nics.tap_mac});
+  }
+  if (nics.control_port != 0) {
+    // restrict=on: the guest reaches nothing beyond the forwarded port (no NAT out).
+    const std::string port = std::to_string(nics.control_port);
+    a.insert(a.end(), {"-netdev", "user,id=c0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:" +
+                                      port + "-" + std::string(kControlGuestAddress) + ":" + port,
+                       "-device", "virtio-net-pci,netdev=c0,mac=" + std::string(kControlMac)});
+  }
+  return a;
+}
+
 std::vector<std::string> QemuArgv(const QemuConfig& config) {
   std::vector<std::string> a = {config.qemu, "-nodefaults", "-no-user-config", "-no-reboot",
                                 "-display", "none", "-monitor", "none"};
@@ -42,6 +59,8 @@ std::vector<std::string> QemuArgv(const QemuConfig& config) {
                      KernelCommandLine(config), "-chardev",
                      "file,id=console,path=" + QemuEscape(config.console_log), "-serial",
                      "chardev:console"});
+  const std::vector<std::string> nics = QemuNicArgs(config.nics);
+  a.insert(a.end(), nics.begin(), nics.end());
   for (std::size_t i = 0; i < config.shares.size(); ++i) {
     const QemuShare& s = config.shares[i];
     const std::string id = "fs" + std::to_string(i);

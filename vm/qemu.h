@@ -1,5 +1,5 @@
-// qemu-system-x86_64's command line for an mpdrill guest: no default devices, no network
-// interface, the kernel and initramfs given directly, the serial console to a file, the
+// qemu-system-x86_64's command line for an mpdrill guest: no default devices, network
+// interfaces only when asked for (vm/net.h), the kernel and initramfs given directly, the serial console to a file, the
 // host root read-only and the control/working directories read-write over virtio-9p, and
 // -no-reboot so that a reboot (the guest's way to finish) or a panic (panic=-1) ends qemu.
 #ifndef MPDRILL_VM_QEMU_H_
@@ -7,6 +7,8 @@
 
 #include <string>
 #include <vector>
+
+#include "vm/net.h"
 
 namespace mpdrill::vm {
 
@@ -30,6 +32,7 @@ struct QemuConfig {
   std::string console_log;  // the guest's ttyS0
   std::vector<QemuShare> shares;
   std::vector<std::string> extra_append;  // more kernel command-line words
+  GuestNics nics;  // first on the PCI bus, tap before control: the guest's eth0, eth1
 };
 
 // The kernel command line: serial console, panic=-1 (reboot at once: qemu ends),
@@ -40,6 +43,10 @@ struct QemuConfig {
 std::string KernelCommandLine(const QemuConfig& config);
 
 std::vector<std::string> QemuArgv(const QemuConfig& config);
+
+// The -netdev/-device pairs of the guest's NICs: a tap NAME qemu creates (no scripts) and
+// user networking restricted to one forwarded port, each a virtio-net-pci with a fixed MAC.
+std::vector<std::string> QemuNicArgs(const GuestNics& nics);
 
 // qemu option values double their commas.
 std::string QemuEscape(const std::string& value);

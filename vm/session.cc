@@ -10,6 +10,7 @@
 
 #include "base/files.h"
 #include "vm/guest_script.h"
+#include "vm/net.h"
 
 namespace mpdrill::vm {
 namespace {
@@ -103,6 +104,18 @@ std::string CheckRwDir(const std::string& dir) {
 }
 
 VmResult<VmReport> RunVm(const VmRequest& request) {
+  // Before anything else: nothing may reach the host's network namespace.
+  if (!request.nics.tap.empty()) {
+    if (auto s = CheckPrivateNetns("--tap " + request.nics.tap); !s) return Unexpected{s.error()};
+    if (NetDeviceExists(request.nics.tap)) {
+      return Unexpected{VmError{VmErrorCode::kNetwork,
+                                "--tap " + request.nics.tap + ": a device of that name exists "
+                                "in this network namespace (qemu creates the tap itself)"}};
+    }
+  }
+  if (request.nics.control_port != 0) {
+    if (auto s = LoopbackUpIfPrivate(); !s) return Unexpected{s.error()};
+  }
   const fs::path tmp = fs::temp_directory_path();
   SweepStaleWorkDirs(tmp);
   auto work = TempDir::Make(tmp, std::string(kWorkPrefix) + std::to_string(getpid()) + ".");
@@ -114,6 +127,7 @@ VmResult<VmReport> RunVm(const VmRequest& request) {
 
   KernelRequest kr = request.kernel;
   kr.work_dir = work->path();
+  kr.need_nic = request.nics.any();
   auto kernel = PrepareKernel(kr);
   if (!kernel) return Unexpected{kernel.error()};
   VmReport report;
@@ -127,7 +141,9 @@ VmResult<VmReport> RunVm(const VmRequest& request) {
   plan.env = request.env;
   plan.need_mptcp = request.need_mptcp;
   plan.need_tun = request.need_tun;
+  plan.nics = request.nics;
   QemuConfig q = BaseQemu(request, *kernel, report.accel.accel, work->path(), ctl);
+  q.nics = request.nics;
   std::vector<std::pair<std::string, bool>> dirs;  // path, read-only
   dirs.emplace_back(request.cwd, false);
   for (const std::string& d : request.rw_dirs) dirs.emplace_back(d, false);
@@ -157,6 +173,7 @@ VmResult<VmReport> RunVm(const VmRequest& request) {
   run.timeout = request.timeout;
   run.boot_timeout = request.boot_timeout;
   run.watchdog = request.watchdog;
+  run.tap = request.nics.tap;
   run.signal_fd = request.signal_fd;
   run.on_stdout = request.on_stdout;
   run.on_stderr = request.on_stderr;
@@ -166,7 +183,16 @@ VmResult<VmReport> RunVm(const VmRequest& request) {
     std::snprintf(line, sizeof(line), "%s up in %.1f s under %s, %d cpu(s), %d MiB",
                   ready.substr(0, ready.find(' ')).c_str(), seconds,
                   AccelName(report.accel.accel), request.cpus, request.memory_mib);
-    request.on_status(line);
+    std::string status = line;
+    if (!request.nics.tap.empty()) {
+      status += "; eth0 " + request.nics.tap_mac + " on tap " + request.nics.tap;
+    }
+    if (request.nics.control_port != 0) {
+      status += "; eth1 " + std::string(kControlGuestAddress) + ":" +
+                std::to_string(request.nics.control_port) + " from 127.0.0.1:" +
+                std::to_string(request.nics.control_port);
+    }
+    request.on_status(status);
   };
   auto outcome = RunMachine(run);
   if (!outcome) return Unexpected{outcome.error()};

@@ -37,6 +37,7 @@ struct VmRequest {
   std::vector<std::pair<std::string, std::string>> env;
   bool need_mptcp = true;
   bool need_tun = true;
+  GuestNics nics;  // --tap (needs a private network namespace), --control-port
   std::string console_copy;  // keep the console log here ("" = not kept)
   int signal_fd = -1;
   std::function<void(std::string_view)> on_stdout, on_stderr;

@@ -17,6 +17,8 @@ enum class VmErrorCode {
   kMissingTool,     // qemu-system-x86_64, busybox, dpkg-deb, xz ... not installed
   kIo,              // reading or writing a file on the host failed
   kQemu,            // qemu could not start or failed on its own
+  kNetwork,         // a guest NIC cannot be set up on the host: the host's initial network
+                    // namespace (refused), the tap's name taken, its link not brought up
 };
 
 struct VmError {

@@ -1,6 +1,7 @@
 // Pure parts of `mpdrill vm`: image sniffing, bzImage headers, module ELF .modinfo, the cpio
 // writer (read back by busybox cpio), the generated shell (checked by busybox sh -n), qemu's
-// command line and the console scanner.
+// command line with its NICs, the NIC option checks, the private-namespace check and the
+// console scanner.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -13,7 +14,10 @@
 #include "vm/guest_script.h"
 #include "vm/kernel_image.h"
 #include "vm/modinfo.h"
+#include "vm/net.h"
 #include "vm/qemu.h"
+#include "sandbox/netns.h"
+#include "sandbox/process.h"
 
 namespace mpdrill::vm {
 namespace {
@@ -195,6 +199,129 @@ TEST_F(WithBusybox, GeneratedShellParses) {
   auto echo = ExecWithDeadline({"sh", "-c", "printf '[%s]' " + ShellQuote("a'b c") + " " + ShellQuote("")});
   ASSERT_TRUE(echo.ok());
   EXPECT_EQ(echo->out, "[a'b c][]");
+}
+
+TEST_F(WithBusybox, GeneratedNetworkShellParses) {
+  GuestNics tap_only, control_only, both;
+  tap_only.tap = "tap'x";
+  control_only.control_port = 7000;
+  both.tap = "tap0";
+  both.tap_mac = "52:54:00:12:34:56";
+  both.control_port = 7000;
+  for (const GuestNics& nics : {tap_only, control_only, both}) {
+    GuestPlan plan;
+    plan.cwd = "/w";
+    plan.argv = {"true"};
+    plan.nics = nics;
+    const std::string text = GuestScript(plan);
+    ASSERT_TRUE(WriteFile(dir() / "guest", text).ok());
+    auto r = ExecWithDeadline({"busybox", "sh", "-n", (dir() / "guest").string()});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->exit_code, 0) << text << r->err;
+    // The NICs are set up before the guest says it is ready (and the command runs).
+    EXPECT_LT(text.find("ip link set"), text.find("/ctl/ready")) << text;
+  }
+  const std::string b = GuestNetScript(both);
+  EXPECT_NE(b.find("nic eth0 52:54:00:12:34:56"), std::string::npos) << b;
+  EXPECT_NE(b.find("nic eth1 52:54:00:6d:70:02"), std::string::npos) << b;
+  EXPECT_NE(b.find("addr_gen_mode 1"), std::string::npos) << b;
+  EXPECT_NE(b.find("ip addr add 10.0.2.15/24 dev eth1"), std::string::npos) << b;
+  EXPECT_NE(b.find("/ctl/tap-up"), std::string::npos) << b;
+  EXPECT_EQ(b.find("name eth1"), std::string::npos) << b;
+  // Alone, the control NIC is renamed from eth0 to eth1, and nothing waits for a tap.
+  const std::string c = GuestNetScript(control_only);
+  EXPECT_NE(c.find("ip link set eth0 name eth1"), std::string::npos) << c;
+  EXPECT_EQ(c.find("tap-up"), std::string::npos) << c;
+  EXPECT_EQ(GuestNetScript(GuestNics{}), "");
+}
+
+// Runs the generated wait-and-check helpers in a real shell against a fake /sys: a wait that
+// never ends fails within its bound with its message.
+TEST_F(WithBusybox, NetworkWaitsAreBounded) {
+  GuestNics nics;
+  nics.tap = "tap0";
+  std::string script = GuestNetScript(nics);
+  script = script.substr(0, script.find("nic eth0"));  // the helpers only
+  ASSERT_EQ(script.rfind("T=100\n", 0), 0u) << script;
+  script.replace(0, 5, "T=5");  // 0.5 s instead of 10
+  script = "B=/bin/busybox\nfail() { echo \"FAIL: $*\"; exit 1; }\n" + script +
+           "upto '[ -e " + (dir() / "never").string() + " ]' 'gave up'\n";
+  ASSERT_TRUE(WriteFile(dir() / "wait", script).ok());
+  const auto start = std::chrono::steady_clock::now();
+  auto r = ExecWithDeadline({"busybox", "sh", (dir() / "wait").string()},
+                            ExecOptions{std::chrono::seconds(30), 1 << 16, {}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 1);
+  EXPECT_EQ(r->out, "FAIL: gave up\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(Net, MacsAndInterfaceNames) {
+  EXPECT_EQ(NormalizeMac("52:54:00:6D:70:0a"), "52:54:00:6d:70:0a");
+  for (const char* bad : {"", "52:54:00:6d:70", "52:54:00:6d:70:01:02", "52-54-00-6d-70-01",
+                          "52:54:00:6d:70:0g", "01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff"}) {
+    EXPECT_FALSE(NormalizeMac(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(CheckIfName("tap0"), "");
+  EXPECT_EQ(CheckIfName("a-b_c.15-chars1"), "");
+  for (const char* bad : {"", ".", "..", "a/b", "a:b", "a,b", "a b", "sixteen-chars-xx"}) {
+    EXPECT_NE(CheckIfName(bad), "") << bad;
+  }
+  EXPECT_NE(CheckIfName("sixteen-chars-xx").find("'sixteen-chars-xx'"), std::string::npos);
+}
+
+TEST(Net, PrivateNamespaceCheck) {
+  auto here = sandbox::CurrentNetnsInode();
+  const auto host = InitialNetnsInode();
+  if (!here || !host) GTEST_SKIP() << "cannot read this process's or the initial network namespace";
+  if (*here != *host) GTEST_SKIP() << "this test runs outside the host's initial network namespace";
+  auto refused = CheckPrivateNetns("--tap t0");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, VmErrorCode::kNetwork);
+  EXPECT_NE(refused.error().message.find("--tap t0 refused in the host's network namespace"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_TRUE(LoopbackUpIfPrivate().ok());  // and touches nothing here
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a private namespace";
+  auto ns = sandbox::NetNamespace::Create();
+  ASSERT_TRUE(ns.ok()) << ns.error().message;
+  auto inside = sandbox::RunInNamespace(
+      *ns,
+      [] {
+        if (!CheckPrivateNetns("x")) return 1;
+        if (NetDeviceExists("tap0") || !NetDeviceExists("lo")) return 2;
+        if (!LoopbackUpIfPrivate()) return 3;
+        return 0;
+      },
+      std::chrono::seconds(5));
+  ASSERT_TRUE(inside.ok());
+  EXPECT_EQ(*inside, 0);
+}
+
+TEST(Qemu, NicsTapThenControlBeforeTheShares) {
+  QemuConfig c;
+  c.kernel = "/k/vmlinuz";
+  c.initrd = "/w/initramfs.cpio";
+  c.console_log = "/w/console.log";
+  c.shares = {{"hostroot", "/", true}};
+  const auto none = QemuArgv(c);
+  EXPECT_EQ(std::find(none.begin(), none.end(), "-netdev"), none.end());
+  c.nics.tap = "tap,1";
+  c.nics.control_port = 7000;
+  const auto argv = QemuArgv(c);
+  const auto at = [&](const std::string& w) {
+    return std::find(argv.begin(), argv.end(), w) - argv.begin();
+  };
+  const auto tap = at("tap,id=t0,ifname=tap,,1,script=no,downscript=no");
+  const auto tap_nic = at("virtio-net-pci,netdev=t0,mac=52:54:00:6d:70:01");
+  const auto user =
+      at("user,id=c0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:7000-10.0.2.15:7000");
+  const auto user_nic = at("virtio-net-pci,netdev=c0,mac=52:54:00:6d:70:02");
+  const auto fs = at("virtio-9p-pci,fsdev=fs0,mount_tag=hostroot");
+  const auto end = static_cast<long>(argv.size());
+  for (auto i : {tap, tap_nic, user, user_nic, fs}) ASSERT_LT(i, end);
+  EXPECT_LT(tap_nic, user_nic);  // eth0 before eth1 on the PCI bus
+  EXPECT_LT(user_nic, fs);
 }
 
 TEST(Qemu, CommandLineSharesAndAccel) {

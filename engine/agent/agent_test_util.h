@@ -36,16 +36,7 @@ inline Result<StartedAgent, std::string> StartAgentProcess(const sandbox::NetNam
   std::vector<std::string> argv = {MPDRILL_BINARY_DIR "/cli/mpdrill", "agent", "--listen", listen,
                                    "--token", token_path, "--wait", std::to_string(wait_secs),
                                    "--handshake-timeout", std::to_string(handshake_secs)};
-  auto child = sandbox::SpawnInNamespace(ns, [&]() -> int {
-    dup2(out[1], 1);
-    const int err = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(err, 2);
-    std::vector<char*> a;
-    for (auto& s : argv) a.push_back(s.data());
-    a.push_back(nullptr);
-    execv(a[0], a.data());
-    return 127;
-  });
+  auto child = sandbox::test_util::SpawnProgramInNamespace(ns, argv, out[1], log_path);
   close(out[1]);
   if (!child.ok()) {
     close(out[0]);

@@ -11,7 +11,7 @@ A cell is `clean` (ran, no violation), `known` (violations or a failure listed i
 expectations file with the reason, docs/interop.md), `skipped` (the environment cannot run
 it), or `FAIL` (anything else). Exit 1 when a cell is FAIL, else 0.
 
-Expectations file: one line per explained outcome,
+Expectations file: one line per explained outcome (`*` matches any peer or scenario),
     CLIENT SERVER SCENARIO OUTCOME  # where docs/interop.md explains it
 OUTCOME: a rule ID seen on either side of the link (`G1`), or on one side (`G1@server`,
 `G1@client`); `stall` for traffic that ran into its deadline; `failed` for any failure.
@@ -57,15 +57,23 @@ def read_check(path):
 
 
 def read_expected(path):
-    expected = collections.defaultdict(set)
+    """[(client, server, scenario, outcome)]; `*` in the first three matches anything."""
+    expected = []
     if not path or not os.path.exists(path):
         return expected
     with open(path, encoding="utf-8") as f:
-        for line in f:
+        for number, line in enumerate(f, 1):
             words = line.split("#", 1)[0].split()
             if len(words) == 4:
-                expected[tuple(words[:3])].add(words[3])
+                expected.append(tuple(words))
+            elif words:
+                print(f"{path}:{number}: expected CLIENT SERVER SCENARIO OUTCOME", file=sys.stderr)
     return expected
+
+
+def allowed_for(key, expected):
+    return {outcome for *pattern, outcome in expected
+            if all(p in ("*", k) for p, k in zip(pattern, key))}
 
 
 def describe(check):
@@ -101,7 +109,7 @@ def rules_of(check):
 def judge(cell, checks, expected):
     """(verdict, unexplained reasons) for one cell."""
     key = (cell.get("client"), cell.get("server"), cell.get("scenario"))
-    allowed = expected.get(key, set())
+    allowed = allowed_for(key, expected)
     if cell.get("status") == "skipped":
         return "skipped", []
     problems = []  # (the outcomes that explain it, what it is)

@@ -7,9 +7,12 @@
 #
 #   bash ci/interop.sh [BUILD_DIR]        # BUILD_DIR: build/default
 #
-# INTEROP_PAIRS="host:host" (CLIENT:SERVER pairs, space-separated) chooses the peers,
-# INTEROP_SCENARIOS="bulk mp-fail" some scenarios (default: all), INTEROP_OUT where the
-# cells, captures and matrix.md go (default: BUILD_DIR/interop, emptied first).
+# INTEROP_PAIRS="host:host host:vm vm:host" (CLIENT:SERVER pairs, space-separated) chooses
+# the peers (default host:host), INTEROP_SCENARIOS="bulk mp-fail" some scenarios (default:
+# all), INTEROP_OUT where the cells, captures and matrix.md go (default: BUILD_DIR/interop,
+# emptied first). A vm peer boots INTEROP_VM_KERNEL (default: Debian's 6.1 package from
+# ci/fetch_kernel.sh in BUILD_DIR/kernels or build/kernels) with `mpdrill vm`; without one
+# its pairs are skipped with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/default}
@@ -26,14 +29,29 @@ out=${INTEROP_OUT:-$build/interop}
 rm -rf "$out" && mkdir -p "$out"
 scenario_args=()
 for s in ${INTEROP_SCENARIOS:-}; do scenario_args+=(--scenario "$s"); done
+# The system's python3 (a guest sees the host's root, not a user's shims).
+python=/usr/bin/python3
+[ -x "$python" ] || python=$(command -v python3)
+kernel=${INTEROP_VM_KERNEL:-}
+if [ -z "$kernel" ]; then
+  kernel=$(ls "$build"/kernels/linux-image-6.1.0-*.deb build/kernels/linux-image-6.1.0-*.deb 2>/dev/null | head -1 || true)
+fi
 start=$(date +%s)
+ran=0
 for pair in ${INTEROP_PAIRS:-host:host}; do
   client=${pair%%:*} server=${pair##*:}
-  "$tool" --client "$client" --server "$server" --out "$out" \
-    --endpoint tests/interop_endpoint.py "${scenario_args[@]}"
+  if [[ " $client $server " == *" vm "* && -z "$kernel" ]]; then
+    echo "interop: $client -> $server skipped: no kernel package for the vm peer (bash ci/fetch_kernel.sh build/kernels)"
+    continue
+  fi
+  "$tool" --client "$client" --server "$server" --out "$out" --python "$python" \
+    --endpoint "$PWD/tests/interop_endpoint.py" --mpdrill "$(realpath "$mpdrill")" \
+    --vm-kernel "${kernel:+$(realpath "$kernel")}" --vm-cache "$(realpath "$build")/vm-cache" "${scenario_args[@]}"
+  ran=$((ran + 1))
 done
+[ "$ran" -gt 0 ] || { echo "interop: skipped: no pair could run"; exit 77; }
 # Every capture through the reference model; its exit code is in the JSON (violations).
-for cell in "$out"/*/; do
+for cell in "$out"/*-*-*/; do
   for side in client-side server-side; do
     if [ -s "$cell/$side.pcap" ]; then
       "$mpdrill" check --format json "$cell/$side.pcap" >"$cell/check-$side.jsonl" 2>"$cell/check-$side.err" || true

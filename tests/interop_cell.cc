@@ -212,17 +212,18 @@ std::string ExitText(const sandbox::SandboxResult<int>& code) {
 }
 
 struct Peers {
-  std::unique_ptr<InteropPeer> client, server;
+  InteropPeer* client;
+  InteropPeer* server;
 };
 
 // The traffic, the events meanwhile; the captures are running.
-void RunTraffic(const CellConfig& config, const Scenario& scenario, Peers& peers,
+void RunTraffic(const CellConfig& config, const Scenario& scenario, const Peers& peers,
                 CellResult* result) {
   const std::string seconds = std::to_string(kTrafficBound.count());
   const std::string server_log = config.out_dir + "/server.log";
   const std::string client_log = config.out_dir + "/client.log";
   // The wildcard address: joins to the server's other address (ADD_ADDR) reach it too.
-  auto server = peers.server->Start({"python3", config.endpoint_program, "server", "--bind",
+  auto server = peers.server->Start({config.python, config.endpoint_program, "server", "--bind",
                                      "0.0.0.0", "--port", kPort, "--seconds", seconds},
                                     server_log);
   if (!server) {
@@ -235,7 +236,7 @@ void RunTraffic(const CellConfig& config, const Scenario& scenario, Peers& peers
   }
   const auto start = Clock::now();
   auto client = peers.client->Start(
-      {"python3", config.endpoint_program, "client", "--bind", kClient, "--connect", kServer,
+      {config.python, config.endpoint_program, "client", "--bind", kClient, "--connect", kServer,
        "--port", kPort, "--mode", scenario.mode, "--bytes", std::to_string(scenario.bytes),
        "--rate", std::to_string(scenario.rate), "--seconds", seconds},
       client_log);
@@ -271,7 +272,8 @@ const std::vector<Scenario>& Scenarios() {
   return scenarios;
 }
 
-CellResult RunCell(const CellConfig& config, const Scenario& scenario) {
+CellResult RunCell(const CellConfig& config, const Scenario& scenario, InteropPeer& client,
+                   InteropPeer& server) {
   CellResult result;
   auto link_ns = sandbox::NetNamespace::Create();
   if (!link_ns) {
@@ -281,16 +283,12 @@ CellResult RunCell(const CellConfig& config, const Scenario& scenario) {
     return result;
   }
   Link link(std::move(*link_ns));
-  Peers peers;
-  for (auto [peer, name, device] :
-       {std::tuple{&peers.client, config.client_peer, "c0"},
-        std::tuple{&peers.server, config.server_peer, "s0"}}) {
-    auto made = MakePeer(name, device);
-    if (!made) {
-      result.failure = made.error().message;
+  const Peers peers{&client, &server};
+  for (InteropPeer* peer : {peers.client, peers.server}) {
+    if (auto st = peer->Reset(); !st.ok()) {
+      result.failure = peer->Name() + ": reset: " + st.error().message;
       return result;
     }
-    *peer = std::move(*made);
   }
   if (auto st = peers.client->Cable(link.ns(), "r0"); !st.ok()) {
     result.failure = "cable client: " + st.error().message;
@@ -300,8 +298,8 @@ CellResult RunCell(const CellConfig& config, const Scenario& scenario) {
     result.failure = "cable server: " + st.error().message;
     return result;
   }
-  for (auto [peer, kernel] : {std::pair{peers.client.get(), &result.client_kernel},
-                              std::pair{peers.server.get(), &result.server_kernel}}) {
+  for (auto [peer, kernel] : {std::pair{peers.client, &result.client_kernel},
+                              std::pair{peers.server, &result.server_kernel}}) {
     auto release = peer->KernelRelease();
     *kernel = release ? *release : "?";
   }

@@ -62,14 +62,14 @@ struct CellResult {
 };
 
 struct CellConfig {
-  std::string client_peer = "host";
-  std::string server_peer = "host";
-  std::string endpoint_program;  // tests/interop_endpoint.py
+  std::string python = "python3";  // where both peers find it
+  std::string endpoint_program;    // tests/interop_endpoint.py
   std::string out_dir;           // created by the caller; the captures and logs go there
 };
 
-// Runs one cell, bounded (about 20 s at most).
-CellResult RunCell(const CellConfig& config, const Scenario& scenario);
+// Runs one cell between the two peers (Reset first), bounded (about 20 s at most).
+CellResult RunCell(const CellConfig& config, const Scenario& scenario, InteropPeer& client,
+                   InteropPeer& server);
 
 }  // namespace mpdrill::tests
 

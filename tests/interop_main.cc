@@ -1,16 +1,21 @@
 // mpdrill-interop: runs cells of the interop matrix (tests/interop_cell.h) and writes what
 // happened in each, with its captures, for ci/interop.sh to judge with `mpdrill check`.
 //
-//   mpdrill-interop --out DIR --endpoint tests/interop_endpoint.py
-//                   [--client host] [--server host] [--scenario NAME]... [--list]
+//   mpdrill-interop --out DIR --endpoint tests/interop_endpoint.py [--python PATH]
+//                   [--client host|vm] [--server host|vm] [--scenario NAME]... [--list]
+//                   [--mpdrill PATH --vm-kernel IMAGE --vm-cache DIR]   (a vm peer)
 //
 // Per cell DIR/CLIENT-SERVER-SCENARIO/: cell.txt (key=value lines: status ok|failed|skipped,
 // reason, kernels, the endpoints' last lines, the middlebox's report, events, captures),
 // client-side.pcap and server-side.pcap, client.log, server.log.
-// Exit: 0 every cell ran (a failed cell is data), 2 bad usage, 77 skipped (no privileges).
+// Exit: 0 every cell ran (a failed cell is data), 2 bad usage, 3 a peer could not be made
+// (a VM that did not boot), 77 skipped (no privileges).
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -25,12 +30,15 @@ using mpdrill::tests::CellResult;
 using mpdrill::tests::Scenario;
 
 constexpr int kExitUsage = 2;
+constexpr int kExitPeer = 3;
 constexpr int kExitSkipped = 77;
 
 constexpr char kUsage[] =
-    "usage: mpdrill-interop --out DIR --endpoint PATH [--client PEER] [--server PEER]\n"
-    "                       [--scenario NAME]... [--list]\n"
-    "Peers: host (the running kernel in a private network namespace).\n";
+    "usage: mpdrill-interop --out DIR --endpoint PATH [--python PATH] [--client PEER]\n"
+    "                       [--server PEER] [--scenario NAME]... [--list]\n"
+    "                       [--mpdrill PATH --vm-kernel IMAGE --vm-cache DIR]\n"
+    "Peers: host (the running kernel in a private network namespace), vm (a kernel booted\n"
+    "by mpdrill vm in a private network namespace, driven through mpdrill agent).\n";
 
 // One value per line: newlines in a value become spaces.
 std::string OneLine(std::string value) {
@@ -40,15 +48,16 @@ std::string OneLine(std::string value) {
   return value;
 }
 
-std::string CellText(const CellConfig& config, const Scenario& scenario, const CellResult& r) {
+std::string CellText(const std::string& client, const std::string& server,
+                     const Scenario& scenario, const CellResult& r) {
   const std::string status =
       !r.skip_reason.empty() ? "skipped" : !r.failure.empty() ? "failed" : "ok";
   std::string text;
   auto add = [&text](const std::string& key, const std::string& value) {
     text += key + "=" + OneLine(value) + "\n";
   };
-  add("client", config.client_peer);
-  add("server", config.server_peer);
+  add("client", client);
+  add("server", server);
   add("scenario", std::string(scenario.name));
   add("what", std::string(scenario.what));
   add("status", status);
@@ -69,8 +78,11 @@ std::string CellText(const CellConfig& config, const Scenario& scenario, const C
 
 int main(int argc, char** argv) {
   CellConfig base;
+  mpdrill::tests::PeerOptions client_options{.name = "host", .device = "c0"};
+  std::string vm_kernel, vm_cache, mpdrill_binary;
   std::string out;
   std::vector<std::string> wanted;
+  std::string server_name = "host";
   bool list = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -85,10 +97,18 @@ int main(int argc, char** argv) {
       ok = value(&out);
     } else if (arg == "--endpoint") {
       ok = value(&base.endpoint_program);
+    } else if (arg == "--python") {
+      ok = value(&base.python);
     } else if (arg == "--client") {
-      ok = value(&base.client_peer);
+      ok = value(&client_options.name);
     } else if (arg == "--server") {
-      ok = value(&base.server_peer);
+      ok = value(&server_name);
+    } else if (arg == "--mpdrill") {
+      ok = value(&mpdrill_binary);
+    } else if (arg == "--vm-kernel") {
+      ok = value(&vm_kernel);
+    } else if (arg == "--vm-cache") {
+      ok = value(&vm_cache);
     } else if (arg == "--scenario") {
       ok = value(&v);
       wanted.push_back(v);
@@ -124,21 +144,47 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return kExitUsage;
   }
+  if (geteuid() != 0) {
+    std::cout << "mpdrill-interop: skipped: needs root (network namespaces)" << std::endl;
+    return kExitSkipped;
+  }
+  std::error_code ec;
+  out = std::filesystem::absolute(out, ec).string();  // the same path in a guest
+  std::filesystem::create_directories(out, ec);
+  client_options.mpdrill = mpdrill_binary;
+  client_options.kernel = vm_kernel;
+  client_options.cache_dir = vm_cache;
+  client_options.shared_dir = out;
+  mpdrill::tests::PeerOptions server_options = client_options;
+  server_options.name = server_name;
+  server_options.device = "s0";
+  client_options.work_dir = out + "/" + client_options.name + "-client";
+  server_options.work_dir = out + "/" + server_options.name + "-server";
+  std::unique_ptr<mpdrill::tests::InteropPeer> peers[2];
+  for (int i = 0; i < 2; ++i) {
+    const auto& options = i == 0 ? client_options : server_options;
+    std::filesystem::create_directories(options.work_dir, ec);
+    auto peer = mpdrill::tests::MakePeer(options);
+    if (!peer) {
+      std::cerr << "mpdrill-interop: peer " << options.name << ": " << peer.error().message << "\n";
+      return kExitPeer;
+    }
+    peers[i] = std::move(*peer);
+  }
   std::size_t skipped = 0;
   for (const Scenario* s : plan) {
     CellConfig config = base;
     config.out_dir =
-        out + "/" + base.client_peer + "-" + base.server_peer + "-" + std::string(s->name);
-    mkdir(out.c_str(), 0755);
-    mkdir(config.out_dir.c_str(), 0755);
-    const CellResult result = mpdrill::tests::RunCell(config, *s);
-    const std::string text = CellText(config, *s, result);
+        out + "/" + client_options.name + "-" + server_name + "-" + std::string(s->name);
+    std::filesystem::create_directories(config.out_dir, ec);
+    const CellResult result = mpdrill::tests::RunCell(config, *s, *peers[0], *peers[1]);
+    const std::string text = CellText(client_options.name, server_name, *s, result);
     if (auto st = mpdrill::WriteFile(config.out_dir + "/cell.txt", text); !st.ok()) {
       std::cerr << "mpdrill-interop: " << config.out_dir << "/cell.txt: cannot write\n";
       return 1;
     }
     if (!result.skip_reason.empty()) ++skipped;
-    std::cout << base.client_peer << " -> " << base.server_peer << " " << s->name << ": "
+    std::cout << client_options.name << " -> " << server_name << " " << s->name << ": "
               << (!result.skip_reason.empty() ? "skipped: " + result.skip_reason
                   : !result.failure.empty()   ? "FAILED: " + result.failure
                                               : "ran, " + result.client_output)

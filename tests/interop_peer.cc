@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "sandbox/topology.h"
+#include "tests/interop_vm_peer.h"
 
 namespace mpdrill::tests {
 namespace {
@@ -33,6 +34,13 @@ sandbox::SandboxResult<std::unique_ptr<HostKernelPeer>> HostKernelPeer::Create(s
   std::unique_ptr<HostKernelPeer> peer(new HostKernelPeer(std::move(*ns), std::move(device)));
   if (auto st = sandbox::LoopbackUp(peer->ns_); !st.ok()) return MakeUnexpected(st.error());
   return peer;
+}
+
+sandbox::SandboxStatus HostKernelPeer::Reset() {
+  auto ns = sandbox::NetNamespace::Create();
+  if (!ns) return MakeUnexpected(ns.error());
+  ns_ = std::move(*ns);
+  return sandbox::LoopbackUp(ns_);
 }
 
 sandbox::SandboxResult<std::string> HostKernelPeer::KernelRelease() {
@@ -75,20 +83,23 @@ sandbox::SandboxResult<std::unique_ptr<PeerJob>> HostKernelPeer::Start(
   return std::unique_ptr<PeerJob>(new HostJob(std::move(*child)));
 }
 
-sandbox::SandboxResult<std::unique_ptr<InteropPeer>> MakePeer(const std::string& name,
-                                                              const std::string& device) {
-  if (name == "host") {
-    auto peer = HostKernelPeer::Create(device);
+sandbox::SandboxResult<std::unique_ptr<InteropPeer>> MakePeer(const PeerOptions& options) {
+  if (options.name == "host") {
+    auto peer = HostKernelPeer::Create(options.device);
     if (!peer) return MakeUnexpected(peer.error());
     return std::unique_ptr<InteropPeer>(std::move(*peer));
   }
-  if (name == "vm") {
-    return MakeUnexpected(SandboxError{
-        SandboxErrorCode::kInvalidArgument,
-        "peer vm: not available yet: it needs `mpdrill vm --tap` (docs/interop.md, Adding a peer)"});
+  if (options.name == "vm") {
+    if (options.kernel.empty()) {
+      return MakeUnexpected(SandboxError{SandboxErrorCode::kInvalidArgument,
+                                         "peer vm: no kernel (--vm-kernel)"});
+    }
+    auto peer = VmKernelPeer::Create(options);
+    if (!peer) return MakeUnexpected(peer.error());
+    return std::unique_ptr<InteropPeer>(std::move(*peer));
   }
-  return MakeUnexpected(
-      SandboxError{SandboxErrorCode::kInvalidArgument, "unknown peer " + name + " (known: host)"});
+  return MakeUnexpected(SandboxError{SandboxErrorCode::kInvalidArgument,
+                                     "unknown peer " + options.name + " (known: host, vm)"});
 }
 
 }  // namespace mpdrill::tests

@@ -40,6 +40,9 @@ class InteropPeer {
   virtual sandbox::SandboxResult<std::string> KernelRelease() = 0;
   // The device the stack sends and receives on (configure addresses on it).
   virtual std::string StackDevice() const = 0;
+  // Before each cell: the stack as new (no addresses, no endpoints, MPTCP on) and cabled
+  // to nothing.
+  virtual sandbox::SandboxStatus Reset() = 0;
   // Connects the stack's device to a new device `link_device` in `link_ns` (the link's
   // middle, where the matrix captures), up, with segmentation and checksum offloads off at
   // the stack's end so what is captured is what is on the wire.
@@ -61,6 +64,8 @@ class HostKernelPeer final : public InteropPeer {
   std::string Name() const override { return "host"; }
   sandbox::SandboxResult<std::string> KernelRelease() override;
   std::string StackDevice() const override { return device_; }
+  // A new namespace: the previous one goes, and its link with it.
+  sandbox::SandboxStatus Reset() override;
   sandbox::SandboxStatus Cable(const sandbox::NetNamespace& link_ns,
                                const std::string& link_device) override;
   sandbox::SandboxStatus Run(const Argv& argv) override;
@@ -74,11 +79,22 @@ class HostKernelPeer final : public InteropPeer {
   std::string device_;
 };
 
-// The peers the matrix knows by name: "host" (HostKernelPeer). `device` names the stack's
-// device where the peer lets the matrix choose it. kInvalidArgument for an unknown name, with
-// what is missing for the planned ones ("vm").
-sandbox::SandboxResult<std::unique_ptr<InteropPeer>> MakePeer(const std::string& name,
-                                                              const std::string& device);
+struct PeerOptions {
+  std::string name;    // "host" or "vm"
+  std::string device;  // host: the stack's device in its namespace ("c0", "s0")
+  // vm: the guest (tests/interop_vm_peer.h)
+  std::string mpdrill;      // the mpdrill binary
+  std::string kernel;       // a kernel image or Debian linux-image package
+  std::string cache_dir;    // mpdrill vm --cache
+  std::string work_dir;     // the peer's own files (the VM's console, its agent's token)
+  std::string shared_dir;   // the VM's working directory, shared read-write with the guest:
+                            // the cells' directories are in it
+  int control_port = 7420;  // the agent's port (in the VM's own namespace)
+};
+
+// The peers the matrix knows by name: "host" (HostKernelPeer), "vm" (VmKernelPeer).
+// kInvalidArgument for an unknown name or a vm without a kernel.
+sandbox::SandboxResult<std::unique_ptr<InteropPeer>> MakePeer(const PeerOptions& options);
 
 }  // namespace mpdrill::tests
 

@@ -19,3 +19,6 @@ add_test(NAME interop_matrix_vm
 set_tests_properties(interop_matrix_vm PROPERTIES LABELS vm RUN_SERIAL TRUE SKIP_RETURN_CODE 77
                                                   TIMEOUT 480)
 add_dependencies(mpdrill-interop mpdrill)
+
+# ci/interop.py's verdicts (clean, known, FAIL, skipped) on cells made by the test: no root.
+add_test(NAME interop_judge_test COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/interop_judge_test.py)

@@ -21,7 +21,6 @@ constexpr char kServer[] = "198.51.100.2";
 constexpr char kServerSecond[] = "198.51.100.4";
 constexpr char kPort[] = "8080";
 constexpr std::uint16_t kPortNumber = 8080;
-constexpr auto kTrafficBound = 15s;  // the endpoints' own bound (--seconds)
 constexpr auto kListenBound = 5s;
 
 Argv Endpoint(Argv a) {
@@ -85,11 +84,14 @@ std::vector<Scenario> MakeScenarios() {
                .middlebox = Middlebox::kCorruptData,
                .bytes = kMiB / 4,
                .rate = 1000000});
+  // Bounded tighter: it stalls in about half the runs (docs/interop.md), and runs in 0.1 s
+  // when it does not.
   s.push_back({.name = "mp-fail-bulk",
                .what = "mp-fail with the client writing as fast as it can",
                .checksums = true,
                .middlebox = Middlebox::kCorruptData,
-               .bytes = kMiB / 4});
+               .bytes = kMiB / 4,
+               .bound = 5s});
   return s;
 }
 
@@ -219,7 +221,7 @@ struct Peers {
 // The traffic, the events meanwhile; the captures are running.
 void RunTraffic(const CellConfig& config, const Scenario& scenario, const Peers& peers,
                 CellResult* result) {
-  const std::string seconds = std::to_string(kTrafficBound.count());
+  const std::string seconds = std::to_string(scenario.bound.count());
   const std::string server_log = config.out_dir + "/server.log";
   const std::string client_log = config.out_dir + "/client.log";
   // The wildcard address: joins to the server's other address (ADD_ADDR) reach it too.
@@ -253,7 +255,7 @@ void RunTraffic(const CellConfig& config, const Scenario& scenario, const Peers&
                                 (event.side == Side::kClient ? "client" : "server") + ": " +
                                 CommandLine(argv) + ": " + (st.ok() ? "ok" : st.error().message));
   }
-  const auto client_code = (*client)->Wait(kTrafficBound + 3s);
+  const auto client_code = (*client)->Wait(scenario.bound + 3s);
   const auto server_code = (*server)->Wait(3s);
   result->seconds = std::chrono::duration<double>(Clock::now() - start).count();
   result->client_output = LastLine(client_log);

@@ -45,6 +45,7 @@ struct Scenario {
   std::uint64_t bytes = 0;
   std::uint64_t rate = 0;  // client bytes per second, 0: unpaced
   std::vector<TimedEvent> events;
+  std::chrono::seconds bound{15};  // the endpoints' bound (--seconds)
 };
 
 // The scenarios, in matrix order.

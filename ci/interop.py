@@ -175,23 +175,25 @@ def traffic_text(cell):
 def print_matrix(rows, scenario_order):
     order = {name: i for i, name in enumerate(scenario_order)}
     rows = sorted(rows, key=lambda r: (r[0].get("client"), r[0].get("server"),
-                                       order.get(r[0].get("scenario"), 99)))
+                                       r[0].get("ip", "v4"), order.get(r[0].get("scenario"), 99)))
     kernels = sorted({(r[0].get("client"), r[0].get("client_kernel")) for r in rows} |
                      {(r[0].get("server"), r[0].get("server_kernel")) for r in rows})
     print("Peers: " + ", ".join(f"{peer} = Linux {kernel}" for peer, kernel in kernels))
     print()
-    print("| client | server | scenario | traffic (client) | check: client side | "
+    print("| client | server | ip | scenario | traffic (client) | check: client side | "
           "check: server side | violations | path events | verdict |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for cell, checks, verdict, _ in rows:
-        print(f"| {cell.get('client')} | {cell.get('server')} | {cell.get('scenario')} | "
+        print(f"| {cell.get('client')} | {cell.get('server')} | {cell.get('ip', 'v4')} | "
+              f"{cell.get('scenario')} | "
               f"{traffic_text(cell)} | {describe(checks[0])} | {describe(checks[1])} | "
               f"{violations_text(checks)} | {path_events_text(checks)} | {verdict} |")
     for cell, _, _, _ in rows:
         extra = [f"middlebox: {cell['middlebox']}"] if cell.get("middlebox") else []
         extra += [f"event {e}" for e in cell.get("event", [])]
         if extra:
-            print(f"\n{cell.get('client')} -> {cell.get('server')} {cell.get('scenario')}: " +
+            print(f"\n{cell.get('client')} -> {cell.get('server')} {cell.get('scenario')} "
+                  f"({cell.get('ip', 'v4')}): " +
                   "; ".join(extra))
 
 
@@ -210,7 +212,8 @@ def main():
     failed = [(cell, why) for cell, _, verdict, why in rows if verdict == "FAIL"]
     for cell, why in failed:
         print(f"interop: FAIL {cell.get('client')} -> {cell.get('server')} "
-              f"{cell.get('scenario')}: " + "; ".join(why), file=sys.stderr)
+              f"{cell.get('scenario')} ({cell.get('ip', 'v4')}): " + "; ".join(why),
+              file=sys.stderr)
     counts = collections.Counter(verdict for _, _, verdict, _ in rows)
     print("\ninterop: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
     return 1 if failed else 0

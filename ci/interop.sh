@@ -12,7 +12,8 @@
 # all), INTEROP_OUT where the cells, captures and matrix.md go (default: BUILD_DIR/interop,
 # emptied first). A vm peer boots INTEROP_VM_KERNEL (default: Debian's 6.1 package from
 # ci/fetch_kernel.sh in BUILD_DIR/kernels or build/kernels) with `mpdrill vm`; without one
-# its pairs are skipped with the reason.
+# its pairs are skipped with the reason. INTEROP_IP="4 6" runs the cells over IPv4 and/or
+# IPv6 (default 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/default}
@@ -44,10 +45,13 @@ for pair in ${INTEROP_PAIRS:-host:host}; do
     echo "interop: $client -> $server skipped: no kernel package for the vm peer (bash ci/fetch_kernel.sh build/kernels)"
     continue
   fi
-  "$tool" --client "$client" --server "$server" --out "$out" --python "$python" \
-    --endpoint "$PWD/tests/interop_endpoint.py" --mpdrill "$(realpath "$mpdrill")" \
-    --vm-kernel "${kernel:+$(realpath "$kernel")}" --vm-cache "$(realpath "$build")/vm-cache" "${scenario_args[@]}"
-  ran=$((ran + 1))
+  for ip in ${INTEROP_IP:-4}; do
+    "$tool" --client "$client" --server "$server" --ip "$ip" --out "$out" --python "$python" \
+      --endpoint "$PWD/tests/interop_endpoint.py" --mpdrill "$(realpath "$mpdrill")" \
+      --vm-kernel "${kernel:+$(realpath "$kernel")}" --vm-cache "$(realpath "$build")/vm-cache" \
+      "${scenario_args[@]}"
+    ran=$((ran + 1))
+  done
 done
 [ "$ran" -gt 0 ] || { echo "interop: skipped: no pair could run"; exit 77; }
 # Every capture through the reference model; its exit code is in the JSON (violations).

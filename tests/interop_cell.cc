@@ -14,11 +14,21 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// One subnet on the link (TEST-NET-2): every address of both peers is on-link.
-constexpr char kClient[] = "198.51.100.1";
-constexpr char kClientSecond[] = "198.51.100.3";
-constexpr char kServer[] = "198.51.100.2";
-constexpr char kServerSecond[] = "198.51.100.4";
+// One subnet on the link: every address of both peers is on-link. Scenario commands name
+// them @c1 @c2 (the client's) @s1 @s2 (the server's), and the stack's device @.
+struct Addresses {
+  const char* c1;
+  const char* c2;
+  const char* s1;
+  const char* s2;
+  const char* prefix;    // "/24"
+  const char* wildcard;  // the server listens there
+  bool v6;
+};
+constexpr Addresses kV4{"198.51.100.1", "198.51.100.3", "198.51.100.2", "198.51.100.4", "/24",
+                        "0.0.0.0", false};
+constexpr Addresses kV6{"2001:db8:1::1", "2001:db8:1::3", "2001:db8:1::2", "2001:db8:1::4",
+                        "/64", "::", true};
 constexpr char kPort[] = "8080";
 constexpr std::uint16_t kPortNumber = 8080;
 constexpr auto kListenBound = 5s;
@@ -43,14 +53,14 @@ std::vector<Scenario> MakeScenarios() {
   s.push_back({.name = "subflows",
                .what = "client `subflow` endpoint + server `signal` endpoint (ADD_ADDR): 3 "
                        "subflows, 1 MiB each way at 1 MB/s",
-               .client_setup = {Endpoint({"add", kClientSecond, "dev", "@", "id", "2", "subflow"})},
-               .server_setup = {Endpoint({"add", kServerSecond, "dev", "@", "id", "2", "signal"})},
+               .client_setup = {Endpoint({"add", "@c2", "dev", "@", "id", "2", "subflow"})},
+               .server_setup = {Endpoint({"add", "@s2", "dev", "@", "id", "2", "signal"})},
                .bytes = kMiB,
                .rate = 1000000});
   s.push_back({.name = "add-remove",
                .what = "server `signal` endpoint (ADD_ADDR), deleted at 1 s mid-transfer "
                        "(REMOVE_ADDR)",
-               .server_setup = {Endpoint({"add", kServerSecond, "dev", "@", "id", "2", "signal"})},
+               .server_setup = {Endpoint({"add", "@s2", "dev", "@", "id", "2", "signal"})},
                .bytes = kMiB,
                .rate = 500000,
                .events = {{1000ms, Side::kServer, Endpoint({"delete", "id", "2"})}}});
@@ -58,8 +68,8 @@ std::vector<Scenario> MakeScenarios() {
                .what = "client `subflow` endpoint; the initial subflow's address (an endpoint "
                        "without flags) changed to `backup` at 1 s mid-transfer: MP_PRIO, the "
                        "data moves to the join",
-               .client_setup = {Endpoint({"add", kClient, "dev", "@", "id", "1"}),
-                                Endpoint({"add", kClientSecond, "dev", "@", "id", "2", "subflow"})},
+               .client_setup = {Endpoint({"add", "@c1", "dev", "@", "id", "1"}),
+                                Endpoint({"add", "@c2", "dev", "@", "id", "2", "subflow"})},
                .bytes = kMiB,
                .rate = 500000,
                .events = {{1000ms, Side::kClient, Endpoint({"change", "id", "1", "backup"})}}});
@@ -95,10 +105,14 @@ std::vector<Scenario> MakeScenarios() {
   return s;
 }
 
-// "@" in a scenario's command is the peer's stack device.
-Argv WithDevice(Argv argv, const std::string& device) {
+// A scenario's command with the peer's stack device and the cell's addresses.
+Argv Substitute(Argv argv, const std::string& device, const Addresses& ip) {
   for (std::string& a : argv) {
     if (a == "@") a = device;
+    if (a == "@c1") a = ip.c1;
+    if (a == "@c2") a = ip.c2;
+    if (a == "@s1") a = ip.s1;
+    if (a == "@s2") a = ip.s2;
   }
   return argv;
 }
@@ -118,16 +132,18 @@ std::string LastLine(const std::string& path) {
 // Addresses, MPTCP on (checksums as asked), room for 4 subflows and ADD_ADDRs, then the
 // scenario's own commands.
 std::string Configure(InteropPeer& peer, std::initializer_list<const char*> addresses,
-                      bool checksums, const std::vector<Argv>& setup) {
+                      const Addresses& ip, bool checksums, const std::vector<Argv>& setup) {
   std::vector<Argv> commands;
   for (const char* a : addresses) {
-    commands.push_back({"ip", "addr", "add", std::string(a) + "/24", "dev", peer.StackDevice()});
+    Argv add = {"ip", "addr", "add", std::string(a) + ip.prefix, "dev", peer.StackDevice()};
+    if (ip.v6) add.push_back("nodad");  // usable at once
+    commands.push_back(add);
   }
   commands.push_back({"sysctl", "-q", "-w", "net.mptcp.enabled=1"});
   commands.push_back({"sysctl", "-q", "-w",
                       std::string("net.mptcp.checksum_enabled=") + (checksums ? "1" : "0")});
   commands.push_back({"ip", "mptcp", "limits", "set", "subflows", "4", "add_addr_accepted", "4"});
-  for (const Argv& argv : setup) commands.push_back(WithDevice(argv, peer.StackDevice()));
+  for (const Argv& argv : setup) commands.push_back(Substitute(argv, peer.StackDevice(), ip));
   for (const Argv& argv : commands) {
     if (auto st = peer.Run(argv); !st.ok()) {
       return peer.Name() + ": " + CommandLine(argv) + ": " + st.error().message;
@@ -220,13 +236,13 @@ struct Peers {
 
 // The traffic, the events meanwhile; the captures are running.
 void RunTraffic(const CellConfig& config, const Scenario& scenario, const Peers& peers,
-                CellResult* result) {
+                const Addresses& ip, CellResult* result) {
   const std::string seconds = std::to_string(scenario.bound.count());
   const std::string server_log = config.out_dir + "/server.log";
   const std::string client_log = config.out_dir + "/client.log";
   // The wildcard address: joins to the server's other address (ADD_ADDR) reach it too.
   auto server = peers.server->Start({config.python, config.endpoint_program, "server", "--bind",
-                                     "0.0.0.0", "--port", kPort, "--seconds", seconds},
+                                     ip.wildcard, "--port", kPort, "--seconds", seconds},
                                     server_log);
   if (!server) {
     result->failure = "server: " + server.error().message;
@@ -238,7 +254,7 @@ void RunTraffic(const CellConfig& config, const Scenario& scenario, const Peers&
   }
   const auto start = Clock::now();
   auto client = peers.client->Start(
-      {config.python, config.endpoint_program, "client", "--bind", kClient, "--connect", kServer,
+      {config.python, config.endpoint_program, "client", "--bind", ip.c1, "--connect", ip.s1,
        "--port", kPort, "--mode", scenario.mode, "--bytes", std::to_string(scenario.bytes),
        "--rate", std::to_string(scenario.rate), "--seconds", seconds},
       client_log);
@@ -249,7 +265,7 @@ void RunTraffic(const CellConfig& config, const Scenario& scenario, const Peers&
   for (const TimedEvent& event : scenario.events) {
     std::this_thread::sleep_until(start + event.at);
     InteropPeer& peer = event.side == Side::kClient ? *peers.client : *peers.server;
-    const Argv argv = WithDevice(event.argv, peer.StackDevice());
+    const Argv argv = Substitute(event.argv, peer.StackDevice(), ip);
     const auto st = peer.Run(argv);
     result->event_log.push_back(std::to_string(event.at.count()) + " ms " +
                                 (event.side == Side::kClient ? "client" : "server") + ": " +
@@ -305,10 +321,11 @@ CellResult RunCell(const CellConfig& config, const Scenario& scenario, InteropPe
     auto release = peer->KernelRelease();
     *kernel = release ? *release : "?";
   }
-  result.failure = Configure(*peers.client, {kClient, kClientSecond}, scenario.checksums,
+  const Addresses& ip = config.ip_version == 6 ? kV6 : kV4;
+  result.failure = Configure(*peers.client, {ip.c1, ip.c2}, ip, scenario.checksums,
                              scenario.client_setup);
   if (result.failure.empty()) {
-    result.failure = Configure(*peers.server, {kServer, kServerSecond}, scenario.checksums,
+    result.failure = Configure(*peers.server, {ip.s1, ip.s2}, ip, scenario.checksums,
                                scenario.server_setup);
   }
   if (!result.failure.empty()) return result;
@@ -322,10 +339,14 @@ CellResult RunCell(const CellConfig& config, const Scenario& scenario, InteropPe
   if (!client_capture) return result;
   auto server_capture = StartCapture(link.ns(), "r1", result.server_pcap, &result.failure);
   if (!server_capture) return result;
-  RunTraffic(config, scenario, peers, &result);
+  RunTraffic(config, scenario, peers, ip, &result);
   for (auto* capture : {client_capture.get(), server_capture.get()}) {
     const auto stats = capture->Stop(300ms);
-    if (result.failure.empty() && !stats) result.failure = "capture: " + stats.error().message;
+    if (!stats) {
+      if (result.failure.empty()) result.failure = "capture: " + stats.error().message;
+      continue;
+    }
+    result.capture_drops += stats->dropped_by_kernel;
     if (result.failure.empty() && stats->dropped_by_kernel > 0) {
       result.failure = "capture dropped " + std::to_string(stats->dropped_by_kernel) + " packets";
     }

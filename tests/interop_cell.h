@@ -59,10 +59,12 @@ struct CellResult {
   std::string middlebox_report;
   std::vector<std::string> event_log;  // "1000 ms server: ip mptcp endpoint delete id 2: ok"
   std::string client_pcap, server_pcap;  // the link captured at the client's / server's side
+  std::uint64_t capture_drops = 0;       // packets libpcap lost on either side (then failed)
   double seconds = 0;
 };
 
 struct CellConfig {
+  int ip_version = 4;              // 6: the same cells over IPv6 (2001:db8:1::/64)
   std::string python = "python3";  // where both peers find it
   std::string endpoint_program;    // tests/interop_endpoint.py
   std::string out_dir;           // created by the caller; the captures and logs go there

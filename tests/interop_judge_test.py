@@ -38,8 +38,8 @@ def run(out, expected):
     verdicts = {}
     for line in r.stdout.splitlines():
         cols = [c.strip() for c in line.split("|")]
-        if len(cols) > 9 and cols[1] == "host":
-            verdicts[cols[3]] = cols[9]
+        if len(cols) > 10 and cols[1] == "host":
+            verdicts[cols[4]] = cols[10]
     return r.returncode, verdicts, r.stderr
 
 
@@ -68,7 +68,7 @@ def main():
               verdicts.get("sided"), "FAIL")
         check("vm-only", verdicts.get("vm-only"), "skipped")
         check("exit code with FAIL cells", code, 1)
-        check("the FAIL lines name the cells", "FAIL host -> host broken" in err, True)
+        check("the FAIL lines name the cells", "FAIL host -> host broken (v4)" in err, True)
         code, verdicts, _ = run(out, "* * * failed\n* * * D10\n* * * G1\n* * * D3\n")
         check("exit code when everything is explained", code, 0)
         check("broken, explained by `failed`", verdicts.get("broken"), "known")

@@ -1,7 +1,7 @@
 // mpdrill-interop: runs cells of the interop matrix (tests/interop_cell.h) and writes what
 // happened in each, with its captures, for ci/interop.sh to judge with `mpdrill check`.
 //
-//   mpdrill-interop --out DIR --endpoint tests/interop_endpoint.py [--python PATH]
+//   mpdrill-interop --out DIR --endpoint tests/interop_endpoint.py [--python PATH] [--ip 4|6]
 //                   [--client host|vm] [--server host|vm] [--scenario NAME]... [--list]
 //                   [--mpdrill PATH --vm-kernel IMAGE --vm-cache DIR]   (a vm peer)
 //
@@ -34,7 +34,7 @@ constexpr int kExitPeer = 3;
 constexpr int kExitSkipped = 77;
 
 constexpr char kUsage[] =
-    "usage: mpdrill-interop --out DIR --endpoint PATH [--python PATH] [--client PEER]\n"
+    "usage: mpdrill-interop --out DIR --endpoint PATH [--python PATH] [--ip 4|6] [--client PEER]\n"
     "                       [--server PEER] [--scenario NAME]... [--list]\n"
     "                       [--mpdrill PATH --vm-kernel IMAGE --vm-cache DIR]\n"
     "Peers: host (the running kernel in a private network namespace), vm (a kernel booted\n"
@@ -48,7 +48,7 @@ std::string OneLine(std::string value) {
   return value;
 }
 
-std::string CellText(const std::string& client, const std::string& server,
+std::string CellText(const std::string& client, const std::string& server, int ip_version,
                      const Scenario& scenario, const CellResult& r) {
   const std::string status =
       !r.skip_reason.empty() ? "skipped" : !r.failure.empty() ? "failed" : "ok";
@@ -59,6 +59,7 @@ std::string CellText(const std::string& client, const std::string& server,
   add("client", client);
   add("server", server);
   add("scenario", std::string(scenario.name));
+  add("ip", "v" + std::to_string(ip_version));
   add("what", std::string(scenario.what));
   add("status", status);
   add("reason", !r.skip_reason.empty() ? r.skip_reason : r.failure);
@@ -71,6 +72,7 @@ std::string CellText(const std::string& client, const std::string& server,
   add("seconds", std::to_string(r.seconds));
   add("client_pcap", r.client_pcap);
   add("server_pcap", r.server_pcap);
+  add("capture_drops", std::to_string(r.capture_drops));
   return text;
 }
 
@@ -97,6 +99,9 @@ int main(int argc, char** argv) {
       ok = value(&out);
     } else if (arg == "--endpoint") {
       ok = value(&base.endpoint_program);
+    } else if (arg == "--ip") {
+      ok = value(&v) && (v == "4" || v == "6");
+      base.ip_version = v == "6" ? 6 : 4;
     } else if (arg == "--python") {
       ok = value(&base.python);
     } else if (arg == "--client") {
@@ -174,17 +179,19 @@ int main(int argc, char** argv) {
   std::size_t skipped = 0;
   for (const Scenario* s : plan) {
     CellConfig config = base;
-    config.out_dir =
-        out + "/" + client_options.name + "-" + server_name + "-" + std::string(s->name);
+    config.out_dir = out + "/" + client_options.name + "-" + server_name + "-" +
+                     std::string(s->name) + (base.ip_version == 6 ? "-v6" : "");
     std::filesystem::create_directories(config.out_dir, ec);
     const CellResult result = mpdrill::tests::RunCell(config, *s, *peers[0], *peers[1]);
-    const std::string text = CellText(client_options.name, server_name, *s, result);
+    const std::string text =
+        CellText(client_options.name, server_name, base.ip_version, *s, result);
     if (auto st = mpdrill::WriteFile(config.out_dir + "/cell.txt", text); !st.ok()) {
       std::cerr << "mpdrill-interop: " << config.out_dir << "/cell.txt: cannot write\n";
       return 1;
     }
     if (!result.skip_reason.empty()) ++skipped;
-    std::cout << client_options.name << " -> " << server_name << " " << s->name << ": "
+    std::cout << client_options.name << " -> " << server_name << " " << s->name
+              << (base.ip_version == 6 ? " (IPv6)" : "") << ": "
               << (!result.skip_reason.empty() ? "skipped: " + result.skip_reason
                   : !result.failure.empty()   ? "FAILED: " + result.failure
                                               : "ran, " + result.client_output)

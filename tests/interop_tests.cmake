@@ -7,7 +7,8 @@ target_link_libraries(mpdrill-interop PRIVATE mpdrill_check_test_support mpdrill
 
 # The host <-> host part of the matrix (label netns: root; it exits 77, skipped, without).
 add_test(NAME interop_matrix_host
-         COMMAND bash ${PROJECT_SOURCE_DIR}/ci/interop.sh ${PROJECT_BINARY_DIR})
+         COMMAND ${CMAKE_COMMAND} -E env "INTEROP_IP=4 6"
+                 bash ${PROJECT_SOURCE_DIR}/ci/interop.sh ${PROJECT_BINARY_DIR})
 set_tests_properties(interop_matrix_host PROPERTIES LABELS netns SKIP_RETURN_CODE 77
                                                     TIMEOUT 240)
 # The host <-> Debian 6.1 VM part (label vm: one boot per pair, about 2 min; skipped, 77,

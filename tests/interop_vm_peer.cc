@@ -159,7 +159,10 @@ sandbox::SandboxStatus VmKernelPeer::RunShell(const std::string& command) {
 sandbox::SandboxStatus VmKernelPeer::Reset() {
   (void)sandbox::RunCommand(ns_, {"ip", "link", "del", kVeth}, 3s);
   return RunShell(
-      "ip addr flush dev eth0 && ip mptcp endpoint flush && "
+      // The neighbour caches too: the host peer is a new namespace (new MACs, the same
+      // addresses) in every cell.
+      "ip addr flush dev eth0 && ip -4 neigh flush dev eth0 && ip -6 neigh flush dev eth0 && "
+      "ip mptcp endpoint flush && "
       "sysctl -q -w net.mptcp.enabled=1 net.mptcp.checksum_enabled=0 && ip link set eth0 up");
 }
 

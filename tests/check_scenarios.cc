@@ -349,33 +349,6 @@ void Loss(const CapturePoints& points, ScenarioResult* result) {
   RunTraffic(chain->client, chain->server, points, kClient, kServer, kIpprotoMptcp, result);
 }
 
-// Both ends of a pipe, closed on destruction.
-struct Pipe {
-  std::array<int, 2> fds{-1, -1};
-  Pipe() {
-    if (pipe2(fds.data(), O_CLOEXEC) != 0) fds = {-1, -1};
-  }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  ~Pipe() {
-    for (int fd : fds) {
-      if (fd >= 0) close(fd);
-    }
-  }
-  bool ok() const { return fds[0] >= 0; }
-};
-
-// What is in the pipe now (the bridge wrote it before it exited), at most 4 KiB.
-std::string Drain(int fd) {
-  std::string text(4096, '\0');
-  const int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return "";
-  const ssize_t n = read(fd, text.data(), text.size());
-  text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
-
 // kCorruption, kCorruptionOfTheFirstData, kCorruptionTwoSubflows.
 void CorruptInThePath(const CapturePoints& points, CheckScenario scenario, int ip_version,
                       ScenarioResult* result) {
@@ -404,11 +377,6 @@ void CorruptInThePath(const CapturePoints& points, CheckScenario scenario, int i
       return;
     }
   }
-  Pipe ready, stop, report;
-  if (!ready.ok() || !stop.ok() || !report.ok()) {
-    result->failure = "pipe failed";
-    return;
-  }
   BridgeConfig config;
   config.client_device = "r0";
   config.server_device = "r1";
@@ -420,30 +388,20 @@ void CorruptInThePath(const CapturePoints& points, CheckScenario scenario, int i
   config.target.subflow = two_subflows ? TargetSubflow::kJoined : TargetSubflow::kInitial;
   config.target.nth = scenario == CheckScenario::kCorruption ? 5 : two_subflows ? 2 : 1;
   config.max_duration = 20s;
-  config.ready_fd = ready.fds[1];
-  config.stop_fd = stop.fds[0];
-  config.report_fd = report.fds[1];
-  auto bridge =
-      sandbox::SpawnInNamespace(chain->middle, [config] { return RunCorruptingBridge(config); });
-  char byte = 0;
-  const auto bridging = sandbox::ReadWithDeadline(ready.fds[0], &byte, 1, 3s);
-  if (!bridge || !bridging.ok()) {
-    result->failure =
-        "middlebox: " +
-        (bridge ? bridging.error().message + ": " + Drain(report.fds[0]) : bridge.error().message);
+  auto bridge = BridgeProcess::Start(chain->middle, config);
+  if (!bridge) {
+    result->failure = "middlebox: " + bridge.error();
     return;
   }
   result->bytes_each_way = two_subflows ? 300000 : 100000;
   RunTraffic(chain->client, chain->server, points, client_address, server_address, kIpprotoMptcp,
              result);
-  const char stop_byte = 'S';
-  (void)!write(stop.fds[1], &stop_byte, 1);
-  const auto code = bridge->Wait(3s);
-  result->middlebox_report = Drain(report.fds[0]);
-  if (result->failure.empty() && (!code || *code != kBridgeCorrupted)) {
-    result->failure =
-        "middlebox: " + (code ? "exit " + std::to_string(*code) : code.error().message) + ": " +
-        result->middlebox_report;
+  const BridgeProcess::Outcome outcome = (*bridge)->Stop();
+  result->middlebox_report = outcome.report;
+  if (result->failure.empty() && outcome.code != kBridgeCorrupted) {
+    result->failure = "middlebox: " +
+                      (outcome.code ? "exit " + std::to_string(*outcome.code) : "killed") + ": " +
+                      result->middlebox_report;
   }
 }
 

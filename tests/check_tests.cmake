@@ -3,7 +3,7 @@ add_library(mpdrill_check_test_support STATIC check_pcap.cc corrupting_bridge.cc
             ${PROJECT_SOURCE_DIR}/engine/capture/test_frames.cc)
 target_include_directories(mpdrill_check_test_support PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(mpdrill_check_test_support PUBLIC mpdrill::tests_support mpdrill::model
-                      mpdrill::codec PkgConfig::libpcap)
+                      mpdrill::codec mpdrill::sandbox PkgConfig::libpcap)
 target_compile_definitions(mpdrill_check_test_support PRIVATE
                            MPDRILL_BINARY_DIR="${PROJECT_BINARY_DIR}")
 

@@ -1,6 +1,7 @@
 #include "tests/corrupting_bridge.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -15,6 +16,7 @@
 
 #include "base/bytes.h"
 #include "engine/capture/tcp_checksum.h"
+#include "engine/codec/tcp_options.h"
 
 namespace mpdrill::tests {
 namespace {
@@ -98,6 +100,22 @@ void WriteReport(int fd, const std::string& line) {
   (void)!write(fd, text.data(), text.size());
 }
 
+// Whether `mode` strips this frame's options (a frame that is not TCP: nothing to strip).
+bool Strips(StripOptions mode, std::span<const std::uint8_t> frame) {
+  switch (mode) {
+    case StripOptions::kNone:
+      return false;
+    case StripOptions::kAll:
+      return true;
+    case StripOptions::kAfterSyns: {
+      const auto dissection = capture::Dissect(capture::kLinkEthernet, frame);
+      const capture::TcpSegment* seg = AsTcp(dissection);
+      return seg != nullptr && !seg->syn();
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view FlipOutcomeName(FlipOutcome outcome) {
@@ -135,6 +153,38 @@ FlipOutcome FlipPayloadByte(std::span<std::uint8_t> frame, std::size_t index, st
   const std::uint16_t new_word = WordHolding(tcp, at);
   ByteWriter w(tcp.subspan(kTcpChecksumOffset, 2));
   (void)w.WriteU16(capture::UpdateChecksum(checksum, old_word, new_word));
+  return FlipOutcome::kFlipped;
+}
+
+FlipOutcome StripMptcpOptions(std::span<std::uint8_t> frame) {
+  constexpr std::uint8_t kNop = 1, kMptcp = 30;
+  const auto dissection = capture::Dissect(capture::kLinkEthernet, frame);
+  const capture::TcpSegment* seg = AsTcp(dissection);
+  if (seg == nullptr) return FlipOutcome::kNotTcp;
+  if (!seg->payload_complete() || seg->tcp_offset + seg->tcp_length() > frame.size()) {
+    return FlipOutcome::kNoSuchByte;
+  }
+  const std::span<std::uint8_t> tcp = frame.subspan(seg->tcp_offset, seg->tcp_length());
+  const std::size_t options_at = seg->header.size() - seg->options.size();
+  // Where the MPTCP options are (offset in `tcp`, length), found before anything changes.
+  std::vector<std::pair<std::size_t, std::size_t>> found;
+  codec::TcpOptionWalker walker(seg->options);
+  while (const auto option = walker.Next()) {
+    if (option->kind == kMptcp) found.emplace_back(options_at + option->offset, option->bytes.size());
+  }
+  if (walker.stop()) return FlipOutcome::kNoSuchByte;
+  if (found.empty()) return FlipOutcome::kNotTcp;
+  if (capture::TcpChecksum(seg->src, seg->dst, tcp) != 0) return FlipOutcome::kChecksumMismatch;
+  const capture::IpAddress src = seg->src, dst = seg->dst;  // seg is stale after the writes
+  for (auto [at, length] : found) {
+    ByteWriter w(tcp.subspan(at, length));
+    for (std::size_t i = 0; i < length; ++i) (void)w.WriteU8(kNop);
+  }
+  ByteWriter zero(tcp.subspan(kTcpChecksumOffset, 2));
+  (void)zero.WriteU16(0);
+  const std::uint16_t checksum = capture::TcpChecksum(src, dst, tcp);
+  ByteWriter w(tcp.subspan(kTcpChecksumOffset, 2));
+  (void)w.WriteU16(checksum);
   return FlipOutcome::kFlipped;
 }
 
@@ -191,6 +241,7 @@ int RunCorruptingBridge(const BridgeConfig& config) {
   }
   CorruptionPlan plan(config.target);
   std::optional<Corruption> corruption;
+  std::uint64_t stripped = 0;
   BridgeCounters counters;
   std::vector<std::uint8_t> buf(kMaxFrame);
   const auto deadline = std::chrono::steady_clock::now() + config.max_duration;
@@ -227,7 +278,13 @@ int RunCorruptingBridge(const BridgeConfig& config) {
           continue;
         }
         const std::span<std::uint8_t> frame(buf.data(), static_cast<std::size_t>(got));
-        if (side == 0 && !plan.done()) corruption = plan.OnFrame(frame);
+        if (config.strip != StripOptions::kNone) {
+          if (Strips(config.strip, frame) && StripMptcpOptions(frame) == FlipOutcome::kFlipped) {
+            ++stripped;
+          }
+        } else if (side == 0 && !plan.done()) {
+          corruption = plan.OnFrame(frame);
+        }
         if (send(sockets[1 - side].fd(), frame.data(), frame.size(), 0) < 0) {
           if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
             code = kBridgeIoFailed;
@@ -248,6 +305,11 @@ int RunCorruptingBridge(const BridgeConfig& config) {
     WriteReport(config.report_fd, error + "; " + tally);
     return code;
   }
+  if (config.strip != StripOptions::kNone) {
+    WriteReport(config.report_fd,
+                "stripped MPTCP options from " + std::to_string(stripped) + " segments; " + tally);
+    return stripped > 0 ? kBridgeCorrupted : kBridgeNoTarget;
+  }
   if (!corruption) {
     WriteReport(config.report_fd, "no target segment went by; " + tally);
     return kBridgeNoTarget;
@@ -263,6 +325,56 @@ int RunCorruptingBridge(const BridgeConfig& config) {
       return kBridgeNoTarget;
   }
   return kBridgeNoTarget;
+}
+
+Result<std::unique_ptr<BridgeProcess>, std::string> BridgeProcess::Start(
+    const sandbox::NetNamespace& ns, BridgeConfig config) {
+  std::unique_ptr<BridgeProcess> bridge(new BridgeProcess());
+  for (auto* fds : {&bridge->ready_, &bridge->stop_, &bridge->report_}) {
+    if (pipe2(fds->data(), O_CLOEXEC) != 0) {
+      return MakeUnexpected("pipe: " + std::string(strerror(errno)));
+    }
+  }
+  config.ready_fd = bridge->ready_[1];
+  config.stop_fd = bridge->stop_[0];
+  config.report_fd = bridge->report_[1];
+  auto child = sandbox::SpawnInNamespace(ns, [config] { return RunCorruptingBridge(config); });
+  if (!child) return MakeUnexpected(child.error().message);
+  bridge->child_.emplace(std::move(*child));
+  char byte = 0;
+  const auto ready =
+      sandbox::ReadWithDeadline(bridge->ready_[0], &byte, 1, std::chrono::seconds(3));
+  if (!ready.ok()) return MakeUnexpected(ready.error().message + ": " + bridge->Stop().report);
+  return bridge;
+}
+
+BridgeProcess::~BridgeProcess() {
+  for (auto* fds : {&ready_, &stop_, &report_}) {
+    for (int fd : *fds) {
+      if (fd >= 0) close(fd);
+    }
+  }
+}
+
+BridgeProcess::Outcome BridgeProcess::Stop() {
+  Outcome outcome;
+  if (!child_) return outcome;
+  const char byte = 'S';
+  (void)!write(stop_[1], &byte, 1);
+  const auto code = child_->Wait(std::chrono::seconds(3));
+  child_.reset();
+  if (code) outcome.code = *code;
+  // What is in the pipe now (the bridge wrote it before it exited), at most 4 KiB.
+  std::string text(4096, '\0');
+  const int flags = fcntl(report_[0], F_GETFL);
+  ssize_t n = -1;
+  if (flags >= 0 && fcntl(report_[0], F_SETFL, flags | O_NONBLOCK) == 0) {
+    n = read(report_[0], text.data(), text.size());
+  }
+  text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  outcome.report = text;
+  return outcome;
 }
 
 }  // namespace mpdrill::tests

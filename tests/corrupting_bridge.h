@@ -4,14 +4,20 @@
 // can see the change. Everything else (ARP, neighbour discovery, other segments) passes as
 // it came. It exists because this kernel has neither nft nor tc pedit/csum.
 //
-// The frame logic (FlipPayloadByte, CorruptionPlan) is pure; RunCorruptingBridge moves frames
+// With `strip` it is instead a middlebox that removes MPTCP options (kind 30) from TCP
+// segments both ways, as some firewalls do (RFC 8684 §3.7 fallback): from every segment, or
+// from every segment but SYNs (the handshake negotiates MPTCP, nothing after it survives).
+//
+// The frame logic (FlipPayloadByte, StripMptcpOptions, CorruptionPlan) is pure; RunCorruptingBridge moves frames
 // with AF_PACKET sockets and runs in a child that already sits in the middle namespace.
 #ifndef MPDRILL_TESTS_CORRUPTING_BRIDGE_H_
 #define MPDRILL_TESTS_CORRUPTING_BRIDGE_H_
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +25,8 @@
 #include <vector>
 
 #include "engine/capture/dissect.h"
+#include "sandbox/netns.h"
+#include "sandbox/process.h"
 
 namespace mpdrill::tests {
 
@@ -33,6 +41,12 @@ std::string_view FlipOutcomeName(FlipOutcome outcome);
 // XORs `mask` into TCP payload byte `index` of the Ethernet `frame` and updates the TCP
 // checksum incrementally (RFC 1624 eqn. 3). Changes nothing unless it returns kFlipped.
 FlipOutcome FlipPayloadByte(std::span<std::uint8_t> frame, std::size_t index, std::uint8_t mask);
+
+// Overwrites every TCP option of kind 30 (MPTCP) in the Ethernet `frame` with NOPs and
+// recomputes the TCP checksum; the segment's length does not change. kNotTcp, and the frame
+// unchanged, when there is no MPTCP option (or no TCP); kChecksumMismatch, unchanged, when
+// the TCP checksum did not verify before; kNoSuchByte for an option area that does not parse.
+FlipOutcome StripMptcpOptions(std::span<std::uint8_t> frame);
 
 // Which subflows of the MPTCP connection the target counts segments on. The first SYN to the
 // server port is the initial subflow; every later one a join.
@@ -82,10 +96,19 @@ class CorruptionPlan {
   bool done_ = false;
 };
 
+enum class StripOptions : std::uint8_t {
+  kNone,
+  kAll,         // MPTCP options of every segment
+  kAfterSyns,   // of every segment without SYN
+};
+
 struct BridgeConfig {
   std::string client_device;  // frames from here go to server_device and may be corrupted
   std::string server_device;  // frames from here go to client_device unchanged
   CorruptionTarget target;
+  // Strip MPTCP options both ways instead of corrupting one segment: the report counts the
+  // segments changed, the exit is kBridgeCorrupted once one was.
+  StripOptions strip = StripOptions::kNone;
   std::chrono::milliseconds max_duration{20000};
   int ready_fd = -1;   // gets one byte once both devices are open
   int stop_fd = -1;    // the bridge stops when this is readable or hung up
@@ -101,6 +124,31 @@ inline constexpr int kBridgeIoFailed = 4;          // a read or write failed
 
 // Bridges the two devices of the calling process's namespace until stop_fd or max_duration.
 int RunCorruptingBridge(const BridgeConfig& config);
+
+// RunCorruptingBridge in a child process inside a namespace (the middle of a link), with
+// the pipes it reports through.
+class BridgeProcess {
+ public:
+  // Starts the bridge (config's ready/stop/report descriptors are this object's) and returns
+  // once both devices are open (3 s at most); else the reason.
+  static Result<std::unique_ptr<BridgeProcess>, std::string> Start(const sandbox::NetNamespace& ns,
+                                                                   BridgeConfig config);
+  BridgeProcess(const BridgeProcess&) = delete;
+  BridgeProcess& operator=(const BridgeProcess&) = delete;
+  ~BridgeProcess();
+
+  struct Outcome {
+    std::optional<int> code;  // kBridge*; nullopt when it had to be killed
+    std::string report;       // its report line (what it changed, frame counts)
+  };
+  // Tells it to stop and waits (3 s at most).
+  Outcome Stop();
+
+ private:
+  BridgeProcess() = default;
+  std::array<int, 2> ready_{-1, -1}, stop_{-1, -1}, report_{-1, -1};
+  std::optional<sandbox::ChildProcess> child_;
+};
 
 }  // namespace mpdrill::tests
 

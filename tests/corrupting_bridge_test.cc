@@ -51,6 +51,7 @@ struct Seg {
   std::size_t payload = 0;
   bool v6 = false;
   std::uint16_t dport = kServerPort;
+  Buf options;
 };
 
 Buf Frame(const Seg& s) {
@@ -59,6 +60,7 @@ Buf Frame(const Seg& s) {
   tcp.dport = s.dport;
   tcp.seq = s.seq;
   tcp.flags = s.flags;
+  tcp.options = s.options;
   for (std::size_t i = 0; i < s.payload; ++i) tcp.payload.push_back('a' + i % 26);
   const Buf segment = capture::testing::Tcp(tcp);
   if (s.v6) {
@@ -109,6 +111,35 @@ TEST(FlipPayloadByte, LeavesFramesItCannotCorruptAlone) {
   offloaded[TcpOf(offloaded).tcp_offset + 17] ^= 0xff;
   frame = offloaded;
   EXPECT_EQ(FlipPayloadByte(frame, 0, 1), FlipOutcome::kChecksumMismatch);
+  EXPECT_EQ(frame, offloaded);
+}
+
+// The option-stripping middlebox: kind 30 becomes NOPs, other options and the payload stay,
+// the length stays, TCP's checksum verifies.
+TEST(StripMptcpOptions, TurnsMptcpOptionsIntoNopsAndKeepsTheChecksumValid) {
+  for (bool v6 : {false, true}) {
+    const Buf options = {2, 4, 0x05, 0xb4, 30, 8, 0x10, 0x01, 0x02, 0x03, 0x04, 0x05};
+    const Buf before = Frame({.payload = 5, .v6 = v6, .options = options});
+    Buf after = before;
+    ASSERT_EQ(StripMptcpOptions(after), FlipOutcome::kFlipped);
+    EXPECT_TRUE(ChecksumVerifies(after));
+    const capture::TcpSegment seg = TcpOf(after);
+    EXPECT_EQ(Buf(seg.options.begin(), seg.options.end()),
+              (Buf{2, 4, 0x05, 0xb4, 1, 1, 1, 1, 1, 1, 1, 1}));
+    EXPECT_EQ(Buf(seg.payload.begin(), seg.payload.end()), (Buf{'a', 'b', 'c', 'd', 'e'}));
+    EXPECT_EQ(after.size(), before.size());
+  }
+}
+
+TEST(StripMptcpOptions, LeavesSegmentsWithoutMptcpOptionsAlone) {
+  const Buf plain = Frame({.payload = 5, .options = {2, 4, 0x05, 0xb4}});
+  Buf frame = plain;
+  EXPECT_EQ(StripMptcpOptions(frame), FlipOutcome::kNotTcp);
+  EXPECT_EQ(frame, plain);
+  Buf offloaded = Frame({.payload = 3, .options = {30, 4, 0x10, 0x01}});
+  offloaded[TcpOf(offloaded).tcp_offset + 17] ^= 0xff;
+  frame = offloaded;
+  EXPECT_EQ(StripMptcpOptions(frame), FlipOutcome::kChecksumMismatch);
   EXPECT_EQ(frame, offloaded);
 }
 

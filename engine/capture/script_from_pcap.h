@@ -5,9 +5,11 @@
 // DSNs and DATA_ACKs relative to the IDSNs, and the syscalls the side's application must have
 // made inferred from the packets.
 //
-// First part (issue 14): either side of one connection on one subflow, MP_CAPABLE
-// handshake, data both ways (DSS without checksums), DATA_FIN or FIN close. Anything else
-// (joins, ADD_ADDR, checksums) is refused with a clear error naming the frame, never guessed.
+// Either side of one connection: MP_CAPABLE handshake, joins (subflows named by their
+// addresses, caddrN/saddrN), ADD_ADDR, REMOVE_ADDR, MP_PRIO, data both ways (DSS without
+// checksums), DATA_FIN or FIN close. Anything else (checksums, MP_FASTCLOSE, MP_FAIL,
+// MP_TCPRST, a second connection) is refused with a clear error naming the frame, never
+// guessed.
 #ifndef MPDRILL_ENGINE_CAPTURE_SCRIPT_FROM_PCAP_H_
 #define MPDRILL_ENGINE_CAPTURE_SCRIPT_FROM_PCAP_H_
 

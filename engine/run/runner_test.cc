@@ -101,12 +101,14 @@ struct Outcome {
 };
 
 Outcome RunWithPeer(const std::string& text, std::function<std::vector<Reply>(const LivePacket&)> respond,
-            std::function<void(InMemoryPeer&, FakeClock&)> before = nullptr) {
+            std::function<void(InMemoryPeer&, FakeClock&)> before = nullptr,
+            std::function<void(RunConfig&)> configure = nullptr) {
   auto script = parser::Parse(text, "t.pkt");
   EXPECT_TRUE(script.ok());
   RunConfig config;
   EXPECT_TRUE(config.Finalize().ok());
   config.model_mode = ModelMode::kOff;
+  if (configure) configure(config);
   FakeClock clock;
   InMemoryPeer peer(clock, std::move(respond));
   if (before) before(peer, clock);
@@ -213,6 +215,131 @@ TEST(Runner, CoalescesTheKernelsSegments) {
     return data;
   });
   EXPECT_EQ(o.report.verdict, Verdict::kPass) << o.report.first_error << "\n" << o.report.details;
+}
+
+// The kernel's answer to the handshake's last ACK: `segments` data segments of 1000 bytes from
+// seq 1 (PSH on the last), window 502, `options` on each, then `mutate` on each.
+std::vector<Reply> DataAfterHandshake(const LivePacket& p, int segments,
+                                      const std::vector<std::uint8_t>& options,
+                                      const std::function<void(WireTcp&)>& mutate = nullptr) {
+  if (p.flags & capture::kTcpSyn) return AnswerSyns(p, 1000);
+  std::vector<Reply> data;
+  for (int i = 0; i < segments; ++i) {
+    WireTcp t;
+    t.src = p.dst;
+    t.dst = p.src;
+    t.sport = p.dport;
+    t.dport = p.sport;
+    t.seq = kKernelIsn + 1 + 1000 * static_cast<std::uint32_t>(i);
+    t.ack = p.seq;
+    t.flags = capture::kTcpAck | (i + 1 == segments ? capture::kTcpPsh : 0);
+    t.window = 502;
+    t.payload_length = 1000;
+    t.options = options;
+    t.ip.ttl = 64;
+    if (mutate) mutate(t);
+    data.push_back({1000, *BuildTcpPacket(t)});
+  }
+  return data;
+}
+
+// One field of the kernel's packet differs from the script's: the run fails at that line with
+// the field's message (the exact text scripts and CI logs rely on).
+struct FieldCase {
+  const char* script_line;  // the expected packet, after kPassiveOpen
+  std::vector<std::uint8_t> options;
+  std::function<void(WireTcp&)> mutate;
+  const char* first_error;  // after "t.pkt:4: "
+};
+
+TEST(Runner, NamesEachMismatchedFieldAsBefore) {
+  const std::vector<FieldCase> cases = {
+      {"+0 > P. 1:1001(1000) ack 1 win 502", {}, [](WireTcp& t) { t.flags = capture::kTcpAck; },
+       "tcp flags: expected: P. actual: ."},
+      {"+0 > P. 1:1001(1000) ack 1 win 502", {}, [](WireTcp& t) { t.seq += 3; },
+       "tcp seq: expected: 1 actual: 4"},
+      {"+0 > P. 1:1001(1000) ack 1 win 502", {}, [](WireTcp& t) { t.payload_length = 1200; },
+       "tcp payload length: expected: 1000 actual: 1200"},
+      {"+0 > P. 1:1001(1000) ack 1 win 502", {}, [](WireTcp& t) { t.ack += 7; },
+       "tcp ack: expected: 1 actual: 8"},
+      {"+0 > P. 1:1001(1000) ack 1 win 502", {}, [](WireTcp& t) { t.window = 600; },
+       "tcp window: expected: 502 actual: 600"},
+      {"+0 > [ttl 32] P. 1:1001(1000) ack 1", {}, nullptr, "ip ttl: expected: 32 actual: 64"},
+      {"+0 > [tos 0x10] P. 1:1001(1000) ack 1", {}, [](WireTcp& t) { t.ip.tos = 0x20; },
+       "ip tos: expected: 16 actual: 32"},
+      {"+0 > 192.168.0.2:8080 > 192.0.2.1:9 P. 1:1001(1000) ack 1", {}, nullptr,
+       "ip addresses: expected: 192.168.0.2:8080>192.0.2.1:9 actual: "
+       "192.168.0.2:8080>192.0.2.1:48000"},
+      {"+0 > P. 1:1001(1000) ack 1 <nop>", {}, nullptr,
+       "tcp option 1: expected: nop actual: none"},
+      {"+0 > P. 1:1001(1000) ack 1", {1, 1, 1, 1}, nullptr,
+       "tcp option 1: expected: none actual: nop"},
+      {"+0 > P. 1:1001(1000) ack 1 <mss 1000>", {2, 4, 0x05, 0xb4}, nullptr,
+       "tcp option 1: expected: mss 1000 actual: mss 1460"},
+      {"+0 > P. 1:1001(1000) ack 1 <nop, nop, TS val 5 ecr 6>", {1, 1, 1, 1}, nullptr,
+       "tcp option 3: expected: TS val 5 ecr 6 actual: nop"},
+      {"+0 > P. 1:1001(1000) ack 1 <nop>", {1, 30, 3, 0x20}, nullptr,
+       "mptcp option: undecodable: raw 0x1e0320"},
+      {"+0 > P. 1:1001(1000) ack 1 <nop>", {1, 8, 20, 0}, nullptr, "tcp options: "},
+  };
+  for (const FieldCase& c : cases) {
+    Outcome o = RunWithPeer(std::string(kPassiveOpen) + c.script_line + "\n",
+                            [&c](const LivePacket& p) {
+                              return DataAfterHandshake(p, 1, c.options, c.mutate);
+                            });
+    EXPECT_EQ(o.report.verdict, Verdict::kFail) << c.script_line;
+    EXPECT_EQ(o.report.first_error.rfind(std::string("t.pkt:4: ") + c.first_error, 0), 0u)
+        << c.script_line << "\n" << o.report.first_error;
+  }
+}
+
+// With --tcp_ts_tick_usecs the TS val is checked in script space (offset by the first pair
+// seen), within the tolerance; the ecr is never checked.
+TEST(Runner, ChecksTheTsValOnlyWithATick) {
+  const std::string script = std::string(kPassiveOpen) +
+                             "+0 > . 1:1001(1000) ack 1 <nop, nop, TS val 100 ecr 0>\n"
+                             "+0 > P. 1001:2001(1000) ack 1 <nop, nop, TS val 100 ecr 0>\n";
+  std::uint32_t ts = 5000;
+  const auto respond = [&ts](const LivePacket& p) {
+    // 100 ticks between the two segments: 0.1 s at 1 ms a tick, past the tolerance (12.5% of
+    // the 0.102 s since the start: 12.75 ms).
+    return DataAfterHandshake(p, 2, {}, [&ts](WireTcp& t) {
+      t.options = {1, 1, 8, 10};
+      for (int shift : {24, 16, 8, 0}) t.options.push_back(static_cast<std::uint8_t>(ts >> shift));
+      for (int i = 0; i < 4; ++i) t.options.push_back(9);
+      ts += 100;
+    });
+  };
+  const auto strict = [](RunConfig& c) { c.strict_segments = true; };
+  Outcome off = RunWithPeer(script, respond, nullptr, strict);
+  EXPECT_EQ(off.report.verdict, Verdict::kPass) << off.report.first_error;
+  ts = 5000;
+  Outcome on = RunWithPeer(script, respond, nullptr, [&strict](RunConfig& c) {
+    strict(c);
+    c.tcp_ts_tick_usecs = 1000;
+  });
+  EXPECT_EQ(on.report.verdict, Verdict::kFail);
+  EXPECT_EQ(on.report.first_error,
+            "t.pkt:5: tcp option TS val: expected: 100 actual: 200 (tolerance 12750 usecs at 1000 "
+            "usecs per tick)");
+}
+
+// Two segments with MPTCP and TS options coalesced into one script packet: the first's options
+// are what the packet prints, the whole length is what it compares.
+TEST(Runner, PrintsACoalescedPacketWithTheFirstSegmentsOptions) {
+  const std::string script = std::string(kPassiveOpen) + "+0 > P. 1:2001(2000) ack 1 win 999\n";
+  // nop, nop, TS val 7 ecr 9; DSS with a DATA_ACK (4 bytes) only; padding.
+  const std::vector<std::uint8_t> options = {1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9,
+                                             30, 8, 0x20, 0x01, 0, 0, 0, 42};
+  Outcome o = RunWithPeer(script, [&options](const LivePacket& p) {
+    return DataAfterHandshake(p, 2, options);
+  });
+  EXPECT_EQ(o.report.verdict, Verdict::kFail);
+  EXPECT_EQ(o.report.first_error, "t.pkt:4: tcp window: expected: 999 actual: 502");
+  EXPECT_NE(o.report.details.find("actual packet: > P. 1:2001(2000) ack 1 win 502 <nop, nop, "
+                                  "TS val 7 ecr 9, dss dack4=42 nocs>"),
+            std::string::npos)
+      << o.report.details;
 }
 
 }  // namespace

@@ -180,8 +180,16 @@ std::optional<capture::IpAddress> ParseAddress(const std::string& text, bool v6)
   return a;
 }
 
-std::vector<LiveOption> DecodeLiveOptions(std::span<const std::uint8_t> area, std::string* stop) {
-  std::vector<LiveOption> out;
+std::vector<codec::Option> LiveOptions::Mptcp() const {
+  std::vector<codec::Option> out;
+  for (const LiveOption& o : list) {
+    if (o.mptcp_option) out.push_back(*o.mptcp_option);
+  }
+  return out;
+}
+
+LiveOptions DecodeLiveOptions(std::span<const std::uint8_t> area) {
+  LiveOptions out;
   codec::TcpOptionWalker walker(area);
   while (auto v = walker.Next()) {
     LiveOption o;
@@ -238,12 +246,20 @@ std::vector<LiveOption> DecodeLiveOptions(std::span<const std::uint8_t> area, st
         }
         break;
       }
-      case kOptMptcp: o.mptcp = true; break;
+      case kOptMptcp: {
+        o.mptcp = true;
+        if (auto d = codec::Decode(o.bytes)) {
+          o.mptcp_option = std::move(d->option);
+        } else {
+          o.mptcp_error = d.error();
+        }
+        break;
+      }
       default: break;
     }
-    out.push_back(std::move(o));
+    out.list.push_back(std::move(o));
   }
-  if (stop && walker.stop()) *stop = std::string(walker.stop()->reason);
+  if (walker.stop()) out.stop = std::string(walker.stop()->reason);
   return out;
 }
 

@@ -300,35 +300,28 @@ std::optional<std::uint32_t> FlowTable::MapEcr(std::uint32_t script_ecr) const {
 Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInboundIcmp(
     const parser::Packet& packet) {
   const auto& icmp = std::get<parser::IcmpMessage>(packet.body);
-  const bool v6 = config_.wire_ipv6();
-  auto kind = ParseIcmpTypeCode(icmp.type, icmp.code, v6);
-  if (!kind) return MakeUnexpected(PacketError{true, kind.error()});
+  auto m = IcmpFromScript(packet, config_.wire_ipv6());
+  if (!m) return MakeUnexpected(PacketError{true, m.error()});
   // No quote at all is a quoted TCP header at sequence 0 with no payload (packetdrill).
-  if (icmp.echoed != parser::IcmpMessage::Echoed::kTcp &&
-      icmp.echoed != parser::IcmpMessage::Echoed::kNone) {
+  if (icmp.echoed == parser::IcmpMessage::Echoed::kRaw) {
     return MakeUnexpected(PacketError{
-        true, "ICMP quoting a UDP or raw packet is not supported yet: quote the connection's "
-              "TCP segment, [start:end(len)]"});
+        true, "ICMP quoting a raw packet is not supported yet: quote the connection's TCP "
+              "segment, [start:end(len)], or its UDP datagram, [udp (len)]"});
   }
   if (flows_.empty()) {
     return MakeUnexpected(PacketError{true, "ICMP message before any TCP connection"});
   }
   const Flow& flow = flows_[current_];
-  WireIcmp m;
-  m.src = flow.remote_addr;
-  m.dst = flow.local_addr;
-  m.kind = *kind;
-  m.mtu = icmp.mtu;
-  if (icmp.id) m.echo_id = static_cast<std::uint16_t>(*icmp.id);
-  m.quoted_src = flow.local_addr;
-  m.quoted_dst = flow.remote_addr;
-  m.quoted_sport = flow.local_port;
-  m.quoted_dport = flow.remote_port;
+  m->src = flow.remote_addr;
+  m->dst = flow.local_addr;
+  m->quoted_src = flow.local_addr;
+  m->quoted_dst = flow.remote_addr;
+  m->quoted_sport = flow.local_port;
+  m->quoted_dport = flow.remote_port;
   // packetdrill maps the quoted sequence number into the kernel's space (non-SYN numbering).
-  m.quoted_seq = icmp.echoed_start + flow.local_offset(false);
-  m.quoted_payload = icmp.echoed_end - icmp.echoed_start;
-  if (packet.ip_info) m.ip = *packet.ip_info;
-  auto bytes = BuildIcmpPacket(m);
+  m->quoted_seq = icmp.echoed_start + flow.local_offset(false);
+  m->quoted_payload = icmp.echoed_end - icmp.echoed_start;
+  auto bytes = BuildIcmpPacket(*m);
   if (!bytes) return MakeUnexpected(PacketError{true, bytes.error()});
   return std::move(*bytes);
 }

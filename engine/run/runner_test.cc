@@ -9,6 +9,8 @@
 #include <functional>
 
 #include "engine/capture/dissect.h"
+#include "engine/run/datagram.h"
+#include "engine/run/icmp.h"
 #include "engine/run/live_packet.h"
 #include "engine/run/wire.h"
 #include "parser/parser.h"
@@ -41,7 +43,17 @@ class InMemoryPeer final : public PacketIo {
 
   Status<std::string> Send(std::span<const std::uint8_t> packet, std::uint16_t) override {
     auto live = ParseLive(packet, clock_.NowUsecs());
-    if (!live) return Unexpected{std::string("the runner sent a packet that is not TCP")};
+    if (!live) {
+      auto datagram = ParseLiveDatagram(packet, clock_.NowUsecs());
+      if (!datagram || !respond_datagram_) {
+        return Unexpected{std::string("the runner sent a packet that is neither TCP nor UDP/ICMP")};
+      }
+      datagrams_.push_back(*datagram);
+      for (Reply& r : respond_datagram_(*datagram)) {
+        Queue(clock_.NowUsecs() + r.delay_usecs, std::move(r.packet));
+      }
+      return Ok{};
+    }
     injected_.push_back(*live);
     for (Reply& r : respond_(*live)) {
       Queue(clock_.NowUsecs() + r.delay_usecs, std::move(r.packet));
@@ -67,12 +79,19 @@ class InMemoryPeer final : public PacketIo {
     queue_.insert(it, SniffedPacket{std::move(packet), time});
   }
   const std::vector<LivePacket>& injected() const { return injected_; }
+  // UDP datagrams and ICMP messages: what the runner injects and how the kernel answers.
+  void AnswerDatagrams(std::function<std::vector<Reply>(const LiveDatagram&)> respond) {
+    respond_datagram_ = std::move(respond);
+  }
+  const std::vector<LiveDatagram>& datagrams() const { return datagrams_; }
 
  private:
   FakeClock& clock_;
   std::function<std::vector<Reply>(const LivePacket&)> respond_;
   std::deque<SniffedPacket> queue_;
   std::vector<LivePacket> injected_;
+  std::function<std::vector<Reply>(const LiveDatagram&)> respond_datagram_;
+  std::vector<LiveDatagram> datagrams_;
 };
 
 constexpr std::uint32_t kKernelIsn = 123456789;
@@ -98,6 +117,7 @@ std::vector<std::uint8_t> SynAckFor(const LivePacket& syn, std::uint32_t ack_off
 struct Outcome {
   RunReport report;
   std::vector<LivePacket> injected;
+  std::vector<LiveDatagram> datagrams;
 };
 
 Outcome RunWithPeer(const std::string& text, std::function<std::vector<Reply>(const LivePacket&)> respond,
@@ -117,7 +137,7 @@ Outcome RunWithPeer(const std::string& text, std::function<std::vector<Reply>(co
   ctx.script_dir = ".";
   ctx.clock = &clock;
   ctx.io = &peer;
-  Outcome o{RunScript(*script, config, ctx), peer.injected()};
+  Outcome o{RunScript(*script, config, ctx), peer.injected(), peer.datagrams()};
   return o;
 }
 
@@ -340,6 +360,121 @@ TEST(Runner, PrintsACoalescedPacketWithTheFirstSegmentsOptions) {
                                   "TS val 7 ecr 9, dss dack4=42 nocs>"),
             std::string::npos)
       << o.report.details;
+}
+
+// The kernel's side of UDP: a datagram of `payload` bytes from the injected one's
+// destination back to its source, or from `from_port` when set.
+std::vector<std::uint8_t> UdpReply(const LiveDatagram& to, std::uint32_t payload,
+                                   std::uint16_t from_port = 0) {
+  WireUdp u;
+  u.src = to.dst;
+  u.dst = to.src;
+  u.sport = from_port ? from_port : to.dport;
+  u.dport = to.sport;
+  u.payload_length = payload;
+  return *BuildUdpPacket(u);
+}
+
+// The kernel's port unreachable for an injected datagram, quoting it.
+std::vector<std::uint8_t> PortUnreachable(const LiveDatagram& d, std::uint8_t code = 3) {
+  WireIcmp m;
+  m.src = d.dst;
+  m.dst = d.src;
+  m.kind = {3, code};
+  m.quoted_protocol = 17;
+  m.quoted_src = d.src;
+  m.quoted_dst = d.dst;
+  m.quoted_sport = d.sport;
+  m.quoted_dport = d.dport;
+  m.quoted_payload = d.payload_length;
+  return *BuildIcmpPacket(m);
+}
+
+constexpr char kUdpServer[] =
+    "0 < udp (100)\n"
+    "+0 > udp (50)\n"
+    "+.01 < udp (10)\n"
+    "+0 > icmp unreachable port_unreachable [udp (10)]\n";
+
+// A datagram to the kernel's bound port (local_ip:bind_port, from remote_ip:connect_port, as
+// the syscalls' `...` addresses) answered on the same association; the next one answered
+// with a port unreachable.
+TEST(Runner, InjectsAndMatchesUdpAndTheKernelsIcmp) {
+  auto udp_peer = [](std::uint32_t reply_payload, std::uint8_t code) {
+    return [=](InMemoryPeer& peer, FakeClock&) {
+      peer.AnswerDatagrams([=](const LiveDatagram& d) -> std::vector<Reply> {
+        if (d.payload_length == 100) return {{1000, UdpReply(d, reply_payload)}};
+        return {{1000, PortUnreachable(d, code)}};
+      });
+    };
+  };
+  const auto no_tcp = [](const LivePacket&) { return std::vector<Reply>{}; };
+  Outcome ok = RunWithPeer(kUdpServer, no_tcp, udp_peer(50, 3));
+  EXPECT_EQ(ok.report.verdict, Verdict::kPass) << ok.report.first_error << "\n" << ok.report.details;
+  ASSERT_EQ(ok.datagrams.size(), 2u);
+  EXPECT_EQ(ok.datagrams[0].sport, 8080);
+  EXPECT_EQ(ok.datagrams[0].dport, 8080);
+  EXPECT_EQ(ok.datagrams[0].payload_length, 100u);
+  // 10 ms after the reply, which came 1 ms after the first datagram.
+  EXPECT_EQ(ok.datagrams[1].time - ok.datagrams[0].time, 11000);
+
+  Outcome longer = RunWithPeer(kUdpServer, no_tcp, udp_peer(60, 3));
+  EXPECT_EQ(longer.report.verdict, Verdict::kFail);
+  EXPECT_EQ(longer.report.first_error, "t.pkt:2: udp payload length: expected: 50 actual: 60");
+  EXPECT_NE(longer.report.details.find(
+                "actual packet: > 192.168.0.2:8080 > 192.0.2.1:8080 udp (60)"),
+            std::string::npos)
+      << longer.report.details;
+
+  Outcome host = RunWithPeer(kUdpServer, no_tcp, udp_peer(50, 1));
+  EXPECT_EQ(host.report.verdict, Verdict::kFail);
+  EXPECT_EQ(host.report.first_error,
+            "t.pkt:4: icmp type and code: expected: unreachable port_unreachable actual: "
+            "unreachable host_unreachable");
+}
+
+// A connected socket's first datagram teaches the kernel's ephemeral port: the script's next
+// inbound datagram goes there; a script that pins another port is told the live one.
+TEST(Runner, LearnsTheKernelsPortFromItsFirstDatagram) {
+  const auto kernel_sends = [](InMemoryPeer& peer, FakeClock& clock) {
+    WireUdp u;
+    u.src = *ParseAddress("192.168.0.2", false);
+    u.dst = *ParseAddress("192.0.2.1", false);
+    u.sport = 40001;
+    u.dport = 8080;
+    u.payload_length = 20;
+    peer.Queue(clock.NowUsecs() + 1000, *BuildUdpPacket(u));
+    peer.AnswerDatagrams([](const LiveDatagram&) { return std::vector<Reply>{}; });
+  };
+  const auto no_tcp = [](const LivePacket&) { return std::vector<Reply>{}; };
+  Outcome o = RunWithPeer("0 > udp (20)\n+.01 < udp (30)\n", no_tcp, kernel_sends);
+  EXPECT_EQ(o.report.verdict, Verdict::kPass) << o.report.first_error << "\n" << o.report.details;
+  ASSERT_EQ(o.datagrams.size(), 1u);
+  EXPECT_EQ(o.datagrams[0].dport, 40001);
+  EXPECT_EQ(o.datagrams[0].sport, 8080);
+
+  Outcome pinned = RunWithPeer("0 > 5000 > 8080 udp (20)\n", no_tcp, kernel_sends);
+  EXPECT_EQ(pinned.report.verdict, Verdict::kFail);
+  EXPECT_EQ(pinned.report.first_error,
+            "t.pkt:1: ip addresses: expected: 192.168.0.2:5000>192.0.2.1:8080 actual: "
+            "192.168.0.2:40001>192.0.2.1:8080");
+}
+
+TEST(Runner, TimesOutWaitingForADatagramTcpDoesNotCount) {
+  Outcome o = RunWithPeer(
+      "0 > udp (20)\n", [](const LivePacket&) { return std::vector<Reply>{}; },
+      [](InMemoryPeer& peer, FakeClock& clock) {
+        WireTcp stray;
+        stray.src = *ParseAddress("192.168.0.2", false);
+        stray.dst = *ParseAddress("192.0.2.1", false);
+        stray.flags = capture::kTcpAck;
+        peer.Queue(clock.NowUsecs() + 800, *BuildTcpPacket(stray));
+      });
+  EXPECT_EQ(o.report.verdict, Verdict::kFail);
+  EXPECT_NE(o.report.first_error.find("t.pkt:1: error handling packet: Timed out waiting for "
+                                      "packet: expected: > udp (20)"),
+            std::string::npos)
+      << o.report.first_error;
 }
 
 }  // namespace

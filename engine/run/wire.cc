@@ -102,8 +102,11 @@ Result<std::vector<std::uint8_t>, std::string> BuildTcpPacket(const WireTcp& t) 
   const std::uint16_t check = capture::TcpChecksum(t.src, t.dst, Bytes(segment.data(), tcp_len));
   segment[16] = static_cast<std::uint8_t>(check >> 8);
   segment[17] = static_cast<std::uint8_t>(check);
-  const std::uint8_t tos = static_cast<std::uint8_t>((t.ip.tos.value_or(0) & 0xfc) | EcnBits(t.ip));
-  return FrameInIp(t.src, t.dst, IPPROTO_TCP, t.ip, tos, true, segment);
+  return FrameInIp(t.src, t.dst, IPPROTO_TCP, t.ip, TosByte(t.ip), true, segment);
+}
+
+std::uint8_t TosByte(const parser::IpInfo& ip) {
+  return static_cast<std::uint8_t>((ip.tos.value_or(0) & 0xfc) | EcnBits(ip));
 }
 
 Result<std::vector<std::uint8_t>, std::string> FrameInIp(const capture::IpAddress& src,

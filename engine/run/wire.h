@@ -45,6 +45,9 @@ Result<std::vector<std::uint8_t>, std::string> FrameInIp(const capture::IpAddres
                                                          std::uint8_t tos, bool dont_fragment,
                                                          const std::vector<std::uint8_t>& payload);
 
+// The TOS byte / traffic class of an inbound packet: the script's tos with its ECN mark.
+std::uint8_t TosByte(const parser::IpInfo& ip);
+
 // "S.", "F.", "P.", ".", "R", "SEW", "" for `-`: capture::kTcp* bits, or nullopt on an
 // unknown letter. Letters: F S R P . (ACK) U E (ECE) W (CWR) A (AE).
 std::optional<std::uint16_t> ParseTcpFlags(std::string_view text);

@@ -389,7 +389,9 @@ void ScriptRunner::DoOutboundDatagram(const parser::Event& ev, const parser::Pac
   while (true) {
     auto got = NextSniffed(ev, deadline);
     if (!got) {
-      if (!failed()) TimedOut(ev, p, deadline);
+      if (failed()) return;
+      TimedOut(ev, p, deadline);
+      if (!s.any) ClassifyLate(p, s, deadline);
       return;
     }
     auto live = ParseLiveDatagram(got->bytes, got->time);
@@ -481,17 +483,29 @@ void ScriptRunner::ClassifyLate(const parser::Packet& p, const Schedule& s,
                                 std::int64_t deadline) {
   const std::int64_t grace_end =
       deadline + std::max<std::int64_t>(kLateGraceUsecs, 4 * s.tolerance);
+  const bool tcp = std::holds_alternative<parser::TcpSegment>(p.body);
   while (true) {
     auto got = ctx_.io->Receive(grace_end + t0_);
     if (!got || !*got) return;
-    auto live = ParseLive((*got)->bytes, (*got)->time - t0_);
-    if (!live || !flows_.Expected(p, *live)) continue;
-    auto match = flows_.MatchOutbound(p, *live, std::numeric_limits<std::int64_t>::max() / 4);
+    const std::int64_t time = (*got)->time - t0_;
+    Result<std::vector<std::string>, PacketError> match = std::vector<std::string>{};
+    std::string text;
+    if (tcp) {
+      auto live = ParseLive((*got)->bytes, time);
+      if (!live || !flows_.Expected(p, *live)) continue;
+      match = flows_.MatchOutbound(p, *live, std::numeric_limits<std::int64_t>::max() / 4);
+      text = flows_.FormatLive(*live);
+    } else {
+      auto live = ParseLiveDatagram((*got)->bytes, time);
+      if (!live || !datagrams_.Expected(p, *live)) continue;
+      match = datagrams_.MatchOutbound(p, *live);
+      text = datagrams_.FormatLive(*live);
+    }
     if (!match.ok() || !match->empty()) return;  // a wrong packet: semantic after all
     report_.failure_class = FailureClass::kTiming;
-    report_.timing_excess_usecs = live->time - deadline;
-    report_.details += "\nthe packet came " + Seconds(live->time - deadline) +
-                       " sec after the deadline (a timing failure): " + flows_.FormatLive(*live);
+    report_.timing_excess_usecs = time - deadline;
+    report_.details += "\nthe packet came " + Seconds(time - deadline) +
+                       " sec after the deadline (a timing failure): " + text;
     return;
   }
 }

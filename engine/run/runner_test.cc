@@ -460,6 +460,24 @@ TEST(Runner, LearnsTheKernelsPortFromItsFirstDatagram) {
             "192.168.0.2:40001>192.0.2.1:8080");
 }
 
+// A datagram that comes after its deadline but matches is a timing failure (worth a retry).
+TEST(Runner, ALateDatagramIsATimingFailure) {
+  Outcome o = RunWithPeer(
+      "0 < udp (100)\n+0 > udp (50)\n", [](const LivePacket&) { return std::vector<Reply>{}; },
+      [](InMemoryPeer& peer, FakeClock&) {
+        peer.AnswerDatagrams([](const LiveDatagram& d) -> std::vector<Reply> {
+          return {{20000, UdpReply(d, 50)}};
+        });
+      });
+  EXPECT_EQ(o.report.verdict, Verdict::kFail);
+  EXPECT_EQ(o.report.failure_class, FailureClass::kTiming);
+  EXPECT_EQ(o.report.timing_excess_usecs, 16000);
+  EXPECT_NE(o.report.details.find("after the deadline (a timing failure): > 192.168.0.2:8080 > "
+                                  "192.0.2.1:8080 udp (50)"),
+            std::string::npos)
+      << o.report.details;
+}
+
 TEST(Runner, TimesOutWaitingForADatagramTcpDoesNotCount) {
   Outcome o = RunWithPeer(
       "0 > udp (20)\n", [](const LivePacket&) { return std::vector<Reply>{}; },

@@ -435,21 +435,18 @@ class Session {
     const std::uint32_t end =
         p.seq + p.payload_length + ((p.flags & kTcpSyn) ? 1 : 0) + ((p.flags & kTcpFin) ? 1 : 0);
     if (f.kernel_isn && static_cast<std::int32_t>(end - f.kernel_next) > 0) f.kernel_next = end;
-    for (const run::LiveOption& o : run::DecodeLiveOptions(p.options)) {
-      if (!o.mptcp) continue;
-      auto d = codec::Decode(o.bytes);
-      if (!d) continue;
-      if (const auto* mpc = std::get_if<codec::MpCapable>(&d->option)) {
+    for (const codec::Option& option : p.decoded_options.Mptcp()) {
+      if (const auto* mpc = std::get_if<codec::MpCapable>(&option)) {
         // The server's key comes in its SYN/ACK, the client's in its third ACK (v1: none in
         // the SYN).
         if (mpc->sender_key && !kernel_key_) {
           kernel_key_ = *mpc->sender_key;
           kernel_dsn_ = crypto::Idsn(*kernel_key_) + 1;
         }
-      } else if (const auto* j = std::get_if<codec::MpJoin>(&d->option)) {
+      } else if (const auto* j = std::get_if<codec::MpJoin>(&option)) {
         if (j->form != codec::JoinForm::kAck) f.kernel_nonce = j->nonce;
         if (j->form == codec::JoinForm::kAck) f.join_ack_seen = true;
-      } else if (const auto* dss = std::get_if<codec::Dss>(&d->option)) {
+      } else if (const auto* dss = std::get_if<codec::Dss>(&option)) {
         LearnKernelData(*dss);
       }
     }

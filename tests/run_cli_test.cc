@@ -76,6 +76,26 @@ TEST(RunCliTest, PlainTcpServerAndClientPassInEveryVariant) {
   EXPECT_THAT(r.out, HasSubstr("6 run(s), 6 passed"));
 }
 
+// UDP both ways on the real kernel (scripts/udp): datagrams on the association the syscalls'
+// `...` addresses name, the kernel's ephemeral port learned from its first datagram, its ICMP
+// port unreachable matched, an injected one turning into ECONNREFUSED. A wrong length fails
+// with the field's message.
+TEST(RunCliTest, UdpAndTheKernelsIcmpPassInEveryVariant) {
+  SKIP_WITHOUT_ROOT();
+  const std::string udp = MPDRILL_SOURCE_DIR "/scripts/udp";
+  ToolRun r = RunTool({kMpdrill, "run", udp}, milliseconds(60000));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("6 run(s), 6 passed"));
+  std::ifstream in(udp + "/udp_server.pkt");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("> udp (50)"), 10, "> udp (51)");
+  const std::string bad = WriteScript("udp_fail.pkt", text);
+  ToolRun f = RunTool({kMpdrill, "run", "--ip_version=ipv4", bad}, milliseconds(30000));
+  EXPECT_EQ(f.exit_code, 1) << f.out << f.err;
+  EXPECT_THAT(f.out, HasSubstr("udp_fail.pkt:10: udp payload length: expected: 51 actual: 50"));
+  EXPECT_THAT(f.out, HasSubstr("actual packet: > 192.168.0.2:8080 > 192.0.2.1:8080 udp (50)"));
+}
+
 // packetdrill's TCP suites: the peer's numbers counted from its SYN/ACK, %{ }% blocks over
 // TCP_INFO run by python3 after the script, PACKETDRILL_PID. A failing block fails the run at
 // its own line with python's message.

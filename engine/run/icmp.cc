@@ -60,6 +60,14 @@ std::optional<std::uint8_t> Lookup(const Name (&table)[N], const std::string& te
   return std::nullopt;
 }
 
+template <std::size_t N>
+const char* NameOf(const Name (&table)[N], std::uint8_t value) {
+  for (const Name& n : table) {
+    if (n.value == value) return n.text;
+  }
+  return nullptr;
+}
+
 // RFC 1071 one's complement sum, folded (not complemented).
 std::uint32_t Sum(Bytes data) {
   ByteReader r(data);
@@ -92,6 +100,34 @@ Result<IcmpTypeCode, std::string> ParseIcmpTypeCode(const std::string& type,
   return tc;
 }
 
+std::string IcmpTypeCodeName(const IcmpTypeCode& kind, bool v6) {
+  const char* type = v6 ? NameOf(kV6Types, kind.type) : NameOf(kV4Types, kind.type);
+  const char* code = nullptr;
+  if (!v6 && kind.type == 3) code = NameOf(kV4Unreachable, kind.code);
+  if (v6 && kind.type == 1) code = NameOf(kV6Unreachable, kind.code);
+  if (v6 && kind.type == 3) code = NameOf(kV6TimeExceeded, kind.code);
+  if (v6 && kind.type == 4) code = NameOf(kV6ParamProb, kind.code);
+  std::string s = type ? type : "type_" + std::to_string(kind.type);
+  if (code) {
+    s += std::string(" ") + code;
+  } else if (kind.code != 0) {
+    s += " code_" + std::to_string(kind.code);
+  }
+  return s;
+}
+
+Result<WireIcmp, std::string> IcmpFromScript(const parser::Packet& packet, bool v6) {
+  const auto& icmp = std::get<parser::IcmpMessage>(packet.body);
+  auto kind = ParseIcmpTypeCode(icmp.type, icmp.code, v6);
+  if (!kind) return MakeUnexpected(kind.error());
+  WireIcmp m;
+  m.kind = *kind;
+  m.mtu = icmp.mtu;
+  if (icmp.id) m.echo_id = static_cast<std::uint16_t>(*icmp.id);
+  if (packet.ip_info) m.ip = *packet.ip_info;
+  return m;
+}
+
 Result<std::vector<std::uint8_t>, std::string> BuildIcmpPacket(const WireIcmp& m) {
   const bool v6 = m.src.version == 6;
   if (m.mtu) {
@@ -103,7 +139,12 @@ Result<std::vector<std::uint8_t>, std::string> BuildIcmpPacket(const WireIcmp& m
     }
     if (!v6 && *m.mtu > 0xffff) return MakeUnexpected(std::string("ICMPv4 mtu out of 16-bit range"));
   }
-  // ICMP header (8), the quoted IP header, 8 bytes of the quoted TCP header, its payload.
+  // ICMP header (8), the quoted IP header, 8 bytes of the quoted TCP header (the whole UDP
+  // header), its payload.
+  const bool udp = m.quoted_protocol == IPPROTO_UDP;
+  if (!udp && m.quoted_protocol != IPPROTO_TCP) {
+    return MakeUnexpected(std::string("ICMP can quote a TCP segment or a UDP datagram only"));
+  }
   const std::size_t quoted_ip = v6 ? 40 : 20;
   const std::size_t len = 8 + quoted_ip + 8 + m.quoted_payload;
   if ((v6 ? 40 : 20) + len > 65535) return MakeUnexpected(std::string("ICMP packet longer than 65535 bytes"));
@@ -117,17 +158,22 @@ Result<std::vector<std::uint8_t>, std::string> BuildIcmpPacket(const WireIcmp& m
     ok = ok && w.WriteU16(m.mtu ? 0 : m.echo_id.value_or(0)) &&
          w.WriteU16(m.mtu ? static_cast<std::uint16_t>(*m.mtu) : 0);
   }
-  // The quoted IP header: its lengths claim the whole segment (20-byte TCP header + payload).
-  const std::uint32_t quoted_total = static_cast<std::uint32_t>(quoted_ip + 20 + m.quoted_payload);
+  // The quoted IP header: its lengths claim the whole segment (20-byte TCP header + payload)
+  // or datagram (8-byte UDP header + payload).
+  const std::uint32_t quoted_transport = static_cast<std::uint32_t>((udp ? 8 : 20) + m.quoted_payload);
+  const std::uint32_t quoted_total = static_cast<std::uint32_t>(quoted_ip) + quoted_transport;
+  if (quoted_total > 65535) return MakeUnexpected(std::string("quoted packet longer than 65535 bytes"));
   if (v6) {
     ok = ok && w.WriteU32(0x60000000) && w.WriteU16(static_cast<std::uint16_t>(quoted_total - 40)) &&
-         w.WriteU8(IPPROTO_TCP) && w.WriteU8(64);
+         w.WriteU8(m.quoted_protocol) && w.WriteU8(64);
   } else {
     ok = ok && w.WriteU8(0x45) && w.WriteU8(0) && w.WriteU16(static_cast<std::uint16_t>(quoted_total)) &&
-         w.WriteU32(0) && w.WriteU8(64) && w.WriteU8(IPPROTO_TCP) && w.WriteU16(0);
+         w.WriteU32(0) && w.WriteU8(64) && w.WriteU8(m.quoted_protocol) && w.WriteU16(0);
   }
   ok = ok && w.WriteBytes(m.quoted_src.view()) && w.WriteBytes(m.quoted_dst.view()) &&
-       w.WriteU16(m.quoted_sport) && w.WriteU16(m.quoted_dport) && w.WriteU32(m.quoted_seq);
+       w.WriteU16(m.quoted_sport) && w.WriteU16(m.quoted_dport) &&
+       (udp ? w.WriteU16(static_cast<std::uint16_t>(quoted_transport)) && w.WriteU16(0)
+            : w.WriteU32(m.quoted_seq));
   if (!ok) return MakeUnexpected(std::string("ICMP buffer too small"));
   std::uint16_t check = 0;
   if (v6) {

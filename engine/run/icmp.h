@@ -25,18 +25,27 @@ struct IcmpTypeCode {
 Result<IcmpTypeCode, std::string> ParseIcmpTypeCode(const std::string& type,
                                                     const std::string& code, bool v6);
 
+// The script spelling of a type and code: "unreachable port_unreachable", "echo_reply",
+// "type_42 code_1" for what has no name (the code left out when 0 and unnamed).
+std::string IcmpTypeCodeName(const IcmpTypeCode& kind, bool v6);
+
 struct WireIcmp {
   capture::IpAddress src, dst;  // outer header: the script's side to the kernel's
   IcmpTypeCode kind;
   std::optional<std::uint32_t> mtu;  // frag_needed (v4, 16 bits) / packet_too_big (v6)
   std::optional<std::uint16_t> echo_id;
-  // The quoted TCP segment: its connection in the kernel's outbound direction.
+  // The quoted TCP segment (or UDP datagram): its connection in the kernel's outbound
+  // direction.
+  std::uint8_t quoted_protocol = 6;  // IPPROTO_TCP or IPPROTO_UDP (17)
   capture::IpAddress quoted_src, quoted_dst;
   std::uint16_t quoted_sport = 0, quoted_dport = 0;
-  std::uint32_t quoted_seq = 0;
+  std::uint32_t quoted_seq = 0;  // TCP
   std::uint32_t quoted_payload = 0;
   parser::IpInfo ip;
 };
+
+// The script's message without its addresses and quote: type and code, mtu, id, IP fields.
+Result<WireIcmp, std::string> IcmpFromScript(const parser::Packet& packet, bool v6);
 
 // Bytes of the IP packet, checksums filled in.
 Result<std::vector<std::uint8_t>, std::string> BuildIcmpPacket(const WireIcmp& icmp);

@@ -16,27 +16,10 @@ namespace {
 
 std::string Num(std::uint64_t v) { return std::to_string(v); }
 
-std::string Mismatch(const std::string& field, const std::string& expected,
-                     const std::string& actual) {
-  return field + ": expected: " + expected + " actual: " + actual;
-}
-
-// The kernel-sent packet's decodable MPTCP options (undecodable ones are the codec's findings).
-std::vector<codec::Option> MptcpOptionsOf(const LivePacket& p) {
-  std::vector<codec::Option> out;
-  for (const LiveOption& o : DecodeLiveOptions(p.options)) {
-    if (!o.mptcp) continue;
-    if (auto d = codec::Decode(o.bytes)) out.push_back(d->option);
-  }
-  return out;
-}
 
 std::string PrintLiveOption(const LiveOption& o) {
   if (o.option) return parser::PrintTcpOption(*o.option);
-  if (o.mptcp) {
-    auto d = codec::Decode(o.bytes);
-    if (d) return codec::ToScript(d->option);
-  }
+  if (o.mptcp_option) return codec::ToScript(*o.mptcp_option);
   std::string hex;
   static constexpr char kHex[] = "0123456789abcdef";
   for (std::uint8_t b : o.bytes) {
@@ -47,6 +30,20 @@ std::string PrintLiveOption(const LiveOption& o) {
 }
 
 }  // namespace
+
+std::string Mismatch(const std::string& field, const std::string& expected,
+                     const std::string& actual) {
+  return field + ": expected: " + expected + " actual: " + actual;
+}
+
+void MatchIpFields(const std::optional<parser::IpInfo>& ip, std::uint8_t ttl, std::uint8_t tos,
+                   std::vector<std::string>* out) {
+  if (!ip) return;
+  if (ip->ttl && ttl != *ip->ttl) out->push_back(Mismatch("ip ttl", Num(*ip->ttl), Num(ttl)));
+  if (ip->tos && (tos & 0xfc) != (*ip->tos & 0xfc)) {
+    out->push_back(Mismatch("ip tos", Num(*ip->tos & 0xfc), Num(tos & 0xfc)));
+  }
+}
 
 std::optional<LivePacket> ParseLive(std::span<const std::uint8_t> ip_packet, std::int64_t time) {
   auto d = capture::DissectIp(Bytes(ip_packet.data(), ip_packet.size()));
@@ -64,6 +61,7 @@ std::optional<LivePacket> ParseLive(std::span<const std::uint8_t> ip_packet, std
   p.window = seg->window;
   p.urgent = seg->urgent;
   p.options.assign(seg->options.begin(), seg->options.end());
+  p.decoded_options = DecodeLiveOptions(p.options);
   p.payload.assign(seg->payload.begin(), seg->payload.end());
   p.payload_length = seg->payload_length;
   if (!ip_packet.empty()) {
@@ -302,35 +300,28 @@ std::optional<std::uint32_t> FlowTable::MapEcr(std::uint32_t script_ecr) const {
 Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInboundIcmp(
     const parser::Packet& packet) {
   const auto& icmp = std::get<parser::IcmpMessage>(packet.body);
-  const bool v6 = config_.wire_ipv6();
-  auto kind = ParseIcmpTypeCode(icmp.type, icmp.code, v6);
-  if (!kind) return MakeUnexpected(PacketError{true, kind.error()});
+  auto m = IcmpFromScript(packet, config_.wire_ipv6());
+  if (!m) return MakeUnexpected(PacketError{true, m.error()});
   // No quote at all is a quoted TCP header at sequence 0 with no payload (packetdrill).
-  if (icmp.echoed != parser::IcmpMessage::Echoed::kTcp &&
-      icmp.echoed != parser::IcmpMessage::Echoed::kNone) {
+  if (icmp.echoed == parser::IcmpMessage::Echoed::kRaw) {
     return MakeUnexpected(PacketError{
-        true, "ICMP quoting a UDP or raw packet is not supported yet: quote the connection's "
-              "TCP segment, [start:end(len)]"});
+        true, "ICMP quoting a raw packet is not supported yet: quote the connection's TCP "
+              "segment, [start:end(len)], or its UDP datagram, [udp (len)]"});
   }
   if (flows_.empty()) {
     return MakeUnexpected(PacketError{true, "ICMP message before any TCP connection"});
   }
   const Flow& flow = flows_[current_];
-  WireIcmp m;
-  m.src = flow.remote_addr;
-  m.dst = flow.local_addr;
-  m.kind = *kind;
-  m.mtu = icmp.mtu;
-  if (icmp.id) m.echo_id = static_cast<std::uint16_t>(*icmp.id);
-  m.quoted_src = flow.local_addr;
-  m.quoted_dst = flow.remote_addr;
-  m.quoted_sport = flow.local_port;
-  m.quoted_dport = flow.remote_port;
+  m->src = flow.remote_addr;
+  m->dst = flow.local_addr;
+  m->quoted_src = flow.local_addr;
+  m->quoted_dst = flow.remote_addr;
+  m->quoted_sport = flow.local_port;
+  m->quoted_dport = flow.remote_port;
   // packetdrill maps the quoted sequence number into the kernel's space (non-SYN numbering).
-  m.quoted_seq = icmp.echoed_start + flow.local_offset(false);
-  m.quoted_payload = icmp.echoed_end - icmp.echoed_start;
-  if (packet.ip_info) m.ip = *packet.ip_info;
-  auto bytes = BuildIcmpPacket(m);
+  m->quoted_seq = icmp.echoed_start + flow.local_offset(false);
+  m->quoted_payload = icmp.echoed_end - icmp.echoed_start;
+  auto bytes = BuildIcmpPacket(*m);
   if (!bytes) return MakeUnexpected(PacketError{true, bytes.error()});
   return std::move(*bytes);
 }
@@ -394,176 +385,203 @@ Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInbound(
   return std::move(bytes.value());
 }
 
+namespace {
+
+std::string Endpoints(const capture::IpAddress& a, std::uint16_t ap, const capture::IpAddress& b,
+                      std::uint16_t bp) {
+  return AddressText(a) + ":" + Num(ap) + ">" + AddressText(b) + ":" + Num(bp);
+}
+
+// Flags, sequence number (script space), payload length, ack, window.
+void MatchTcpHeader(const parser::TcpSegment& seg, std::uint16_t flags, const Flow& flow,
+                    const LivePacket& live, std::vector<std::string>* out) {
+  if (live.flags != flags) {
+    out->push_back(
+        Mismatch("tcp flags", seg.flags.empty() ? "-" : seg.flags, TcpFlagsToString(live.flags)));
+  }
+  const bool syn = (live.flags & capture::kTcpSyn) != 0;
+  const std::uint32_t seq = live.seq - flow.local_offset(syn);
+  if (seq != seg.start_seq) out->push_back(Mismatch("tcp seq", Num(seg.start_seq), Num(seq)));
+  const std::uint32_t want_len = seg.end_seq - seg.start_seq;
+  if (live.payload_length != want_len) {
+    out->push_back(Mismatch("tcp payload length", Num(want_len), Num(live.payload_length)));
+  }
+  const std::uint32_t ack = live.ack - flow.remote_offset(syn);
+  if (seg.ack && (live.flags & capture::kTcpAck) && ack != *seg.ack) {
+    out->push_back(Mismatch("tcp ack", Num(*seg.ack), Num(ack)));
+  }
+  if (seg.win && live.window != *seg.win) {
+    out->push_back(Mismatch("tcp window", Num(*seg.win), Num(live.window)));
+  }
+}
+
+}  // namespace
+
+Flow* FlowTable::LearnFlow(const LivePacket& live) {
+  // Without a tuple in the script, a packet of any known flow (or the kernel's SYN of a new
+  // one) is taken, as packetdrill finds the socket by the live packet; with one, the flow
+  // must be the one it names (MatchTuple).
+  if (Flow* flow = FindLive(live)) return flow;
+  if (!(live.flags & capture::kTcpSyn) || (live.flags & capture::kTcpAck)) return nullptr;
+  Flow f;
+  f.local_addr = live.src;
+  f.remote_addr = live.dst;
+  f.local_port = live.sport;
+  f.remote_port = live.dport;
+  f.kernel_client = true;
+  flows_.push_back(f);
+  current_ = flows_.size() - 1;
+  return &flows_.back();
+}
+
+std::string FlowTable::UnknownConnection(const LivePacket& live) const {
+  const std::string expected =
+      flows_.empty() ? std::string("a known connection")
+                     : Endpoints(flows_[current_].local_addr, flows_[current_].local_port,
+                                 flows_[current_].remote_addr, flows_[current_].remote_port);
+  return Mismatch("tcp connection", expected, Endpoints(live.src, live.sport, live.dst, live.dport));
+}
+
+void FlowTable::MatchTuple(const TupleSpec& t, const Flow& flow, const LivePacket& live,
+                           std::vector<std::string>* out) const {
+  if (Matches(flow, t)) return;
+  // What the script pins (ports only where it writes them) against the live four-tuple.
+  const auto side = [](const capture::IpAddress& a, std::optional<std::uint16_t> port) {
+    return AddressText(a) + (port ? ":" + Num(*port) : "");
+  };
+  out->push_back(Mismatch("ip addresses",
+                          side(t.local.value_or(flow.local_addr), t.local_port) + ">" +
+                              side(t.remote.value_or(flow.remote_addr), t.remote_port),
+                          Endpoints(live.src, live.sport, live.dst, live.dport)));
+}
+
 Result<std::vector<std::string>, PacketError> FlowTable::MatchOutbound(
     const parser::Packet& packet, const LivePacket& live, std::int64_t ts_tolerance_usecs) {
   const auto& seg = std::get<parser::TcpSegment>(packet.body);
   auto flags = ParseTcpFlags(seg.flags);
   if (!flags) return MakeUnexpected(PacketError{true, "bad TCP flags '" + seg.flags + "'"});
   std::vector<std::string> out;
-  // Learn or find the flow. Without a tuple in the script, a packet of any known flow (or
-  // the kernel's SYN of a new one) is taken, as packetdrill finds the socket by the live
-  // packet; with one, the flow must be the one it names.
-  const bool live_syn = live.flags & capture::kTcpSyn;
-  Flow* flow = FindLive(live);
-  if (!flow && live_syn && !(live.flags & capture::kTcpAck)) {
-    Flow f;
-    f.local_addr = live.src;
-    f.remote_addr = live.dst;
-    f.local_port = live.sport;
-    f.remote_port = live.dport;
-    f.kernel_client = true;
-    flows_.push_back(f);
-    current_ = flows_.size() - 1;
-    flow = &flows_.back();
-  }
+  Flow* flow = LearnFlow(live);
   auto tuple = ResolveTuple(packet, *flags, &live);
   if (!tuple) return MakeUnexpected(tuple.error());
-  const auto endpoints = [](const capture::IpAddress& a, std::uint16_t ap,
-                            const capture::IpAddress& b, std::uint16_t bp) {
-    return AddressText(a) + ":" + Num(ap) + ">" + AddressText(b) + ":" + Num(bp);
-  };
   if (!flow) {
-    out.push_back(Mismatch(
-        "tcp connection",
-        flows_.empty() ? std::string("a known connection")
-                       : endpoints(flows_[current_].local_addr, flows_[current_].local_port,
-                                   flows_[current_].remote_addr, flows_[current_].remote_port),
-        endpoints(live.src, live.sport, live.dst, live.dport)));
+    out.push_back(UnknownConnection(live));
     return out;
   }
+  const bool live_syn = (live.flags & capture::kTcpSyn) != 0;
   if (!live_syn) flow->established = true;
   if (live_syn && (*flags & capture::kTcpSyn)) {
     flow->local_isn_known = true;
     flow->script_local_isn = seg.start_seq;
     flow->live_local_isn = live.seq;
   }
-  if (!Matches(*flow, *tuple)) {
-    // What the script pins (ports only where it writes them) against the live four-tuple.
-    const TupleSpec& t = *tuple;
-    const auto side = [](const capture::IpAddress& a, std::optional<std::uint16_t> port) {
-      return AddressText(a) + (port ? ":" + Num(*port) : "");
-    };
-    out.push_back(Mismatch("ip addresses",
-                           side(t.local.value_or(flow->local_addr), t.local_port) + ">" +
-                               side(t.remote.value_or(flow->remote_addr), t.remote_port),
-                           endpoints(live.src, live.sport, live.dst, live.dport)));
+  MatchTuple(*tuple, *flow, live, &out);
+  MatchTcpHeader(seg, *flags, *flow, live, &out);
+  MatchIpFields(packet.ip_info, live.ttl, live.tos, &out);
+  if (auto s = MatchOptions(seg, *flow, live, ts_tolerance_usecs, &out); !s) {
+    return MakeUnexpected(s.error());
   }
-  if (live.flags != *flags) {
-    out.push_back(
-        Mismatch("tcp flags", seg.flags.empty() ? "-" : seg.flags, TcpFlagsToString(live.flags)));
-  }
-  const bool syn = (live.flags & capture::kTcpSyn) != 0;
-  const std::uint32_t seq = live.seq - flow->local_offset(syn);
-  if (seq != seg.start_seq) out.push_back(Mismatch("tcp seq", Num(seg.start_seq), Num(seq)));
-  const std::uint32_t want_len = seg.end_seq - seg.start_seq;
-  if (live.payload_length != want_len) {
-    out.push_back(Mismatch("tcp payload length", Num(want_len), Num(live.payload_length)));
-  }
-  if (seg.ack && (live.flags & capture::kTcpAck) && live.ack - flow->remote_offset(syn) != *seg.ack) {
-    out.push_back(Mismatch("tcp ack", Num(*seg.ack), Num(live.ack - flow->remote_offset(syn))));
-  }
-  if (seg.win && live.window != *seg.win) {
-    out.push_back(Mismatch("tcp window", Num(*seg.win), Num(live.window)));
-  }
-  if (packet.ip_info) {
-    const auto& ip = *packet.ip_info;
-    if (ip.ttl && live.ttl != *ip.ttl)
-      out.push_back(Mismatch("ip ttl", Num(*ip.ttl), Num(live.ttl)));
-    if (ip.tos && (live.tos & 0xfc) != (*ip.tos & 0xfc)) {
-      out.push_back(Mismatch("ip tos", Num(*ip.tos & 0xfc), Num(live.tos & 0xfc)));
-    }
-  }
+  return out;
+}
+
+Status<PacketError> FlowTable::MatchOptions(const parser::TcpSegment& seg, const Flow& flow,
+                                            const LivePacket& live,
+                                            std::int64_t ts_tolerance_usecs,
+                                            std::vector<std::string>* out) {
+  const bind::PacketView view =
+      View(flow, parser::Direction::kOutbound, live.flags, seg.start_seq, live.payload);
   if (seg.options_form == parser::OptionsForm::kAny) {
     // `<...>`: nothing is compared, but the binder still learns keys, nonces and data-level
     // progress from the kernel's MPTCP options (later `auto` HMACs and relative DSNs need them).
-    binder_.Observe(MptcpOptionsOf(live), View(*flow, parser::Direction::kOutbound, live.flags,
-                                               seg.start_seq, live.payload));
-  } else {
-    std::string stop;
-    std::vector<LiveOption> actual;
-    std::vector<codec::Option> live_mptcp;
-    for (LiveOption& o : DecodeLiveOptions(live.options, &stop)) {
-      if (o.mptcp) {
-        if (auto d = codec::Decode(o.bytes)) {
-          live_mptcp.push_back(d->option);
-        } else {
-          out.push_back("mptcp option: undecodable: " + PrintLiveOption(o));
-        }
-      } else {
-        actual.push_back(std::move(o));
-      }
-    }
-    std::vector<parser::TcpOption> plain;
-    std::vector<parser::MptcpOption> want_mptcp;
-    for (const parser::TcpOption& o : seg.options) {
-      if (const auto* m = std::get_if<parser::MptcpOption>(&o)) {
-        want_mptcp.push_back(*m);
-      } else {
-        auto resolved = ResolveSymbols(o);
-        if (!resolved) return MakeUnexpected(resolved.error());
-        if (auto* sack = std::get_if<parser::OptSack>(&*resolved)) {
-          for (auto& b : sack->blocks) {
-            b.left += flow->remote_offset(syn);
-            b.right += flow->remote_offset(syn);
-          }
-        }
-        plain.push_back(std::move(*resolved));
-      }
-    }
-    if (!want_mptcp.empty() || !live_mptcp.empty()) {
-      auto r = binder_.MatchOutbound(
-          want_mptcp, live_mptcp,
-          View(*flow, parser::Direction::kOutbound, live.flags, seg.start_seq, live.payload),
-          config_.strict_option_order);
-      if (!r) return MakeUnexpected(PacketError{false, r.error().message});
-      for (const auto& m : *r) out.push_back(m.ToString());
-    }
-    const std::size_t n = std::max(plain.size(), actual.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::string field = "tcp option " + Num(i + 1);
-      if (i >= plain.size()) {
-        out.push_back(Mismatch(field, "none", PrintLiveOption(actual[i])));
-        break;
-      }
-      const parser::TcpOption& want = plain[i];
-      if (i >= actual.size()) {
-        out.push_back(Mismatch(field, parser::PrintTcpOption(want), "none"));
-        break;
-      }
-      const LiveOption& got = actual[i];
-      if (const auto* ts = std::get_if<parser::OptTimestamp>(&want)) {
-        const auto* live_ts =
-            got.option ? std::get_if<parser::OptTimestamp>(&*got.option) : nullptr;
-        if (!live_ts) {
-          out.push_back(Mismatch(field, parser::PrintTcpOption(want), PrintLiveOption(got)));
-          continue;
-        }
-        // TS val is only checked with --tcp_ts_tick_usecs (packetdrill's default: not), in
-        // script space (offset by the first TS val pair seen), within the tolerance; TS ecr
-        // of outbound packets is not checked at all, as packetdrill does not (run_packet.c
-        // verify_outbound_tcp_option): the script's ecr values name inbound TS vals that
-        // need not be the last ones the kernel saw.
-        ts_val_map_[ts->val] = live_ts->val;
-        if (!first_ts_) first_ts_.emplace(ts->val, live_ts->val);
-        if (config_.tcp_ts_tick_usecs > 0) {
-          const std::uint32_t scripted = first_ts_->first + (live_ts->val - first_ts_->second);
-          const std::int64_t ticks = static_cast<std::int32_t>(scripted - ts->val);
-          if ((ticks < 0 ? -ticks : ticks) * config_.tcp_ts_tick_usecs > ts_tolerance_usecs) {
-            out.push_back(Mismatch("tcp option TS val", Num(ts->val),
-                                   Num(scripted) + " (tolerance " + Num(ts_tolerance_usecs) +
-                                       " usecs at " + Num(config_.tcp_ts_tick_usecs) +
-                                       " usecs per tick)"));
-          }
-        }
-        continue;
-      }
-      if (!got.option || !(*got.option == want)) {
-        out.push_back(Mismatch(field, parser::PrintTcpOption(want), PrintLiveOption(got)));
-      }
-    }
-    if (!stop.empty()) out.push_back("tcp options: " + stop);
+    binder_.Observe(live.decoded_options.Mptcp(), view);
+    return Ok{};
   }
-  return out;
+  std::vector<const LiveOption*> actual;
+  std::vector<codec::Option> live_mptcp;
+  for (const LiveOption& o : live.decoded_options.list) {
+    if (!o.mptcp) {
+      actual.push_back(&o);
+    } else if (o.mptcp_option) {
+      live_mptcp.push_back(*o.mptcp_option);
+    } else {
+      out->push_back("mptcp option: undecodable: " + PrintLiveOption(o));
+    }
+  }
+  const bool syn = (live.flags & capture::kTcpSyn) != 0;
+  std::vector<parser::TcpOption> plain;
+  std::vector<parser::MptcpOption> want_mptcp;
+  for (const parser::TcpOption& o : seg.options) {
+    if (const auto* m = std::get_if<parser::MptcpOption>(&o)) {
+      want_mptcp.push_back(*m);
+      continue;
+    }
+    auto resolved = ResolveSymbols(o);
+    if (!resolved) return MakeUnexpected(resolved.error());
+    if (auto* sack = std::get_if<parser::OptSack>(&*resolved)) {
+      for (auto& b : sack->blocks) {
+        b.left += flow.remote_offset(syn);
+        b.right += flow.remote_offset(syn);
+      }
+    }
+    plain.push_back(std::move(*resolved));
+  }
+  if (!want_mptcp.empty() || !live_mptcp.empty()) {
+    auto r = binder_.MatchOutbound(want_mptcp, live_mptcp, view, config_.strict_option_order);
+    if (!r) return MakeUnexpected(PacketError{false, r.error().message});
+    for (const auto& m : *r) out->push_back(m.ToString());
+  }
+  MatchPlainOptions(plain, actual, ts_tolerance_usecs, out);
+  if (!live.decoded_options.stop.empty()) out->push_back("tcp options: " + live.decoded_options.stop);
+  return Ok{};
+}
+
+void FlowTable::MatchPlainOptions(const std::vector<parser::TcpOption>& want,
+                                  const std::vector<const LiveOption*>& got,
+                                  std::int64_t ts_tolerance_usecs, std::vector<std::string>* out) {
+  for (std::size_t i = 0; i < std::max(want.size(), got.size()); ++i) {
+    const std::string field = "tcp option " + Num(i + 1);
+    if (i >= want.size()) {
+      out->push_back(Mismatch(field, "none", PrintLiveOption(*got[i])));
+      return;
+    }
+    if (i >= got.size()) {
+      out->push_back(Mismatch(field, parser::PrintTcpOption(want[i]), "none"));
+      return;
+    }
+    const std::optional<parser::TcpOption>& live = got[i]->option;
+    if (const auto* ts = std::get_if<parser::OptTimestamp>(&want[i])) {
+      const auto* live_ts = live ? std::get_if<parser::OptTimestamp>(&*live) : nullptr;
+      if (live_ts) {
+        MatchTimestamp(*ts, *live_ts, ts_tolerance_usecs, out);
+      } else {
+        out->push_back(Mismatch(field, parser::PrintTcpOption(want[i]), PrintLiveOption(*got[i])));
+      }
+      continue;
+    }
+    if (!live || !(*live == want[i])) {
+      out->push_back(Mismatch(field, parser::PrintTcpOption(want[i]), PrintLiveOption(*got[i])));
+    }
+  }
+}
+
+void FlowTable::MatchTimestamp(const parser::OptTimestamp& want, const parser::OptTimestamp& got,
+                               std::int64_t ts_tolerance_usecs, std::vector<std::string>* out) {
+  // TS val is only checked with --tcp_ts_tick_usecs (packetdrill's default: not), in script
+  // space (offset by the first TS val pair seen), within the tolerance; TS ecr of outbound
+  // packets is not checked at all, as packetdrill does not (run_packet.c
+  // verify_outbound_tcp_option): the script's ecr values name inbound TS vals that need not be
+  // the last ones the kernel saw.
+  ts_val_map_[want.val] = got.val;
+  if (!first_ts_) first_ts_.emplace(want.val, got.val);
+  if (config_.tcp_ts_tick_usecs <= 0) return;
+  const std::uint32_t scripted = first_ts_->first + (got.val - first_ts_->second);
+  const std::int64_t ticks = static_cast<std::int32_t>(scripted - want.val);
+  if ((ticks < 0 ? -ticks : ticks) * config_.tcp_ts_tick_usecs > ts_tolerance_usecs) {
+    out->push_back(Mismatch("tcp option TS val", Num(want.val),
+                            Num(scripted) + " (tolerance " + Num(ts_tolerance_usecs) +
+                                " usecs at " + Num(config_.tcp_ts_tick_usecs) +
+                                " usecs per tick)"));
+  }
 }
 
 bool FlowTable::Expected(const parser::Packet& packet, const LivePacket& live) const {
@@ -608,7 +626,7 @@ bool FlowTable::Continues(const std::vector<LivePacket>& segments, const LivePac
   }
   // Never across DSS mappings: one script packet is one mapping (or none), so segments of
   // different mappings are compared one by one.
-  return binder_.SameMapping(MptcpOptionsOf(last), MptcpOptionsOf(next));
+  return binder_.SameMapping(last.decoded_options.Mptcp(), next.decoded_options.Mptcp());
 }
 
 std::string FlowTable::FormatLive(const LivePacket& live) const {
@@ -631,19 +649,17 @@ std::string FlowTable::FormatLive(const LivePacket& live) const {
        Num(seq + live.payload_length) + "(" + Num(live.payload_length) + ")";
   if (live.flags & capture::kTcpAck) s += " ack " + Num(live.ack - remote_off);
   s += " win " + Num(live.window);
-  const std::vector<LiveOption> opts = DecodeLiveOptions(live.options);
+  const std::vector<LiveOption>& opts = live.decoded_options.list;
   if (!opts.empty()) {
     s += " <";
     for (std::size_t i = 0; i < opts.size(); ++i) {
       if (i) s += ", ";
       // MPTCP options as the script would write them (relative DSNs) once the flow is known.
-      std::optional<codec::Decoded> d;
-      if (opts[i].mptcp && flow) {
-        if (auto r = codec::Decode(opts[i].bytes)) d = *r;
-      }
-      s += d ? binder_.Describe(d->option, View(*flow, parser::Direction::kOutbound, live.flags,
-                                                seq, live.payload))
-             : PrintLiveOption(opts[i]);
+      s += opts[i].mptcp_option && flow
+               ? binder_.Describe(*opts[i].mptcp_option,
+                                  View(*flow, parser::Direction::kOutbound, live.flags, seq,
+                                       live.payload))
+               : PrintLiveOption(opts[i]);
     }
     s += ">";
   }

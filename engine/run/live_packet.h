@@ -17,6 +17,7 @@
 #include "engine/bind/binder.h"
 #include "engine/capture/dissect.h"
 #include "engine/run/run_config.h"
+#include "engine/run/wire.h"
 #include "parser/ast.h"
 
 namespace mpdrill::run {
@@ -30,7 +31,8 @@ struct LivePacket {
   std::uint16_t urgent = 0;
   std::uint8_t tos = 0;  // IPv4 TOS / IPv6 traffic class (ECN in the low 2 bits)
   std::uint8_t ttl = 0;
-  std::vector<std::uint8_t> options;
+  std::vector<std::uint8_t> options;  // the option area as sniffed
+  LiveOptions decoded_options;        // `options` walked and decoded once, by ParseLive
   std::vector<std::uint8_t> payload;
   std::uint32_t payload_length = 0;
   std::int64_t time = 0;  // usecs since the run's time 0
@@ -39,9 +41,16 @@ struct LivePacket {
 // A sniffed IP packet carrying TCP, or nullopt (not TCP, malformed, later fragment).
 std::optional<LivePacket> ParseLive(std::span<const std::uint8_t> ip_packet, std::int64_t time);
 
-// Several sniffed segments as one (packetdrill's coalescing): the first's header, every
-// payload, the flags (but CWR) of the last, as packetdrill.
+// Several sniffed segments as one (packetdrill's coalescing): the first's header and options
+// (decoded as they were), every payload, the flags (but CWR) of the last, as packetdrill.
 LivePacket Coalesce(const std::vector<LivePacket>& segments);
+
+// "<field>: expected: X actual: Y", the form of every packet mismatch.
+std::string Mismatch(const std::string& field, const std::string& expected,
+                     const std::string& actual);
+// The script's TTL and TOS (ECN bits aside), where it gives them, against a sniffed packet's.
+void MatchIpFields(const std::optional<parser::IpInfo>& ip, std::uint8_t ttl, std::uint8_t tos,
+                   std::vector<std::string>* out);
 
 struct PacketError {
   bool script_error = false;  // the script asks for something impossible (exit 2)
@@ -114,6 +123,24 @@ class FlowTable {
   Result<TupleSpec, PacketError> ResolveTuple(const parser::Packet& packet, std::uint16_t flags,
                                               const LivePacket* live);
   static bool Matches(const Flow& flow, const TupleSpec& t);
+  // MatchOutbound's steps, in order; each appends "<field>: expected: X actual: Y" to `out`.
+  // The sniffed packet's flow: a known one, or a new one for the kernel's SYN (else nullptr).
+  Flow* LearnFlow(const LivePacket& live);
+  std::string UnknownConnection(const LivePacket& live) const;  // the mismatch without a flow
+  void MatchTuple(const TupleSpec& tuple, const Flow& flow, const LivePacket& live,
+                  std::vector<std::string>* out) const;
+  // The script's options against the sniffed ones: MPTCP ones through the binder, the others
+  // in order (MatchPlainOptions); `<...>` only lets the binder observe.
+  Status<PacketError> MatchOptions(const parser::TcpSegment& seg, const Flow& flow,
+                                   const LivePacket& live, std::int64_t ts_tolerance_usecs,
+                                   std::vector<std::string>* out);
+  void MatchPlainOptions(const std::vector<parser::TcpOption>& want,
+                         const std::vector<const LiveOption*>& got,
+                         std::int64_t ts_tolerance_usecs, std::vector<std::string>* out);
+  // packetdrill's TS rule: learns the script -> live TS val mapping, checks the val only with
+  // --tcp_ts_tick_usecs and never the ecr.
+  void MatchTimestamp(const parser::OptTimestamp& want, const parser::OptTimestamp& got,
+                      std::int64_t ts_tolerance_usecs, std::vector<std::string>* out);
   // The flow of an inbound packet (created for a new SYN or an unknown tuple); sets current_.
   Flow& InboundFlow(const TupleSpec& t, bool syn_only, std::uint32_t start_seq);
   // The flow of a sniffed packet by its four-tuple; the non-const one makes it current.

@@ -17,6 +17,8 @@
 #include <variant>
 
 #include "engine/run/code_block.h"
+#include "engine/run/datagram.h"
+#include "engine/run/live_datagram.h"
 #include "engine/run/live_packet.h"
 #include "engine/run/netdev.h"
 #include "engine/run/wire.h"
@@ -56,7 +58,7 @@ class ScriptRunner {
   ScriptRunner(const parser::Script& script, const RunConfig& config, const RunnerContext& ctx)
       : script_(script), config_(config), ctx_(ctx), timeline_(config.tolerance_usecs,
                                                                config.tolerance_percent),
-        flows_(config, ctx.first_remote_port) {
+        flows_(config, ctx.first_remote_port), datagrams_(config) {
     if (ctx.syscalls == nullptr) {
       local_.emplace(SyscallContextFor(config));
       backend_ = &*local_;
@@ -99,6 +101,21 @@ class ScriptRunner {
   void CheckOutcome(const parser::Event& ev, const CallState& st, const Schedule& s);
   void DoInbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
   void DoOutbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
+  void DoOutboundDatagram(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
+  // When an outbound packet scheduled by `s` must have come.
+  std::int64_t OutboundDeadline(const Schedule& s) {
+    return s.any ? Now() + kAnyTimeWaitUsecs : s.end + s.tolerance;
+  }
+  // The next sniffed packet by `deadline`, its time in run time; nullopt when none came or
+  // reading failed (then the run failed).
+  std::optional<SniffedPacket> NextSniffed(const parser::Event& ev, std::int64_t deadline);
+  // The expected packet did not come by `deadline`.
+  void TimedOut(const parser::Event& ev, const parser::Packet& p, std::int64_t deadline);
+  // The verdict on the sniffed packet taken for `p`: its mismatches (printed with `actual`),
+  // else its time.
+  void Judge(const parser::Event& ev, const parser::Packet& p, const Schedule& s,
+             const Result<std::vector<std::string>, PacketError>& result,
+             const std::string& actual, std::int64_t time);
   bool CheckOnTime(const parser::Event& ev, const Schedule& s, std::int64_t actual,
                    const std::string& what);
   void ClassifyLate(const parser::Packet& p, const Schedule& s, std::int64_t deadline);
@@ -116,6 +133,7 @@ class ScriptRunner {
   std::optional<syscalls::LocalSyscallBackend> local_;  // when the context brings none
   syscalls::SyscallBackend* backend_ = nullptr;
   FlowTable flows_;
+  DatagramTable datagrams_;  // UDP and the kernel's ICMP
   std::int64_t t0_ = 0;
   std::optional<PendingCall> pending_;
   std::vector<std::thread> threads_;
@@ -306,7 +324,7 @@ void ScriptRunner::DoSyscall(const parser::Event& ev, const parser::Syscall& cal
 }
 
 void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s) {
-  auto bytes = flows_.BuildInbound(p);
+  auto bytes = DatagramTable::Owns(p) ? datagrams_.BuildInbound(p) : flows_.BuildInbound(p);
   if (!bytes) {
     Fail(bytes.error().script_error ? Verdict::kScriptError : Verdict::kFail, ev.loc,
          "inbound packet: " + bytes.error().message, parser::PrintPacket(p));
@@ -324,27 +342,84 @@ void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, c
   CheckOnTime(ev, s, sent, "inbound packet");
 }
 
-void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
-                              const Schedule& s) {
-  const std::int64_t deadline =
-      s.any ? Now() + kAnyTimeWaitUsecs : s.end + s.tolerance;
-  std::vector<LivePacket> segments;
+void ScriptRunner::TimedOut(const parser::Event& ev, const parser::Packet& p,
+                            std::int64_t deadline) {
+  Fail(Verdict::kFail, ev.loc,
+       "error handling packet: Timed out waiting for packet: expected: " +
+           parser::PrintPacket(p) + " by " + Seconds(deadline) + " sec actual: none",
+       "script packet: " + parser::PrintPacket(p));
+}
+
+void ScriptRunner::Judge(const parser::Event& ev, const parser::Packet& p, const Schedule& s,
+                         const Result<std::vector<std::string>, PacketError>& result,
+                         const std::string& actual, std::int64_t time) {
+  if (!result.ok()) {
+    Fail(result.error().script_error ? Verdict::kScriptError : Verdict::kFail, ev.loc,
+         "outbound packet: " + result.error().message, parser::PrintPacket(p));
+    return;
+  }
+  if (!result->empty()) {
+    if (config_.non_fatal_packet) return;
+    std::string details = "script packet: " + parser::PrintPacket(p) + "\nactual packet: " + actual;
+    for (std::size_t i = 1; i < result->size(); ++i) details += "\nalso: " + (*result)[i];
+    Fail(Verdict::kFail, ev.loc, (*result)[0], details);
+    return;
+  }
+  if (!s.any && s.start == s.end) report_.outbound_offset_usecs.push_back(time - s.start);
+  timeline_.Happened(s, time);
+  CheckOnTime(ev, s, time, "outbound packet");
+}
+
+// An outbound UDP datagram or ICMP message: the first sniffed one of its kind (TCP and the
+// kernel's IPv6 housekeeping are skipped), matched alone (no coalescing).
+std::optional<SniffedPacket> ScriptRunner::NextSniffed(const parser::Event& ev,
+                                                       std::int64_t deadline) {
+  auto got = ctx_.io->Receive(deadline + t0_);
+  if (!got) {
+    Fail(Verdict::kEnvironment, ev.loc, "reading " + ctx_.link_name + ": " + got.error());
+    return std::nullopt;
+  }
+  if (*got) (*got)->time -= t0_;
+  return std::move(*got);
+}
+
+void ScriptRunner::DoOutboundDatagram(const parser::Event& ev, const parser::Packet& p,
+                                      const Schedule& s) {
+  const std::int64_t deadline = OutboundDeadline(s);
   while (true) {
-    auto got = ctx_.io->Receive(deadline + t0_);
+    auto got = NextSniffed(ev, deadline);
     if (!got) {
-      Fail(Verdict::kEnvironment, ev.loc, "reading " + ctx_.link_name + ": " + got.error());
-      return;
-    }
-    if (!*got) {
-      if (!segments.empty()) break;  // coalescing ran out: compare what came
-      Fail(Verdict::kFail, ev.loc,
-           "error handling packet: Timed out waiting for packet: expected: " +
-               parser::PrintPacket(p) + " by " + Seconds(deadline) + " sec actual: none",
-           "script packet: " + parser::PrintPacket(p));
+      if (failed()) return;
+      TimedOut(ev, p, deadline);
       if (!s.any) ClassifyLate(p, s, deadline);
       return;
     }
-    auto live = ParseLive((*got)->bytes, (*got)->time - t0_);
+    auto live = ParseLiveDatagram(got->bytes, got->time);
+    if (!live || !datagrams_.Expected(p, *live)) continue;
+    auto result = datagrams_.MatchOutbound(p, *live);
+    Judge(ev, p, s, result, datagrams_.FormatLive(*live), live->time);
+    return;
+  }
+}
+
+void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
+                              const Schedule& s) {
+  if (!std::holds_alternative<parser::TcpSegment>(p.body)) {
+    DoOutboundDatagram(ev, p, s);
+    return;
+  }
+  const std::int64_t deadline = OutboundDeadline(s);
+  std::vector<LivePacket> segments;
+  while (true) {
+    auto got = NextSniffed(ev, deadline);
+    if (!got) {
+      if (failed()) return;
+      if (!segments.empty()) break;  // coalescing ran out: compare what came
+      TimedOut(ev, p, deadline);
+      if (!s.any) ClassifyLate(p, s, deadline);
+      return;
+    }
+    auto live = ParseLive(got->bytes, got->time);
     if (!live) continue;  // not a TCP packet of the run (IPv6 ND, MLD, ...)
     if (!flows_.Expected(p, *live)) {
       report_.details += Where(ev.loc) + "ignored (no known connection): " +
@@ -358,7 +433,8 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
       segments.push_back(std::move(*live));
       if (!flows_.WantsMore(p, segments)) break;
     } else {
-      ctx_.io->Unread(std::move(**got));
+      got->time += t0_;  // back in the clock's time, as it was read
+      ctx_.io->Unread(std::move(*got));
       break;
     }
   }
@@ -368,22 +444,8 @@ void ScriptRunner::DoOutbound(const parser::Event& ev, const parser::Packet& p,
       config_.tolerance_usecs,
       std::llround(config_.tolerance_percent / 100.0 * static_cast<double>(s.start)));
   auto result = flows_.MatchOutbound(p, merged, ts_tolerance);
-  if (!result.ok()) {
-    Fail(result.error().script_error ? Verdict::kScriptError : Verdict::kFail, ev.loc,
-         "outbound packet: " + result.error().message, parser::PrintPacket(p));
-    return;
-  }
-  if (!result->empty()) {
-    if (config_.non_fatal_packet) return;
-    std::string details = "script packet: " + parser::PrintPacket(p) +
-                          "\nactual packet: " + flows_.FormatLive(merged);
-    for (std::size_t i = 1; i < result->size(); ++i) details += "\nalso: " + (*result)[i];
-    Fail(Verdict::kFail, ev.loc, (*result)[0], details);
-    return;
-  }
-  if (!s.any && s.start == s.end) report_.outbound_offset_usecs.push_back(merged.time - s.start);
-  timeline_.Happened(s, merged.time);
-  CheckOnTime(ev, s, merged.time, "outbound packet");
+  Judge(ev, p, s, result, result.ok() && !result->empty() ? flows_.FormatLive(merged) : "",
+        merged.time);
 }
 
 // A %{ }% block: the snapshot now, the python after the script (packetdrill's code.c).
@@ -421,17 +483,29 @@ void ScriptRunner::ClassifyLate(const parser::Packet& p, const Schedule& s,
                                 std::int64_t deadline) {
   const std::int64_t grace_end =
       deadline + std::max<std::int64_t>(kLateGraceUsecs, 4 * s.tolerance);
+  const bool tcp = std::holds_alternative<parser::TcpSegment>(p.body);
   while (true) {
     auto got = ctx_.io->Receive(grace_end + t0_);
     if (!got || !*got) return;
-    auto live = ParseLive((*got)->bytes, (*got)->time - t0_);
-    if (!live || !flows_.Expected(p, *live)) continue;
-    auto match = flows_.MatchOutbound(p, *live, std::numeric_limits<std::int64_t>::max() / 4);
+    const std::int64_t time = (*got)->time - t0_;
+    Result<std::vector<std::string>, PacketError> match = std::vector<std::string>{};
+    std::string text;
+    if (tcp) {
+      auto live = ParseLive((*got)->bytes, time);
+      if (!live || !flows_.Expected(p, *live)) continue;
+      match = flows_.MatchOutbound(p, *live, std::numeric_limits<std::int64_t>::max() / 4);
+      text = flows_.FormatLive(*live);
+    } else {
+      auto live = ParseLiveDatagram((*got)->bytes, time);
+      if (!live || !datagrams_.Expected(p, *live)) continue;
+      match = datagrams_.MatchOutbound(p, *live);
+      text = datagrams_.FormatLive(*live);
+    }
     if (!match.ok() || !match->empty()) return;  // a wrong packet: semantic after all
     report_.failure_class = FailureClass::kTiming;
-    report_.timing_excess_usecs = live->time - deadline;
-    report_.details += "\nthe packet came " + Seconds(live->time - deadline) +
-                       " sec after the deadline (a timing failure): " + flows_.FormatLive(*live);
+    report_.timing_excess_usecs = time - deadline;
+    report_.details += "\nthe packet came " + Seconds(time - deadline) +
+                       " sec after the deadline (a timing failure): " + text;
     return;
   }
 }
@@ -477,12 +551,7 @@ RunReport ScriptRunner::Run() {
     if (call) {
       DoSyscall(ev, *call, s);
     } else if (packet) {
-      const bool icmp = std::holds_alternative<parser::IcmpMessage>(packet->body);
-      if (!std::holds_alternative<parser::TcpSegment>(packet->body) && !(icmp && !outbound)) {
-        Fail(Verdict::kScriptError, ev.loc,
-             icmp ? "outbound ICMP packets are not supported yet (inbound ones are)"
-                  : "UDP packets are not supported yet");
-      } else if (outbound) {
+      if (outbound) {
         DoOutbound(ev, *packet, s);
       } else {
         DoInbound(ev, *packet, s);

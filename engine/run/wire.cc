@@ -102,8 +102,11 @@ Result<std::vector<std::uint8_t>, std::string> BuildTcpPacket(const WireTcp& t) 
   const std::uint16_t check = capture::TcpChecksum(t.src, t.dst, Bytes(segment.data(), tcp_len));
   segment[16] = static_cast<std::uint8_t>(check >> 8);
   segment[17] = static_cast<std::uint8_t>(check);
-  const std::uint8_t tos = static_cast<std::uint8_t>((t.ip.tos.value_or(0) & 0xfc) | EcnBits(t.ip));
-  return FrameInIp(t.src, t.dst, IPPROTO_TCP, t.ip, tos, true, segment);
+  return FrameInIp(t.src, t.dst, IPPROTO_TCP, t.ip, TosByte(t.ip), true, segment);
+}
+
+std::uint8_t TosByte(const parser::IpInfo& ip) {
+  return static_cast<std::uint8_t>((ip.tos.value_or(0) & 0xfc) | EcnBits(ip));
 }
 
 Result<std::vector<std::uint8_t>, std::string> FrameInIp(const capture::IpAddress& src,
@@ -180,8 +183,16 @@ std::optional<capture::IpAddress> ParseAddress(const std::string& text, bool v6)
   return a;
 }
 
-std::vector<LiveOption> DecodeLiveOptions(std::span<const std::uint8_t> area, std::string* stop) {
-  std::vector<LiveOption> out;
+std::vector<codec::Option> LiveOptions::Mptcp() const {
+  std::vector<codec::Option> out;
+  for (const LiveOption& o : list) {
+    if (o.mptcp_option) out.push_back(*o.mptcp_option);
+  }
+  return out;
+}
+
+LiveOptions DecodeLiveOptions(std::span<const std::uint8_t> area) {
+  LiveOptions out;
   codec::TcpOptionWalker walker(area);
   while (auto v = walker.Next()) {
     LiveOption o;
@@ -238,12 +249,20 @@ std::vector<LiveOption> DecodeLiveOptions(std::span<const std::uint8_t> area, st
         }
         break;
       }
-      case kOptMptcp: o.mptcp = true; break;
+      case kOptMptcp: {
+        o.mptcp = true;
+        if (auto d = codec::Decode(o.bytes)) {
+          o.mptcp_option = std::move(d->option);
+        } else {
+          o.mptcp_error = d.error();
+        }
+        break;
+      }
       default: break;
     }
-    out.push_back(std::move(o));
+    out.list.push_back(std::move(o));
   }
-  if (stop && walker.stop()) *stop = std::string(walker.stop()->reason);
+  if (walker.stop()) out.stop = std::string(walker.stop()->reason);
   return out;
 }
 

@@ -15,6 +15,7 @@
 
 #include "base/result.h"
 #include "engine/capture/dissect.h"
+#include "engine/codec/mptcp_codec.h"
 #include "parser/ast.h"
 
 namespace mpdrill::run {
@@ -44,6 +45,9 @@ Result<std::vector<std::uint8_t>, std::string> FrameInIp(const capture::IpAddres
                                                          std::uint8_t tos, bool dont_fragment,
                                                          const std::vector<std::uint8_t>& payload);
 
+// The TOS byte / traffic class of an inbound packet: the script's tos with its ECN mark.
+std::uint8_t TosByte(const parser::IpInfo& ip);
+
 // "S.", "F.", "P.", ".", "R", "SEW", "" for `-`: capture::kTcp* bits, or nullopt on an
 // unknown letter. Letters: F S R P . (ACK) U E (ECE) W (CWR) A (AE).
 std::optional<std::uint16_t> ParseTcpFlags(std::string_view text);
@@ -53,15 +57,25 @@ std::string TcpFlagsToString(std::uint16_t flags);  // the script spelling
 std::optional<capture::IpAddress> ParseAddress(const std::string& text, bool v6);
 
 // One sniffed TCP option: a script-syntax option when mpdrill knows the kind (MPTCP ones are
-// reported with `mptcp` set and their bytes), else `raw` with the bytes.
+// reported with `mptcp` set, their bytes and the codec's decode or why it failed), else `raw`
+// with the bytes.
 struct LiveOption {
   std::optional<parser::TcpOption> option;  // not for MPTCP and unknown kinds
   bool mptcp = false;
   std::vector<std::uint8_t> bytes;  // the whole option
+  std::optional<codec::Option> mptcp_option;      // mptcp: the decode (engine/codec)
+  std::optional<codec::DecodeError> mptcp_error;  // mptcp: why it did not decode
 };
-// Walks a sniffed option area (never reads past it). `stop` says why a walk ended early.
-std::vector<LiveOption> DecodeLiveOptions(std::span<const std::uint8_t> area,
-                                          std::string* stop = nullptr);
+// A sniffed option area decoded once: every option in order, and why the walk ended early
+// (empty: it did not).
+struct LiveOptions {
+  std::vector<LiveOption> list;
+  std::string stop;
+  // The decodable MPTCP options, in order (undecodable ones are the codec's findings).
+  std::vector<codec::Option> Mptcp() const;
+};
+// Walks a sniffed option area (never reads past it) and decodes every option.
+LiveOptions DecodeLiveOptions(std::span<const std::uint8_t> area);
 
 // Appends the wire form of a non-MPTCP script option. Errors for forms that need the MPTCP
 // binder (handled by the caller) or that cannot be encoded.

@@ -39,7 +39,7 @@ TEST(BuildTcpPacketTest, BuildsWhatTheDissectorReadsBack) {
     EXPECT_EQ(live->ack, 0x01020304u);
     EXPECT_EQ(live->flags, t.flags);
     EXPECT_EQ(live->payload_length, 100u);
-    const auto opts = DecodeLiveOptions(live->options);
+    const auto& opts = live->decoded_options.list;
     ASSERT_EQ(opts.size(), 3u);
     ASSERT_TRUE(opts[2].option.has_value());
     EXPECT_EQ(std::get<parser::OptTimestamp>(*opts[2].option), (parser::OptTimestamp{700, 100}));
@@ -113,7 +113,7 @@ TEST(OptionsTest, FastOpenAndSackEncode) {
   ASSERT_TRUE(AppendTcpOption(parser::OptFastOpen{false, "de4f234f0f433a55"}, &out).ok());
   EXPECT_EQ(out.size(), 10u);
   EXPECT_EQ(out[0], 34);
-  const auto back = DecodeLiveOptions(out);
+  const auto back = DecodeLiveOptions(out).list;
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(std::get<parser::OptFastOpen>(*back[0].option).cookie, "de4f234f0f433a55");
   EXPECT_FALSE(AppendTcpOption(parser::OptFastOpen{false, "xyz"}, &out).ok());

@@ -314,6 +314,23 @@ TEST(ModelFallback, G1NotForTheInfiniteMappingRepeatedOnItsSegments) {
   EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
 }
 
+// Found by ci/interop.sh: captured at the receiver, its acknowledgement of the infinite
+// mapping's first segment comes before the rest of the burst the sender had already sent
+// (contiguous, the same DSS, microseconds later): no G1. The same DSS on later data, or on a
+// segment that does not continue the burst, still is.
+TEST(ModelFallback, G1NotForTheRestOfTheBurstAfterTheReceiversAck) {
+  Scenario s;
+  s.Handshake();
+  const codec::Dss inf = s.InfiniteMapping(0, kC, 40);
+  s.next_gap_us = 100;
+  s.Send(0, kS, kAck, {}, {});  // acknowledges it (seen first at the server's side)
+  s.next_gap_us = 100;  // 200 us after the first segment of the burst
+  s.Send(0, kC, kAck, Scenario::Bytes(40), {inf});
+  EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
+  s.Send(0, kC, kAck, Scenario::Bytes(40), {inf});  // milliseconds later: a new write
+  EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
+}
+
 // Found by fuzz/live_fuzzer.cc: the client's infinite mapping made the server fall back, and
 // the server — which had been asked for one by MP_FAIL — still sends its own infinite mapping
 // on its next data, TSO-repeated. Once from each side, that is the fallback signal itself, not

@@ -67,6 +67,8 @@ class Scenario {
   Observer& observer() { return observer_; }
   // Sees every segment before the observer does (tests that write the sequence to a pcap).
   std::function<void(const Segment&)> tap;
+  // The next Send() comes this long after the previous one (default: 1 ms).
+  std::optional<std::int64_t> next_gap_us;
   // The next Send() acknowledges this many bytes less than the peer sent (an older ACK).
   std::uint32_t ack_lag = 0;
   // The next Send() carries a sequence number this far beyond its sender's next one (a
@@ -106,7 +108,9 @@ class Scenario {
     const int i = FlowIndex(f, from);
     Segment seg;
     seg.index = ++packet_;
-    seg.timestamp_us = packet_ * 1000;
+    last_us_ += next_gap_us.value_or(1000);
+    next_gap_us.reset();
+    seg.timestamp_us = last_us_;
     seg.src = f.ep[i];
     seg.dst = f.ep[1 - i];
     seg.seq = f.next[i] + seq_ahead;
@@ -319,6 +323,7 @@ class Scenario {
   std::array<std::uint64_t, 2> dsn_{};
   bool checksums_ = false;
   std::uint64_t packet_ = 0;
+  std::int64_t last_us_ = 0;
 };
 
 }  // namespace mpdrill::model::testing

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -49,6 +50,7 @@ struct LiveEnvironment {
   LiveWait wait;                      // MPDRILL_LIVE_FUZZ_QUIET_US (live_wait.h)
   // Counters for MPDRILL_LIVE_FUZZ_STATS.
   std::uint64_t inputs = 0, injected = 0, kernel_packets = 0;
+  std::chrono::steady_clock::duration waited{};  // in the inputs' wait steps
   FamilyNet& net(run::IpVersion v) { return nets[static_cast<std::size_t>(v)]; }
 };
 

@@ -456,12 +456,14 @@ class Session {
   // The kernel's timers: the harness reads and answers what the kernel sends for that long
   // (the classic rule: quiet periods until then, which may end up to one quiet time later).
   void Do(const fuzz::WaitStep& s) {
-    const auto until = Clock::now() + std::chrono::milliseconds(s.milliseconds);
+    const auto start = Clock::now();
+    const auto until = start + std::chrono::milliseconds(s.milliseconds);
     const bool classic = env_.wait.classic();
     while (Clock::now() < until) {
       CollectAndAnswer(classic ? env_.wait.classic_quiet : microseconds(kStepBound),
                        classic ? std::nullopt : std::optional(until));
     }
+    env_.waited += Clock::now() - start;
   }
 
   // The kernel's application writes: the kernel sends data under its own mappings, which
@@ -656,7 +658,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Session(env, input).Run();
   fuzz::MibFeatures(mibs, fuzz::ReadMptcpMibs(), fuzz::LibFuzzerExtraCounters());
   ++env.inputs;
-  const fuzz::LiveStats stats{env.inputs, env.injected, env.kernel_packets};
+  const fuzz::LiveStats stats{
+      env.inputs, env.injected, env.kernel_packets,
+      static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(env.waited).count())};
   if (!hooks.stats.empty()) fuzz::WriteLiveStats(hooks.stats, stats);
   return 0;
 }

@@ -7,10 +7,10 @@
 # Host (the default): each worker is one live_fuzzer process in a network namespace of its
 # own (live_fuzzer unshares it), replaying corpus/live_fuzzer over and over for S seconds
 # (default 20) with the reference model on (as always) and MPDRILL_LIVE_FUZZ_RULE_OFF=D10;
-# its counts come from MPDRILL_LIVE_FUZZ_STATS. First 1 worker alone, then N (default: the
-# number of cores) at once. Needs root and /dev/net/tun.
+# its counts come from MPDRILL_LIVE_FUZZ_STATS. First 1 worker alone, then N (default: 3 per
+# core, as a worker uses ~5 % of one) at once. Needs root and /dev/net/tun.
 # --vm KERNEL_IMAGE: the same through `mpdrill fuzz campaign` (one guest per worker, TCG here:
-# boots included in the time; S should then be 60 or more).
+# boots included in the time; S should then be 60 or more; N defaults to the number of cores).
 #
 # First of all, the baseline: 1 worker with the harness's old wait (MPDRILL_LIVE_FUZZ_QUIET_US=
 # 2000: after every packet until the kernel has been quiet for 2 ms), in the same run, so the
@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 seconds=20
-workers=$(nproc)
+workers=""
 fuzzer=$root/build/default/fuzz/live_fuzzer
 kernel=""
 baseline=1
@@ -43,6 +43,10 @@ while [ $# -gt 0 ]; do
     *) echo "bench_fuzz.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+if [ -z "$workers" ]; then
+  workers=$(nproc)
+  [ -n "$kernel" ] || workers=$((3 * workers > 64 ? 64 : 3 * workers))
+fi
 if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || ! [[ "$workers" =~ ^[1-9][0-9]*$ ]] || [ "$workers" -gt 64 ]; then
   echo "usage: ci/bench_fuzz.sh [--seconds S] [--workers N] [--fuzzer BIN] [--vm KERNEL_IMAGE] [--no-baseline]" >&2
   exit 2

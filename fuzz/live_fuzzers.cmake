@@ -28,3 +28,10 @@ add_test(NAME fuzz_script.run
                  ${PROJECT_BINARY_DIR})
 set_tests_properties(fuzz_script.run PROPERTIES LABELS netns RUN_SERIAL TRUE SKIP_RETURN_CODE 77)
 add_dependencies(live_script_test live_fuzzer mpdrill)
+
+# Inputs mean the same under the wait rule and the old 2 ms quiet (live_wait.h; root, TUN).
+add_test(NAME fuzz_wait.same_traces
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/live_wait_run_test.sh ${PROJECT_SOURCE_DIR}
+                 ${PROJECT_BINARY_DIR})
+set_tests_properties(fuzz_wait.same_traces PROPERTIES LABELS netns RUN_SERIAL TRUE
+                     SKIP_RETURN_CODE 77)

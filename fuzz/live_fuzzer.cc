@@ -13,6 +13,9 @@
 // MPDRILL_LIVE_FUZZ_VERBOSE and MPDRILL_LIVE_FUZZ_PCAP=FILE help triage one input;
 // MPDRILL_LIVE_FUZZ_TRACE=FILE writes its packets for `mpdrill fuzz minimize` (live_script.h).
 // MPDRILL_LIVE_FUZZ_CURRENT, _STATS, _PANIC_MARKER (test-only): campaigns in VMs (live_hooks.h).
+// After each packet the kernel's answers are read at once, and only a packet the kernel may
+// answer from deferred work waits for quiet (live_wait.h); MPDRILL_LIVE_FUZZ_QUIET_US=2000
+// brings back the old 2 ms after everything, for baselines.
 //
 // Input layout (docs/fuzzing.md): bytes are read front to back; once they run out every read
 // is 0, and 0 always means "the conforming choice", so an empty input is a clean MPTCP
@@ -25,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,15 +37,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "engine/capture/dissect.h"
@@ -54,15 +53,13 @@
 #include "engine/model/summary.h"
 #include "engine/run/live_model.h"
 #include "engine/run/live_packet.h"
-#include "engine/run/netdev.h"
 #include "engine/run/packet_io.h"
-#include "engine/run/run_config.h"
 #include "engine/run/wire.h"
+#include "fuzz/live_env.h"
 #include "fuzz/live_hooks.h"
 #include "fuzz/live_input.h"
 #include "fuzz/live_mib.h"
 #include "fuzz/live_script.h"
-#include "sandbox/netns.h"
 #include "sandbox/sandbox_test_util.h"
 #include "sandbox/tun.h"
 
@@ -80,164 +77,18 @@ namespace crypto = mpdrill::crypto;
 namespace run = mpdrill::run;
 namespace sandbox = mpdrill::sandbox;
 
-constexpr int kIpprotoMptcp = 262;
-constexpr std::uint16_t kServerPort = 8080;
+using fuzz::FamilyNet;
+using fuzz::kIpprotoMptcp;
+using Environment = fuzz::LiveEnvironment;
+using Clock = std::chrono::steady_clock;
+using std::chrono::microseconds;
+constexpr auto kServerPort = fuzz::kLiveServerPort;
 constexpr std::size_t kMaxSubflows = 4;
-// How long the kernel may stay quiet before a step is over, and a bound per step.
-constexpr auto kQuiet = std::chrono::milliseconds(2);
+// A bound on reading the kernel's answers to one step (the kernel never stops talking).
 constexpr auto kStepBound = std::chrono::milliseconds(60);
 
-// One address family's endpoints and the kernel's listener for it (docs/fuzzing.md): ipv4
-// (AF_INET sockets), ipv4-mapped-ipv6 (AF_INET6 sockets with ::ffff:a.b.c.d addresses, IPv4
-// on the wire; its listener is on port 8081, as ::ffff:192.168.0.2:8080 is the AF_INET
-// listener's) and ipv6 (AF_INET6 on both). Addresses are packetdrill's defaults per variant.
-struct FamilyNet {
-  IpAddress local;   // the kernel's address on the wire
-  IpAddress remote;  // mpdrill's
-  std::string local_text, remote_text;  // as the kernel's sockets name them
-  int domain = AF_INET;
-  std::uint16_t port = kServerPort;
-  int listener = -1;
-};
-
-// The process's private network: tun0 with the IPv4 and IPv6 addresses of packetdrill's
-// defaults, and an MPTCP listener per family.
-struct Environment {
-  std::string skip_reason;  // non-empty: cannot run here
-  std::optional<sandbox::TunDevice> tun;
-  std::array<FamilyNet, 3> nets;  // by run::IpVersion
-  std::uint16_t next_port = 20000;
-  std::set<codec::RuleId> rules_off;  // MPDRILL_LIVE_FUZZ_RULE_OFF=D10,G1
-  // Counters for MPDRILL_LIVE_FUZZ_STATS.
-  std::uint64_t inputs = 0, injected = 0, kernel_packets = 0;
-  FamilyNet& net(run::IpVersion v) { return nets[static_cast<std::size_t>(v)]; }
-};
-
-// "2001:db8::1" and 32 -> "2001:db8::/32" (ip refuses host bits in a route's prefix).
-std::string Ipv6Prefix(const IpAddress& a, int len) {
-  IpAddress p = a;
-  for (int i = 0; i < 16; ++i) {
-    const int keep = std::clamp(len - 8 * i, 0, 8);
-    p.bytes[i] &= static_cast<std::uint8_t>(0xff00 >> keep);
-  }
-  std::string text;
-  mpdrill::capture::AppendAddress(p, &text);
-  return text + "/" + std::to_string(len);
-}
-
-// tun0 has the IPv4 setup of `mpdrill run`; this adds the ipv6 variant's address and route.
-std::string AddIpv6(const run::RunConfig& v6) {
-  const std::vector<std::vector<std::string>> commands = {
-      {"ip", "-6", "addr", "add", v6.local_ip + "/" + std::to_string(v6.local_prefix_len), "dev",
-       "tun0", "nodad"},
-      {"ip", "-6", "route", "add",
-       Ipv6Prefix(*run::ParseAddress(v6.remote_ip, true), v6.remote_prefix_len), "via",
-       v6.gateway_ip, "dev", "tun0"}};
-  for (const auto& argv : commands) {
-    const auto r = run::Exec(argv, {}, ".", std::chrono::seconds(5));
-    if (r.exit_code != 0) return argv[1] + " " + argv[2] + " " + argv[3] + ": " + r.output;
-  }
-  return "";
-}
-
-int Listen(const FamilyNet& net) {
-  const int fd = socket(net.domain, SOCK_STREAM | SOCK_NONBLOCK, kIpprotoMptcp);
-  if (fd < 0) return -1;
-  const int one = 1;
-  if (net.local.version == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-  sockaddr_storage a;
-  socklen_t len = 0;
-  if (!sandbox::test_util::FillAddress(net.domain, net.local_text.c_str(), net.port, &a, &len) ||
-      bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(fd, 64) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-Environment MakeEnvironment() {
-  Environment env;
-  if (const char* off = std::getenv("MPDRILL_LIVE_FUZZ_RULE_OFF")) {
-    std::string_view rest(off);
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      const std::string_view name = rest.substr(0, comma);
-      const auto rule = codec::ParseRuleName(name);
-      if (!rule) {
-        std::fprintf(stderr, "live_fuzzer: MPDRILL_LIVE_FUZZ_RULE_OFF: unknown rule '%.*s'\n",
-                     static_cast<int>(name.size()), name.data());
-        std::abort();
-      }
-      env.rules_off.insert(*rule);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    }
-  }
-  auto starting = sandbox::CurrentNetnsInode();
-  if (!starting) {
-    env.skip_reason = "cannot read the network namespace: " + starting.error().message;
-    return env;
-  }
-  if (unshare(CLONE_NEWNET) != 0) {
-    env.skip_reason =
-        "cannot create a network namespace (needs root): " + std::string(std::strerror(errno));
-    return env;
-  }
-  run::RunConfig config;
-  if (auto s = config.Finalize(); !s) {
-    env.skip_reason = "config: " + s.error();
-    return env;
-  }
-  auto tun = run::SetUpNetwork(config, *starting);
-  if (!tun) {
-    env.skip_reason = "network setup: " + tun.error().message;
-    return env;
-  }
-  env.tun.emplace(std::move(tun.value()));
-  // Room for the subflows ADD_ADDR offers the kernel (the in-kernel path manager opens them).
-  const auto limits =
-      run::Exec({"ip", "mptcp", "limits", "set", "subflows", "4", "add_addr_accepted", "4"}, {},
-                ".", std::chrono::seconds(5));
-  if (limits.exit_code != 0) {
-    env.skip_reason = "ip mptcp limits: " + limits.output;
-    return env;
-  }
-  const auto buffers = run::Exec({"sysctl", "-q", "-w", fuzz::kLiveTcpRmem, fuzz::kLiveTcpWmem},
-                                 {}, ".", std::chrono::seconds(5));
-  if (buffers.exit_code != 0) {
-    env.skip_reason = "sysctl: " + buffers.output;
-    return env;
-  }
-  run::RunConfig v6;
-  v6.ip_version = run::IpVersion::kIpv6;
-  if (auto s = v6.Finalize(); !s) {
-    env.skip_reason = "config: " + s.error();
-    return env;
-  }
-  if (std::string e = AddIpv6(v6); !e.empty()) {
-    env.skip_reason = "IPv6 on tun0: " + e;
-    return env;
-  }
-  const IpAddress local4 = *run::ParseAddress(config.local_ip, false);
-  const IpAddress remote4 = *run::ParseAddress(config.remote_ip, false);
-  env.net(run::IpVersion::kIpv4) = {local4, remote4, config.local_ip, config.remote_ip, AF_INET};
-  env.net(run::IpVersion::kIpv4MappedIpv6) = {local4, remote4, "::ffff:" + config.local_ip,
-                                              "::ffff:" + config.remote_ip, AF_INET6,
-                                              kServerPort + 1};
-  env.net(run::IpVersion::kIpv6) = {*run::ParseAddress(v6.local_ip, true),
-                                    *run::ParseAddress(v6.remote_ip, true), v6.local_ip,
-                                    v6.remote_ip, AF_INET6};
-  for (FamilyNet& net : env.nets) {
-    net.listener = Listen(net);
-    if (net.listener < 0) {
-      env.skip_reason = "MPTCP listener on " + net.local_text + ": " + std::strerror(errno);
-      return env;
-    }
-  }
-  return env;
-}
-
 Environment& Env() {
-  static Environment env = MakeEnvironment();
+  static Environment env = fuzz::MakeLiveEnvironment();
   return env;
 }
 
@@ -283,10 +134,10 @@ class Session {
     for (Flow& f : flows_) {
       if (f.open && f.kernel_isn) Send(f, kTcpRst | kTcpAck, 0, {});
     }
-    Collect();
+    if (env_.wait.classic()) Collect(env_.wait.AfterSyscall());
     if (app_fd_ >= 0) close(app_fd_);
     DrainSockets();
-    Collect();
+    Collect(env_.wait.AfterSyscall());
     model_.Finish();
     findings_ = model_.TakeFindings();
     if (verbose_) {
@@ -342,12 +193,12 @@ class Session {
     Trace({.kernel = false, .flow = IndexOf(f)});
     f.next += payload + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
     if (flags & kTcpRst) f.open = false;
-    CollectAndAnswer();
+    CollectAndAnswer(env_.wait.AfterPacket(flags, t.options));
   }
 
   // Reads the kernel's packets (Collect), then answers the MP_JOIN SYNs it sent meanwhile.
-  void CollectAndAnswer() {
-    Collect();
+  void CollectAndAnswer(microseconds quiet, std::optional<Clock::time_point> until = {}) {
+    Collect(quiet, until);
     if (answering_) return;  // AnswerJoin's own Sends: the outer loop goes on
     answering_ = true;
     while (!joins_to_answer_.empty()) {
@@ -364,11 +215,15 @@ class Session {
     model_.OnPacket(bytes, origin, now);
   }
 
-  // Reads what the kernel sends until it is quiet for kQuiet (at most kStepBound).
-  void Collect() {
-    const auto bound = std::chrono::steady_clock::now() + kStepBound;
-    while (std::chrono::steady_clock::now() < bound) {
-      auto got = env_.tun->Read(kQuiet);
+  // Reads what the kernel sends: what is queued already (its answers within the write or
+  // syscall), then until it has been quiet for `quiet` (0: not at all), never past `until`
+  // and at most kStepBound (live_wait.h).
+  void Collect(microseconds quiet, std::optional<Clock::time_point> until = {}) {
+    const auto bound =
+        std::min(Clock::now() + kStepBound, until.value_or(Clock::time_point::max()));
+    for (auto now = Clock::now(); now < bound; now = Clock::now()) {
+      const auto left = std::chrono::duration_cast<microseconds>(bound - now);
+      auto got = env_.tun->Read(std::min(quiet, left));
       if (!got || !got->has_value()) return;
       const std::vector<std::uint8_t>& bytes = **got;
       ++env_.kernel_packets;
@@ -533,7 +388,7 @@ class Session {
     if (connect(app_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 && errno != EINPROGRESS) {
       return;
     }
-    Collect();  // the kernel's SYN with MP_CAPABLE and its key
+    Collect(env_.wait.AfterSyscall());  // the kernel's SYN with MP_CAPABLE and its key
     Flow& f = flows_[0];
     if (!f.kernel_isn) return;
     codec::MpCapable synack;
@@ -593,10 +448,17 @@ class Session {
     r.flags = s.flags;
     Send(PickFlow(s.flow), kTcpRst | kTcpAck, 0, {r});
   }
+  // The kernel's timers: the harness reads and answers what the kernel sends for that long
+  // (the classic rule: quiet periods until then, which may end up to one quiet time later).
   void Do(const fuzz::WaitStep& s) {
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(s.milliseconds);
-    while (std::chrono::steady_clock::now() < until) CollectAndAnswer();
+    const auto start = Clock::now();
+    const auto until = start + std::chrono::milliseconds(s.milliseconds);
+    const bool classic = env_.wait.classic();
+    while (Clock::now() < until) {
+      CollectAndAnswer(classic ? env_.wait.classic_quiet : microseconds(kStepBound),
+                       classic ? std::nullopt : std::optional(until));
+    }
+    env_.waited += Clock::now() - start;
   }
 
   // The kernel's application writes: the kernel sends data under its own mappings, which
@@ -609,7 +471,7 @@ class Session {
     const std::vector<char> bytes(s.bytes, 'm');
     Trace({.write = true});
     (void)!send(app_fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);  // reset: no SIGPIPE
-    Collect();
+    Collect(env_.wait.AfterSyscall());
     Send(PickFlow(s.flow), kTcpAck, 0, {DataAck()});
   }
 
@@ -791,7 +653,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Session(env, input).Run();
   fuzz::MibFeatures(mibs, fuzz::ReadMptcpMibs(), fuzz::LibFuzzerExtraCounters());
   ++env.inputs;
-  const fuzz::LiveStats stats{env.inputs, env.injected, env.kernel_packets};
+  const fuzz::LiveStats stats{
+      env.inputs, env.injected, env.kernel_packets,
+      static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(env.waited).count())};
   if (!hooks.stats.empty()) fuzz::WriteLiveStats(hooks.stats, stats);
   return 0;
 }

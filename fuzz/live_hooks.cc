@@ -77,10 +77,12 @@ void WriteCurrentInput(const std::string& path, std::span<const std::uint8_t> in
 
 void WriteLiveStats(const std::string& path, const LiveStats& stats) {
   char text[160];
-  const int n = std::snprintf(text, sizeof(text), "inputs %llu\ninjected %llu\nkernel %llu\n",
+  const int n = std::snprintf(text, sizeof(text),
+                              "inputs %llu\ninjected %llu\nkernel %llu\nwait_ms %llu\n",
                               static_cast<unsigned long long>(stats.inputs),
                               static_cast<unsigned long long>(stats.injected),
-                              static_cast<unsigned long long>(stats.kernel));
+                              static_cast<unsigned long long>(stats.kernel),
+                              static_cast<unsigned long long>(stats.wait_ms));
   const std::string tmp = path + ".new";
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -102,6 +104,8 @@ std::optional<LiveStats> ParseLiveStats(std::string_view text) {
       s.injected = value, seen |= 2;
     else if (name == "kernel")
       s.kernel = value, seen |= 4;
+    else if (name == "wait_ms")
+      s.wait_ms = value;
   }
   if (seen != 7) return std::nullopt;
   return s;

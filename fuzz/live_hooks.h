@@ -3,8 +3,9 @@
 //   MPDRILL_LIVE_FUZZ_CURRENT=FILE  each input is written to FILE and fsynced *before* it runs,
 //       so a kernel panic or hang that kills the guest leaves its input on the host (the 9p
 //       share is write-through).
-//   MPDRILL_LIVE_FUZZ_STATS=FILE    "inputs N\ninjected N\nkernel N\n" rewritten (atomically)
-//       after each input: inputs run, packets mpdrill injected, packets the kernel sent.
+//   MPDRILL_LIVE_FUZZ_STATS=FILE    "inputs N\ninjected N\nkernel N\nwait_ms N\n" rewritten
+//       (atomically) after each input: inputs run, packets mpdrill injected, packets the kernel
+//       sent, milliseconds spent in the inputs' wait steps (the kernel's timers).
 //   MPDRILL_LIVE_FUZZ_PANIC_MARKER=HEX  TEST-ONLY: an input containing these bytes panics the
 //       kernel (writes 'c' to /proc/sysrq-trigger) — honoured only inside an `mpdrill vm`
 //       guest (MPDRILL_VM=1 *and* the root file system is 9p), refused with a message
@@ -40,6 +41,7 @@ void WriteCurrentInput(const std::string& path, std::span<const std::uint8_t> in
 
 struct LiveStats {
   std::uint64_t inputs = 0, injected = 0, kernel = 0;
+  std::uint64_t wait_ms = 0;  // optional in the file (0 when absent)
 };
 void WriteLiveStats(const std::string& path, const LiveStats& stats);
 // Reads what WriteLiveStats wrote; nullopt when the file is missing or malformed.

@@ -22,7 +22,7 @@ TEST(LiveHooksTest, StatsRoundTripThroughTheFile) {
   const std::string path =
       (std::filesystem::temp_directory_path() / ("mpdrill-live-stats-" + std::to_string(getpid())))
           .string();
-  WriteLiveStats(path, {3, 120, 95});
+  WriteLiveStats(path, {3, 120, 95, 41});
   std::ifstream in(path);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::filesystem::remove(path);
@@ -31,7 +31,9 @@ TEST(LiveHooksTest, StatsRoundTripThroughTheFile) {
   EXPECT_EQ(s->inputs, 3u);
   EXPECT_EQ(s->injected, 120u);
   EXPECT_EQ(s->kernel, 95u);
+  EXPECT_EQ(s->wait_ms, 41u);
   EXPECT_FALSE(ParseLiveStats("inputs 3\n"));
+  EXPECT_EQ(ParseLiveStats("inputs 1\ninjected 2\nkernel 3\n")->wait_ms, 0u);  // older files
 }
 
 // The panic hook is refused on the host: without MPDRILL_VM=1, and with it but a root that is

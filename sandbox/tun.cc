@@ -132,8 +132,10 @@ SandboxResult<std::optional<std::vector<std::uint8_t>>> TunDevice::Read(
   if (n0 >= 0) return std::optional<std::vector<std::uint8_t>>(Packet(std::move(buf), n0));
   if (errno != EAGAIN && errno != EINTR) return MakeUnexpected(ErrnoError("read from " + name_, errno));
   pollfd p{fd_, POLLIN, 0};
-  const long long ms = (timeout.count() + 999) / 1000;
-  const int rc = poll(&p, 1, static_cast<int>(ms > 60000 ? 60000 : ms));
+  // ppoll: microseconds (live_fuzzer waits 500 µs for quiet; poll would make that 1 ms).
+  const long long us = std::clamp<long long>(timeout.count(), 0, 60'000'000);
+  const timespec ts{static_cast<time_t>(us / 1'000'000), static_cast<long>(us % 1'000'000) * 1000};
+  const int rc = ppoll(&p, 1, &ts, nullptr);
   if (rc < 0 && errno != EINTR) return MakeUnexpected(ErrnoError("poll " + name_, errno));
   if (rc <= 0) return std::optional<std::vector<std::uint8_t>>();
   const ssize_t n = read(fd_, buf.data(), buf.size());

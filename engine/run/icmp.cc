@@ -82,8 +82,15 @@ std::uint32_t Sum(Bytes data) {
 
 }  // namespace
 
-Result<IcmpTypeCode, std::string> ParseIcmpTypeCode(const std::string& type,
-                                                    const std::string& code, bool v6) {
+Result<IcmpTypeCode, std::string> ParseIcmpTypeCode(
+    const std::string& type_name, const std::string& code_name, bool v6,
+    const std::map<std::string, std::string>& defines) {
+  const auto defined = [&](const std::string& name) {
+    auto it = defines.find(name);
+    return it == defines.end() ? name : it->second;
+  };
+  const std::string type = defined(type_name);
+  const std::string code = defined(code_name);
   IcmpTypeCode tc;
   auto t = Numbered(type, "type_");
   if (!t) t = v6 ? Lookup(kV6Types, type) : Lookup(kV4Types, type);
@@ -116,9 +123,10 @@ std::string IcmpTypeCodeName(const IcmpTypeCode& kind, bool v6) {
   return s;
 }
 
-Result<WireIcmp, std::string> IcmpFromScript(const parser::Packet& packet, bool v6) {
+Result<WireIcmp, std::string> IcmpFromScript(const parser::Packet& packet, bool v6,
+                                             const std::map<std::string, std::string>& defines) {
   const auto& icmp = std::get<parser::IcmpMessage>(packet.body);
-  auto kind = ParseIcmpTypeCode(icmp.type, icmp.code, v6);
+  auto kind = ParseIcmpTypeCode(icmp.type, icmp.code, v6, defines);
   if (!kind) return MakeUnexpected(kind.error());
   WireIcmp m;
   m.kind = *kind;

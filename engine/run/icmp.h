@@ -7,6 +7,7 @@
 #define MPDRILL_ENGINE_RUN_ICMP_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,9 +22,12 @@ struct IcmpTypeCode {
   std::uint8_t type = 0, code = 0;
 };
 // packetdrill's names (`unreachable`, `frag_needed`, `packet_too_big`, `type_N`, `code_N`,
-// no code = 0) for ICMPv4 or ICMPv6; error text naming what is unknown.
-Result<IcmpTypeCode, std::string> ParseIcmpTypeCode(const std::string& type,
-                                                    const std::string& code, bool v6);
+// no code = 0) for ICMPv4 or ICMPv6; a name that is none of them may be a -D symbol standing
+// for one (`-D CODE=host_unreachable ... icmp unreachable CODE`, as google's run_all.py
+// passes). Error text naming what is unknown.
+Result<IcmpTypeCode, std::string> ParseIcmpTypeCode(
+    const std::string& type, const std::string& code, bool v6,
+    const std::map<std::string, std::string>& defines = {});
 
 // The script spelling of a type and code: "unreachable port_unreachable", "echo_reply",
 // "type_42 code_1" for what has no name (the code left out when 0 and unnamed).
@@ -45,7 +49,8 @@ struct WireIcmp {
 };
 
 // The script's message without its addresses and quote: type and code, mtu, id, IP fields.
-Result<WireIcmp, std::string> IcmpFromScript(const parser::Packet& packet, bool v6);
+Result<WireIcmp, std::string> IcmpFromScript(
+    const parser::Packet& packet, bool v6, const std::map<std::string, std::string>& defines = {});
 
 // Bytes of the IP packet, checksums filled in.
 Result<std::vector<std::uint8_t>, std::string> BuildIcmpPacket(const WireIcmp& icmp);

@@ -27,6 +27,13 @@ TEST(IcmpTest, PacketdrillsTypeAndCodeNames) {
   auto bad = ParseIcmpTypeCode("unreachable", "frag_needed", true);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error(), "unknown code 'frag_needed' for ICMP type 'unreachable'");
+  // A -D symbol may stand for a name (google's run_all.py passes -D CODE=host_unreachable).
+  auto defined = ParseIcmpTypeCode("unreachable", "CODE", false, {{"CODE", "host_unreachable"}});
+  ASSERT_TRUE(defined.ok()) << defined.error();
+  EXPECT_EQ(defined->code, 1);
+  auto undefined = ParseIcmpTypeCode("unreachable", "CODE", false, {{"OTHER", "x"}});
+  ASSERT_FALSE(undefined.ok());
+  EXPECT_EQ(undefined.error(), "unknown code 'CODE' for ICMP type 'unreachable'");
 }
 
 // Frag needed about 192.168.0.1:8080 > 192.0.2.1:48000 seq 1000: the quoted header, ports,

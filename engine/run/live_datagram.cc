@@ -79,7 +79,7 @@ Result<std::vector<std::uint8_t>, PacketError> DatagramTable::BuildInbound(
   if (!ends) return MakeUnexpected(ends.error());
   if (const auto* icmp = std::get_if<parser::IcmpMessage>(&packet.body)) {
     // The quote: the kernel's datagram to the script's side, as packetdrill leaves it.
-    auto m = IcmpFromScript(packet, config_.wire_ipv6());
+    auto m = IcmpFromScript(packet, config_.wire_ipv6(), config_.DefineMap());
     if (!m) return MakeUnexpected(PacketError{true, m.error()});
     m->src = ends->remote;
     m->dst = ends->local;
@@ -113,7 +113,7 @@ bool DatagramTable::Expected(const parser::Packet& packet, const LiveDatagram& l
   const auto* icmp = std::get_if<parser::IcmpMessage>(&packet.body);
   if (!icmp || live.kind != DatagramKind::kIcmp) return false;
   if (live.src.version == 6 && IsIcmpv6Housekeeping(live.icmp_type)) {
-    auto want = ParseIcmpTypeCode(icmp->type, icmp->code, true);
+    auto want = ParseIcmpTypeCode(icmp->type, icmp->code, true, config_.DefineMap());
     return want.ok() && want->type == live.icmp_type;
   }
   return true;
@@ -164,7 +164,7 @@ Status<PacketError> DatagramTable::MatchIcmp(const parser::IcmpMessage& icmp,
                                              const LiveDatagram& live,
                                              std::vector<std::string>* out) const {
   const bool v6 = live.src.version == 6;
-  auto want = ParseIcmpTypeCode(icmp.type, icmp.code, v6);
+  auto want = ParseIcmpTypeCode(icmp.type, icmp.code, v6, config_.DefineMap());
   if (!want) return MakeUnexpected(PacketError{true, want.error()});
   const IcmpTypeCode got{live.icmp_type, live.icmp_code};
   if (want->type != got.type || want->code != got.code) {

@@ -300,7 +300,7 @@ std::optional<std::uint32_t> FlowTable::MapEcr(std::uint32_t script_ecr) const {
 Result<std::vector<std::uint8_t>, PacketError> FlowTable::BuildInboundIcmp(
     const parser::Packet& packet) {
   const auto& icmp = std::get<parser::IcmpMessage>(packet.body);
-  auto m = IcmpFromScript(packet, config_.wire_ipv6());
+  auto m = IcmpFromScript(packet, config_.wire_ipv6(), config_.DefineMap());
   if (!m) return MakeUnexpected(PacketError{true, m.error()});
   // No quote at all is a quoted TCP header at sequence 0 with no payload (packetdrill).
   if (icmp.echoed == parser::IcmpMessage::Echoed::kRaw) {

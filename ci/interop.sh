@@ -9,8 +9,8 @@
 #
 # INTEROP_PAIRS="host:host host:vm vm:host" (CLIENT:SERVER pairs, space-separated) chooses
 # the peers (default host:host mpdrill:host host:mpdrill; mpdrill is live_fuzzer with a
-# conforming input, tests/interop_live.h), INTEROP_SCENARIOS="bulk mp-fail" some scenarios (default:
-# all), INTEROP_OUT where the cells, captures and matrix.md go (default: BUILD_DIR/interop,
+# conforming input, tests/interop_live.h), INTEROP_SCENARIOS="bulk mp-fail" some scenarios
+# (default: all), INTEROP_OUT where the cells, captures and matrix.md go (default: BUILD_DIR/interop,
 # emptied first). A vm peer boots INTEROP_VM_KERNEL (default: Debian's 6.1 package from
 # ci/fetch_kernel.sh in BUILD_DIR/kernels or build/kernels) with `mpdrill vm`; without one
 # its pairs are skipped with the reason. INTEROP_IP="4 6" runs the cells over IPv4 and/or
@@ -61,6 +61,7 @@ for pair in ${INTEROP_PAIRS:-host:host mpdrill:host host:mpdrill}; do
   done
 done
 [ "$ran" -gt 0 ] || { echo "interop: skipped: no pair could run"; exit 77; }
+compgen -G "$out/*-*-*/cell.txt" >/dev/null || { echo "interop: skipped: no cell (no scenario for these pairs)"; exit 77; }
 # Every capture through the reference model; its exit code is in the JSON (violations). A
 # cell with the mpdrill peer has one capture of the whole path (link).
 for cell in "$out"/*-*-*/; do

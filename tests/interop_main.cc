@@ -278,5 +278,9 @@ int main(int argc, char** argv) {
     std::cout << client_options.name << " -> " << server_name << " " << s->name
               << (base.ip_version == 6 ? " (IPv6)" : "") << ": " << Outcome(result) << std::endl;
   }
+  if (cells == 0) {
+    std::cout << client_options.name << " -> " << server_name
+              << ": no cell: none of the scenarios has an mpdrill counterpart" << std::endl;
+  }
   return skipped == cells && cells != 0 ? kExitSkipped : 0;
 }

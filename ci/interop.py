@@ -7,6 +7,11 @@ check-server-side.jsonl), and prints the matrix client x server x scenario as a 
 table: the traffic, what check saw (mode, subflows, how it closed, MP_FAIL, path events) and
 the violations by rule ID with the side of the link they were seen on.
 
+A cell with the mpdrill peer (tests/interop_live.h, `captures=link` in cell.txt) has one
+capture of the whole path instead, check-link.jsonl: mpdrill's tun0 is the link, so both ends
+see the same packets. Its live model's findings on the kernel (`live_rule=` lines) name the
+rules of its failure.
+
 A cell is `clean` (ran, no violation), `known` (violations or a failure listed in the
 expectations file with the reason, docs/interop.md), `skipped` (the environment cannot run
 it), or `FAIL` (anything else). Exit 1 when a cell is FAIL, else 0.
@@ -14,7 +19,8 @@ it), or `FAIL` (anything else). Exit 1 when a cell is FAIL, else 0.
 Expectations file: one line per explained outcome (`*` matches any peer or scenario),
     CLIENT SERVER SCENARIO OUTCOME  # where docs/interop.md explains it
 OUTCOME: a rule ID seen on either side of the link (`G1`), or on one side (`G1@server`,
-`G1@client`); `stall` for traffic that ran into its deadline; `failed` for any failure.
+`G1@client`, `G1@link`), or found by the mpdrill peer's live model; `stall` for traffic that
+ran into its deadline; `failed` for any failure.
 """
 import argparse
 import collections
@@ -23,6 +29,12 @@ import os
 import sys
 
 SIDES = ("client-side", "server-side")
+LINK = ("link",)
+
+
+def sides_of(cell):
+    """The captures of a cell: both sides of the link, or the one link of the mpdrill peer."""
+    return LINK if cell.get("captures") == "link" else SIDES
 
 
 def read_cell(path):
@@ -31,7 +43,7 @@ def read_cell(path):
         for line in f:
             key, _, value = line.rstrip("\n").partition("=")
             cell[key].append(value)
-    return {k: (v if k == "event" else v[-1]) for k, v in cell.items()}
+    return {k: (v if k in ("event", "live_rule") else v[-1]) for k, v in cell.items()}
 
 
 def read_check(path):
@@ -116,8 +128,9 @@ def judge(cell, checks, expected):
     if cell.get("status") != "ok":
         reason = cell.get("reason", "")
         names = {"failed", "stall"} if "deadline" in reason else {"failed"}
+        names |= set(cell.get("live_rule", []))
         problems.append((names, f"traffic failed: {reason}"))
-    for side, check in zip(SIDES, checks):
+    for side, check in zip(sides_of(cell), checks):
         if check is None or check["summary"] is None:
             problems.append(({"failed"}, f"{side}: no check summary"))
             continue
@@ -139,15 +152,16 @@ def cell_rows(out_dir, expected):
         if not os.path.exists(path):
             continue
         cell = read_cell(path)
-        checks = [read_check(os.path.join(out_dir, name, f"check-{side}.jsonl")) for side in SIDES]
+        checks = [read_check(os.path.join(out_dir, name, f"check-{side}.jsonl"))
+                  for side in sides_of(cell)]
         verdict, unexplained = judge(cell, checks, expected)
         rows.append((cell, checks, verdict, unexplained))
     return rows
 
 
-def violations_text(checks):
+def violations_text(cell, checks):
     parts = []
-    for side, check in zip(SIDES, checks):
+    for side, check in zip(sides_of(cell), checks):
         counts = rules_of(check)
         if counts:
             rules = " ".join(f"{r}×{n}" if n > 1 else r for r, n in sorted(counts.items()))
@@ -176,18 +190,21 @@ def print_matrix(rows, scenario_order):
     order = {name: i for i, name in enumerate(scenario_order)}
     rows = sorted(rows, key=lambda r: (r[0].get("client"), r[0].get("server"),
                                        r[0].get("ip", "v4"), order.get(r[0].get("scenario"), 99)))
-    kernels = sorted({(r[0].get("client"), r[0].get("client_kernel")) for r in rows} |
-                     {(r[0].get("server"), r[0].get("server_kernel")) for r in rows})
-    print("Peers: " + ", ".join(f"{peer} = Linux {kernel}" for peer, kernel in kernels))
+    kernels = sorted({(r[0].get("client"), r[0].get("client_kernel", "?")) for r in rows} |
+                     {(r[0].get("server"), r[0].get("server_kernel", "?")) for r in rows})
+    print("Peers: " + ", ".join(
+        f"{peer} = " + ("live_fuzzer, userspace" if kernel == "none" else f"Linux {kernel}")
+        for peer, kernel in kernels))
     print()
     print("| client | server | ip | scenario | traffic (client) | check: client side | "
           "check: server side | violations | path events | verdict |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for cell, checks, verdict, _ in rows:
+        server_side = describe(checks[1]) if len(checks) > 1 else "the same capture (one link)"
         print(f"| {cell.get('client')} | {cell.get('server')} | {cell.get('ip', 'v4')} | "
               f"{cell.get('scenario')} | "
-              f"{traffic_text(cell)} | {describe(checks[0])} | {describe(checks[1])} | "
-              f"{violations_text(checks)} | {path_events_text(checks)} | {verdict} |")
+              f"{traffic_text(cell)} | {describe(checks[0])} | {server_side} | "
+              f"{violations_text(cell, checks)} | {path_events_text(checks)} | {verdict} |")
     for cell, _, _, _ in rows:
         extra = [f"middlebox: {cell['middlebox']}"] if cell.get("middlebox") else []
         extra += [f"event {e}" for e in cell.get("event", [])]

@@ -61,6 +61,10 @@ struct CellResult {
   std::string client_pcap, server_pcap;  // the link captured at the client's / server's side
   std::uint64_t capture_drops = 0;       // packets libpcap lost on either side (then failed)
   double seconds = 0;
+  // The mpdrill peer's cells (tests/interop_live.h): one capture of the whole path in
+  // client_pcap, and the rules its live model found the kernel breaking.
+  bool one_capture = false;
+  std::vector<std::string> live_rules;
 };
 
 struct CellConfig {

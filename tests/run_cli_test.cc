@@ -68,6 +68,27 @@ TEST(RunCliTest, ShellCommandsSeeTheRunEnvironmentAndFailuresShowOutput) {
   EXPECT_THAT(bad.out, HasSubstr("smoke-output-marker"));
 }
 
+// packetdrill's scripts name files after the runner's pid (set_sysctls.py: /tmp/sysctl_restore_
+// ${PACKETDRILL_PID}.sh, read back as ${PPID}): parallel runs must not share one. Each run's
+// commands see $PPID == $PACKETDRILL_PID, and two runs at once see two numbers (not the 1 of a
+// fresh PID namespace's first process).
+TEST(RunCliTest, ParallelRunsSeeTheirOwnPacketdrillPid) {
+  SKIP_WITHOUT_ROOT();
+  const std::string log = WriteScratchFile("run_test", "pids.log", "");
+  const std::string script =
+      "0 `test \"$PPID\" = \"$PACKETDRILL_PID\" && echo $PACKETDRILL_PID >> " + log +
+      " && sleep 0.3`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n";
+  const std::string a = WriteScript("pid_a.pkt", script);
+  const std::string b = WriteScript("pid_b.pkt", script);
+  ToolRun r = RunTool({kMpdrill, "run", "-j", "2", "--ip_version=ipv4", a, b}, milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::ifstream in(log);
+  std::set<std::string> pids;
+  for (std::string line; std::getline(in, line);) pids.insert(line);
+  EXPECT_EQ(pids.size(), 2u) << r.out;
+  EXPECT_EQ(pids.count("1"), 0u);
+}
+
 TEST(RunCliTest, PlainTcpServerAndClientPassInEveryVariant) {
   SKIP_WITHOUT_ROOT();
   ToolRun r = RunTool({kMpdrill, "run", kSmoke + "tcp_server.pkt", kSmoke + "tcp_client.pkt"},

@@ -137,7 +137,7 @@ std::int64_t NowMs() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-// Process B: PID 1 of the run's PID namespace, inside the private network namespace.
+// Process C: the runner, in the run's private network and PID namespaces.
 int RunInside(const IsolatedRun& run, ino_t starting_netns, int report_fd) {
   RunReport report;
   auto tun = SetUpNetwork(run.config, starting_netns);
@@ -179,11 +179,53 @@ int RunInside(const IsolatedRun& run, ino_t starting_netns, int report_fd) {
   return ExitCodeOf(report.verdict);
 }
 
+// Gives the next process forked in the calling process's (new) PID namespace the number
+// `pid`, through /proc/sys/kernel/ns_last_pid. False when that cannot be written (then the
+// next number is simply 2).
+bool NextPidInNamespace(pid_t pid) {
+  const int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const std::string text = std::to_string(pid - 1);
+  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return ok;
+}
+
+// Process B: PID 1 of the run's PID namespace. The runner runs in its child C, numbered in
+// the namespace as A is on the host (unique among the runs going on): packetdrill's scripts
+// name files after the runner's pid (set_sysctls.py writes /tmp/sysctl_restore_
+// ${PACKETDRILL_PID}.sh, the cleanup runs /tmp/sysctl_restore_${PPID}.sh, in the /tmp all
+// runs share), and every run's runner being PID 1 made parallel runs use one file.
+[[noreturn]] void ChildB(const IsolatedRun& run, pid_t unique_pid, ino_t starting_netns,
+                         int report_fd) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  NextPidInNamespace(unique_pid);
+  const pid_t c = fork();
+  if (c < 0) _exit(3);
+  if (c == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const int code = RunInside(run, starting_netns, report_fd);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    _exit(code);  // threads may still block in syscalls: do not run destructors
+  }
+  close(report_fd);
+  // PID 1 reaps every orphan of the namespace until the runner ends; its end ends them all.
+  int status = 0;
+  while (true) {
+    const pid_t r = waitpid(-1, &status, 0);
+    if (r == c) break;
+    if (r < 0 && errno != EINTR) break;
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
 // Process A: enters the namespaces, forks B and waits for it.
 [[noreturn]] void ChildA(const IsolatedRun& run, pid_t parent, ino_t starting_netns,
                          int report_fd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(3);
+  const pid_t a_pid = getpid();  // unique on the host while the run lasts
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -200,11 +242,7 @@ int RunInside(const IsolatedRun& run, ino_t starting_netns, int report_fd) {
   if (b == 0) {
     // In the new PID namespace getppid() is 0 (A lives outside it): no re-check possible.
     // A cannot have died in between: it only ever waits for B.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    const int code = RunInside(run, starting_netns, report_fd);
-    std::fflush(stdout);
-    std::fflush(stderr);
-    _exit(code);  // threads may still block in syscalls: do not run destructors
+    ChildB(run, a_pid, starting_netns, report_fd);
   }
   close(report_fd);
   int status = 0;

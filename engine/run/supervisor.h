@@ -1,6 +1,8 @@
 // Runs one script variant in a forked, isolated child and supervises it:
 //   parent --fork--> child A: own process group, PR_SET_PDEATHSIG(SIGKILL), unshare(NEWNET |
-//   NEWPID), inode check --fork--> B (PID 1 of the new PID namespace): network set up, runner.
+//   NEWPID), inode check --fork--> B (PID 1 of the new PID namespace, reaps orphans) --fork-->
+//   C (numbered as A is on the host, so scripts naming files after the runner's pid do not
+//   collide across parallel runs): network set up, runner.
 // Nothing runs in the starting namespace. When B ends, the kernel kills every process left in
 // its PID namespace (background shell commands included), and with them the network namespace
 // and tun0 go. The parent enforces a deadline and turns SIGINT/SIGTERM (read from a signalfd

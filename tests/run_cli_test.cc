@@ -89,6 +89,25 @@ TEST(RunCliTest, ParallelRunsSeeTheirOwnPacketdrillPid) {
   EXPECT_EQ(pids.count("1"), 0u);
 }
 
+// packetdrill's tolerance for a blocking call's return grows with the call's own duration
+// (12.5 % of it by default), as run_system_call.c checks it: a poll that blocks 1.05 s where
+// the script says 1 s is on time, one that blocks 1.2 s is not.
+TEST(RunCliTest, ABlockingReturnsToleranceGrowsWithItsDuration) {
+  SKIP_WITHOUT_ROOT();
+  const auto script = [](int ms) {
+    return "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+           "+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n"
+           "+0...1 poll([{fd=3, events=POLLIN, revents=0}], 1, " + std::to_string(ms) + ") = 0\n";
+  };
+  const std::string near = WriteScript("poll_near.pkt", script(1050));
+  const std::string far = WriteScript("poll_far.pkt", script(1200));
+  ToolRun r = RunTool({kMpdrill, "run", "-j", "2", "--ip_version=ipv4", near, far},
+                      milliseconds(30000));
+  EXPECT_THAT(r.out, HasSubstr("PASS " + near)) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("FAIL " + far)) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("blocking system call return: timing error")) << r.out;
+}
+
 TEST(RunCliTest, PlainTcpServerAndClientPassInEveryVariant) {
   SKIP_WITHOUT_ROOT();
   ToolRun r = RunTool({kMpdrill, "run", kSmoke + "tcp_server.pkt", kSmoke + "tcp_client.pkt"},

@@ -272,6 +272,9 @@ void ScriptRunner::CheckOutcome(const parser::Event& ev, const CallState& st, co
     Schedule end = s;
     end.start = end.end = *s.syscall_end;
     end.any = false;
+    // packetdrill (run_system_call.c): the return's tolerance grows with the call's own
+    // duration, not with the time since the event before it.
+    end.tolerance = timeline_.Tolerance(*s.syscall_end - s.start);
     CheckOnTime(ev, end, st.end_time, "blocking system call return");
   }
 }

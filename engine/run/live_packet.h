@@ -82,6 +82,8 @@ struct Flow {
   // In the script's own: its SYN's (or SYN/ACK's) sequence number, for non-SYN packets.
   std::uint32_t remote_offset(bool syn) const { return syn ? 0 : script_remote_isn; }
   std::uint32_t script_remote_isn = 0;
+  // One past the kernel's FIN (its sequence number + 1), once a FIN of this flow was matched.
+  std::optional<std::uint32_t> fin_end;
 };
 
 class FlowTable {

@@ -132,5 +132,20 @@ TEST_F(RunFlowTableTest, NamesAPacketOfNoKnownConnection) {
             "tcp connection: expected: a known connection actual: 192.168.0.2:8080>192.0.2.1:48000");
 }
 
+// packetdrill follows the socket under test only: while the script waits for a packet of its
+// new connection, the older one retransmitting the FIN the script already matched is not it.
+// Another packet of the older connection is still taken, as before.
+TEST_F(RunFlowTableTest, AnOlderConnectionsRetransmittedFinIsNotTheOneAwaited) {
+  Handshake();
+  const LivePacket fin = Kernel(kKernelIsn + 1, capture::kTcpFin | capture::kTcpAck, {});
+  auto m = table_->MatchOutbound(PacketOf("+0 > F. 1:1(0) ack 1"), fin);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->empty()) << m->front();
+  ASSERT_TRUE(table_->BuildInbound(PacketOf("+0 < S 0:0(0) win 1000")).ok());  // a new one
+  const parser::Packet awaited = PacketOf("+0 > F. 1:1(0) ack 1");
+  EXPECT_FALSE(table_->Expected(awaited, fin));
+  EXPECT_TRUE(table_->Expected(awaited, Kernel(kKernelIsn + 1, capture::kTcpAck, {}, 10)));
+}
+
 }  // namespace
 }  // namespace mpdrill::run

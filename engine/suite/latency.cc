@@ -37,7 +37,7 @@ int NextCap(int cap, int active, std::int64_t p90_usecs, std::int64_t budget_use
             int max_jobs) {
   if (p90_usecs > budget_usecs) {
     cap = cap / 2;
-  } else if (p90_usecs * 2 <= budget_usecs && active >= cap) {
+  } else if (p90_usecs <= budget_usecs && active >= cap) {
     cap = cap + 1;
   }
   return std::clamp(cap, 1, std::max(1, max_jobs));

@@ -16,7 +16,9 @@ std::vector<std::int64_t> ProbeWakeups(int samples, std::int64_t sleep_usecs);
 std::int64_t Quantile(std::vector<std::int64_t> v, double q);
 
 // Runs allowed at once next, from the recent wake-up overshoot p90: halved when it exceeds
-// `budget_usecs`, one more when it is under half the budget and all `cap` slots are busy;
+// `budget_usecs`, one more when it is within the budget and all `cap` slots are busy (half
+// the budget, the first rule, held 2 runs at once on an idle 2-core machine where -j 8 kept
+// every verdict: docs/performance.md);
 // always within [1, max_jobs].
 int NextCap(int cap, int active, std::int64_t p90_usecs, std::int64_t budget_usecs, int max_jobs);
 

@@ -114,8 +114,10 @@ void Scheduler::Prepare() {
 void Scheduler::AdjustCap() {
   if (!info_.jobs_auto) return;
   if (window_.size() > kProbeWindow) window_.erase(window_.begin(), window_.end() - kProbeWindow);
+  // Half the tolerance for the probes' wake-up overshoot (a quarter held 2 runs at once on an
+  // idle 2-core machine where -j 8 changed no verdict: docs/performance.md).
   const std::int64_t budget =
-      std::llround(static_cast<double>(kDefaultToleranceUsecs) * info_.tolerance_scale / 4);
+      std::llround(static_cast<double>(kDefaultToleranceUsecs) * info_.tolerance_scale / 2);
   cap_ = NextCap(cap_, static_cast<int>(active_.size()), Quantile(window_, 0.9), budget,
                  max_jobs_);
 }
@@ -291,15 +293,16 @@ SuiteSummary Scheduler::Run() {
   reporter_.Begin(info_);
   double last_tick = 0;
   while (!queue_.empty() || !active_.empty()) {
-    while (!summary_.interrupted && !queue_.empty() &&
-           static_cast<int>(active_.size()) < cap_) {
+    while (!summary_.interrupted && !queue_.empty()) {
+      // Probed also while every slot is busy: the cap grows only when all its slots run
+      // (before, it was probed only with a slot free, so it never grew past its start of 2).
       if (info_.jobs_auto && !active_.empty()) {
         for (std::int64_t v : ProbeWakeups(kRunningProbes, kProbeSleepUsecs)) window_.push_back(v);
         summary_.wakeup_p99_usecs_max =
             std::max(summary_.wakeup_p99_usecs_max, Quantile(window_, 0.99));
         AdjustCap();
-        if (static_cast<int>(active_.size()) >= cap_) break;
       }
+      if (static_cast<int>(active_.size()) >= cap_) break;
       // A run waits only for a free slot; Emit() restores plan order in the reports.
       const std::size_t item = queue_.front();
       queue_.pop_front();

@@ -37,13 +37,14 @@ TEST(EscapeTest, JsonAndXml) {
   EXPECT_EQ(XmlEscape("a\nb", true), "a&#10;b");
 }
 
-TEST(LatencyPolicyTest, CapsHalveOverBudgetGrowUnderHalfAndStayInBounds) {
+TEST(LatencyPolicyTest, CapsHalveOverBudgetGrowWithinAndStayInBounds) {
   EXPECT_EQ(NextCap(8, 8, 3000, 1000, 16), 4);
   EXPECT_EQ(NextCap(1, 1, 3000, 1000, 16), 1);
   EXPECT_EQ(NextCap(4, 4, 100, 1000, 16), 5);
   EXPECT_EQ(NextCap(4, 2, 100, 1000, 16), 4);  // not all slots busy: no reason to grow
   EXPECT_EQ(NextCap(16, 16, 100, 1000, 16), 16);
-  EXPECT_EQ(NextCap(4, 4, 700, 1000, 16), 4);
+  EXPECT_EQ(NextCap(4, 4, 700, 1000, 16), 5);
+  EXPECT_EQ(NextCap(4, 4, 1001, 1000, 16), 2);
   EXPECT_EQ(AutoToleranceScale(100, 4000), 1.0);
   EXPECT_EQ(AutoToleranceScale(3000, 4000), 3.0);
   EXPECT_EQ(AutoToleranceScale(2100, 4000), 2.5);

@@ -15,7 +15,7 @@ namespace {
 
 // How long after its first segment a burst (one TSO/GSO buffer) may still be repeating the
 // infinite mapping's DSS: its segments leave back to back, microseconds apart.
-constexpr std::int64_t kInfiniteBurstUs = 1000;
+constexpr std::uint64_t kInfiniteBurstUs = 1000;
 
 template <typename T>
 const T* FindOption(std::span<const codec::Option> options) {

@@ -142,7 +142,7 @@ class Connection {
     std::uint32_t subflow;
     std::uint32_t seq_end;  // one past the segment that carried it
     codec::Dss dss;
-    std::uint64_t first_us = 0;  // when the first segment carrying it was seen
+    std::uint64_t last_us = 0;   // when the last segment of its burst was seen
     std::uint32_t burst_end = 0;  // one past the last contiguous segment repeating it
   };
   std::array<std::optional<InfiniteMapping>, 2> infinite_mappings_;  // by sender Side

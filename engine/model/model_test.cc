@@ -326,8 +326,11 @@ TEST(ModelFallback, G1NotForTheRestOfTheBurstAfterTheReceiversAck) {
   s.Send(0, kS, kAck, {}, {});  // acknowledges it (seen first at the server's side)
   s.next_gap_us = 100;  // 200 us after the first segment of the burst
   s.Send(0, kC, kAck, Scenario::Bytes(40), {inf});
+  s.next_gap_us = 4000;  // an emulated sender segments in software: milliseconds apart
+  s.Send(0, kC, kAck, Scenario::Bytes(40), {inf});
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
-  s.Send(0, kC, kAck, Scenario::Bytes(40), {inf});  // milliseconds later: a new write
+  s.next_gap_us = 50000;
+  s.Send(0, kC, kAck, Scenario::Bytes(40), {inf});  // 50 ms later: a new write
   EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
 }
 
@@ -346,6 +349,7 @@ TEST(ModelFallback, G1NotForEachSidesOwnInfiniteMapping) {
   s.Send(0, kS, kAck, Scenario::Bytes(100), {theirs});  // the next TSO segment
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
   s.Send(0, kC, kAck, {}, {});  // acknowledges both
+  s.next_gap_us = 50000;        // a later write, not the rest of the burst
   s.Send(0, kS, kAck, Scenario::Bytes(100), {theirs});
   EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
 }
@@ -375,6 +379,7 @@ TEST(ModelFallback, G1NotOnARetransmissionOfTheInfiniteMappingSegment) {
   s.Send(0, kC, kAck, Scenario::Bytes(40), {inf});
   EXPECT_THAT(s.Rules(), IsEmpty()) << s.Dump();
   s.Send(0, kS, kAck, {}, {});  // the server acknowledges: both sides have fallen back
+  s.next_gap_us = 50000;        // new data, later (not the rest of the first burst)
   s.Send(0, kC, kAck, Scenario::Bytes(10), {inf});
   EXPECT_THAT(s.Rules(), ElementsAre("G1")) << s.Dump();
 }

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/overloaded.h"
 #include "engine/codec/mptcp_print.h"
 #include "engine/codec/tcp_options.h"
 
@@ -18,13 +19,6 @@ namespace {
 
 using codec::Option;
 using codec::Subtype;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 constexpr std::size_t kMaxArea = codec::kMaxTcpOptionSpace;
 

@@ -4,15 +4,10 @@
 #include <cstdio>
 #include <string_view>
 
+#include "base/overloaded.h"
+
 namespace mpdrill::parser {
 namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 std::string Hex(std::uint64_t v) {
   char buf[24];

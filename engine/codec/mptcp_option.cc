@@ -2,14 +2,10 @@
 
 #include <variant>
 
+#include "base/overloaded.h"
+
 namespace mpdrill::codec {
 namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 constexpr std::uint8_t Nibble(Subtype s) { return static_cast<std::uint8_t>(s); }
 }  // namespace
 

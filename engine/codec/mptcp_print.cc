@@ -11,17 +11,11 @@
 #include <string_view>
 #include <variant>
 
+#include "base/overloaded.h"
 #include "engine/codec/json_util.h"
 
 namespace mpdrill::codec {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void AppendDec(std::uint64_t v, std::string* out) {
   std::array<char, 24> buf;

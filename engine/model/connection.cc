@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "base/overloaded.h"
 #include "engine/crypto/mptcp_crypto.h"
 
 namespace mpdrill::model {
@@ -25,13 +26,6 @@ const T* FindOption(std::span<const codec::Option> options) {
   }
   return nullptr;
 }
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string Presence(bool present) { return present ? "present" : "absent"; }
 

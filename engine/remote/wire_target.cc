@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "base/clock.h"
 #include "engine/agent/auth.h"
 #include "engine/agent/channel.h"
 #include "engine/run/runner.h"
@@ -27,12 +28,6 @@ constexpr std::uint32_t kSetupTimeoutMs = 30000;
 constexpr std::uint16_t kFirstPort = 40000;
 constexpr std::uint32_t kPortSlots = 300;
 constexpr std::uint32_t kPortStride = 80;
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 WireError Env(std::string message) {
   return WireError{WireErrorKind::kEnvironment, std::move(message)};
@@ -72,7 +67,7 @@ class WireRun final : public run::RunHandle {
           std::string target_dev, std::uint16_t first_port)
       : run_(run), agent_(agent), interface_(std::move(interface)),
         target_dev_(std::move(target_dev)), first_port_(first_port) {
-    start_ms_ = NowMs();
+    start_ms_ = MonotonicNowMs();
     deadline_ms_ = start_ms_ + run.deadline.count();
     event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     thread_ = std::thread([this] { Execute(); });
@@ -90,7 +85,7 @@ class WireRun final : public run::RunHandle {
   bool Poll() override {
     if (finished_) return true;
     if (!done_.load()) {
-      if (!deadline_hit_ && NowMs() > deadline_ms_) {
+      if (!deadline_hit_ && MonotonicNowMs() > deadline_ms_) {
         deadline_hit_ = true;
         Stop("run stopped at its deadline");
       }
@@ -98,7 +93,7 @@ class WireRun final : public run::RunHandle {
     }
     thread_.join();
     finished_ = true;
-    result_.seconds = static_cast<double>(NowMs() - start_ms_) / 1000.0;
+    result_.seconds = static_cast<double>(MonotonicNowMs() - start_ms_) / 1000.0;
     if (deadline_hit_ && result_.report.verdict == run::Verdict::kPass) {
       result_.report.verdict = run::Verdict::kFail;
       result_.report.failure_class = run::FailureClass::kSemantic;

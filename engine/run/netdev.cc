@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/clock.h"
 #include "sandbox/netns.h"
 #include "sandbox/rtnl.h"
 
@@ -20,12 +21,6 @@ namespace mpdrill::run {
 namespace {
 
 constexpr std::size_t kMaxOutput = 1 << 20;
-
-std::int64_t NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 }  // namespace
 
@@ -179,13 +174,13 @@ ExecResult Exec(const std::vector<std::string>& argv, const std::vector<std::str
     _exit(127);
   }
   close(pipefd[1]);
-  const std::int64_t deadline = NowMs() + timeout.count();
+  const std::int64_t deadline = MonotonicNowMs() + timeout.count();
   char buf[4096];
   bool eof = false;
   int status = 0;
   bool reaped = false;
   while (true) {
-    const std::int64_t left = deadline - NowMs();
+    const std::int64_t left = deadline - MonotonicNowMs();
     if (left <= 0) {
       kill(pid, SIGKILL);
       result.timed_out = true;

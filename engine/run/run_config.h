@@ -40,6 +40,10 @@ struct RunConfig {
   int mtu = 1500;
   std::int64_t tolerance_usecs = 4000;
   double tolerance_percent = 12.5;
+  // Busy time before the run's time 0, as packetdrill (10 clock ticks, ~100 ms): a CPU just
+  // out of idle runs the kernel's timers a tick late. Suites running several runs at once
+  // set 0 (their runs keep the CPUs busy; a spinning run would delay the others).
+  std::int64_t warm_start_usecs = 100000;
   std::int64_t tcp_ts_tick_usecs = 0;  // 0: outbound TS val not checked (packetdrill default)
   bool strict_segments = false;
   // MPTCP options of an outbound packet in the script's order (packetdrill's behaviour);

@@ -16,6 +16,7 @@
 #include <utility>
 #include <variant>
 
+#include "engine/run/call_workers.h"
 #include "engine/run/code_block.h"
 #include "engine/run/datagram.h"
 #include "engine/run/live_datagram.h"
@@ -64,13 +65,6 @@ class ScriptRunner {
       backend_ = &*local_;
     } else {
       backend_ = ctx.syscalls;
-    }
-  }
-
-  ~ScriptRunner() {
-    // A call still blocked in the kernel cannot be joined: the run's process exits soon.
-    for (auto& t : threads_) {
-      if (t.joinable()) t.detach();
     }
   }
 
@@ -136,7 +130,7 @@ class ScriptRunner {
   DatagramTable datagrams_;  // UDP and the kernel's ICMP
   std::int64_t t0_ = 0;
   std::optional<PendingCall> pending_;
-  std::vector<std::thread> threads_;
+  CallWorkers workers_;  // the script's system calls
   RunReport report_;
   int model_notes_ = 0;
   int model_notes_hidden_ = 0;
@@ -311,7 +305,7 @@ void ScriptRunner::DoSyscall(const parser::Event& ev, const parser::Syscall& cal
   syscalls::SyscallBackend* ex = backend_;
   const parser::Syscall* c = &call;
   const parser::SourceLoc loc = ev.loc;
-  threads_.emplace_back([st, clock, t0, ex, c, loc] {
+  workers_.Submit([st, clock, t0, ex, c, loc] {
     auto r = ex->Run(*c, loc);
     std::lock_guard<std::mutex> lock(st->mu);
     st->result.emplace(std::move(r));
@@ -531,7 +525,8 @@ RunReport ScriptRunner::Run() {
     CloseModel();
     return report_;
   }
-  t0_ = ctx_.clock->NowUsecs();
+  workers_.Warm();
+  t0_ = ctx_.clock->StartUsecs();
   bool last_inbound = false;
   for (const parser::Event& ev : script_.events) {
     const parser::Syscall* call = std::get_if<parser::Syscall>(&ev.action);

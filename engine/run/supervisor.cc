@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/clock.h"
 #include "engine/run/netdev.h"
 #include "engine/run/packet_io.h"
 #include "sandbox/netns.h"
@@ -131,12 +132,6 @@ RunReport Decode(const std::string& s, int exit_code) {
   return r;
 }
 
-std::int64_t NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 // Process C: the runner, in the run's private network and PID namespaces.
 int RunInside(const IsolatedRun& run, ino_t starting_netns, int report_fd) {
   RunReport report;
@@ -148,7 +143,7 @@ int RunInside(const IsolatedRun& run, ino_t starting_netns, int report_fd) {
     WriteAll(report_fd, Encode(report));
     return ExitCodeOf(report.verdict);
   }
-  MonotonicClock clock;
+  MonotonicClock clock(run.config.warm_start_usecs);
   std::unique_ptr<PcapRecorder> recorder;
   if (!run.pcap_path.empty()) {
     auto r = PcapRecorder::Open(run.pcap_path);
@@ -204,6 +199,9 @@ bool NextPidInNamespace(pid_t pid) {
   if (c < 0) _exit(3);
   if (c == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Sleeps end when asked, not up to 50 us later (the default slack, inherited by the
+    // runner's threads): the script's events are timed to the microsecond.
+    prctl(PR_SET_TIMERSLACK, 1UL);
     const int code = RunInside(run, starting_netns, report_fd);
     std::fflush(stdout);
     std::fflush(stderr);
@@ -256,7 +254,7 @@ bool NextPidInNamespace(pid_t pid) {
 std::unique_ptr<ActiveRun> ActiveRun::Start(const IsolatedRun& run) {
   std::unique_ptr<ActiveRun> a(new ActiveRun());
   a->script_path_ = run.script_path;
-  a->start_ms_ = NowMs();
+  a->start_ms_ = MonotonicNowMs();
   a->deadline_len_ms_ = run.deadline.count();
   a->deadline_ms_ = a->start_ms_ + a->deadline_len_ms_;
   auto fail = [&a](const std::string& why) {
@@ -305,7 +303,7 @@ ActiveRun::~ActiveRun() {
 }
 
 double ActiveRun::elapsed_seconds() const {
-  return static_cast<double>(NowMs() - start_ms_) / 1000.0;
+  return static_cast<double>(MonotonicNowMs() - start_ms_) / 1000.0;
 }
 
 void ActiveRun::Interrupt() {
@@ -324,7 +322,7 @@ bool ActiveRun::Poll() {
     if (n == 0) eof_ = true;
     if (n <= 0) break;
   }
-  if (!killed_on_deadline_ && NowMs() > deadline_ms_) {
+  if (!killed_on_deadline_ && MonotonicNowMs() > deadline_ms_) {
     killed_on_deadline_ = true;
     kill(-pid_, SIGKILL);
   }

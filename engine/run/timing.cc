@@ -16,11 +16,32 @@ std::int64_t MonotonicClock::NowUsecs() {
 }
 
 void MonotonicClock::SleepUntilUsecs(std::int64_t t) {
+  // A time already past returns at once: clock_nanosleep would still arm a timer and wait
+  // for its interrupt (~90 us here for every `+0` event).
+  if (t <= NowUsecs()) return;
   timespec ts{};
   ts.tv_sec = t / 1000000;
   ts.tv_nsec = (t % 1000000) * 1000;
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
   }
+}
+
+std::int64_t MonotonicClock::StartUsecs() {
+  constexpr std::int64_t kAfterTickUsecs = 250;
+  constexpr std::int64_t kMaxTickWaitUsecs = 20000;  // the tick is 1-10 ms
+  auto coarse = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  };
+  std::int64_t now = NowUsecs();
+  const std::int64_t warm_end = now + warm_usecs_;
+  while (now < warm_end) now = NowUsecs();
+  const std::int64_t give_up = now + kMaxTickWaitUsecs;
+  const std::int64_t first = coarse();
+  while (coarse() == first && now < give_up) now = NowUsecs();
+  SleepUntilUsecs(now + kAfterTickUsecs);
+  return now + kAfterTickUsecs;
 }
 
 std::int64_t Timeline::Tolerance(std::int64_t delta) const {

@@ -21,13 +21,26 @@ class Clock {
   virtual ~Clock() = default;
   virtual std::int64_t NowUsecs() = 0;
   virtual void SleepUntilUsecs(std::int64_t t) = 0;
+  // The run's time 0. A test clock starts now.
+  virtual std::int64_t StartUsecs() { return NowUsecs(); }
 };
 
 // CLOCK_MONOTONIC.
 class MonotonicClock final : public Clock {
  public:
+  // `warm_usecs`: how long StartUsecs() keeps the CPU busy first (below).
+  explicit MonotonicClock(std::int64_t warm_usecs = 0) : warm_usecs_(warm_usecs) {}
   std::int64_t NowUsecs() override;
   void SleepUntilUsecs(std::int64_t t) override;
+  // As packetdrill (run.c schedule_start_time_usecs): busy for `warm_usecs`, then 250 us
+  // after the next kernel timer tick (CLOCK_MONOTONIC_COARSE moves on the tick), so that the
+  // kernel's jiffy-granular timers fall at the script times they fall at under packetdrill:
+  // a TCP Fast Open child ACKs a FIN on the next tick -- or, on a CPU just out of idle, often
+  // the tick after, past the tolerance (docs/kernel-tcp.md, "Timer ticks").
+  std::int64_t StartUsecs() override;
+
+ private:
+  std::int64_t warm_usecs_;
 };
 
 // When an event should happen, on the run's timeline (usecs since time 0).

@@ -22,8 +22,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// -j auto: at most this many runs at once, and never more than 4 per core.
+// -j auto: at most this many runs at once, and never more than 4 per core (16 at once on 2
+// cores was no faster than 8, the machine busy with the scripts' own shell commands:
+// docs/performance.md).
 constexpr int kMaxAutoJobs = 16;
+constexpr int kMaxAutoJobsPerCore = 4;
 // Wake-up probes: at the start, and before each run started while others go on.
 constexpr int kStartProbes = 60;
 constexpr int kRunningProbes = 3;
@@ -86,7 +89,8 @@ void Scheduler::Prepare() {
   info_.planned = static_cast<int>(plan_.items.size());
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   info_.jobs_auto = options_.jobs == 0;
-  max_jobs_ = info_.jobs_auto ? std::min(kMaxAutoJobs, 4 * cores) : std::max(1, options_.jobs);
+  max_jobs_ = info_.jobs_auto ? std::min(kMaxAutoJobs, kMaxAutoJobsPerCore * cores)
+                              : std::max(1, options_.jobs);
   if (options_.serial) {
     info_.jobs_auto = false;
     max_jobs_ = 1;
@@ -128,6 +132,7 @@ void Scheduler::Start(std::size_t item) {
   req.script_path = p.script_path;
   req.script = p.script.get();
   req.config = p.config;
+  if (max_jobs_ > 1) req.config.warm_start_usecs = 0;
   if (info_.tolerance_scale != 1) {
     req.config.tolerance_usecs = std::llround(static_cast<double>(req.config.tolerance_usecs) *
                                               info_.tolerance_scale);

@@ -9,7 +9,9 @@
 # Also prints injection jitter of each run: p50/p99 of (write time - scheduled time) of the
 # injected packets, and p50/p99 of |arrival - script time| of the kernel's packets the scripts
 # time exactly. JITTER_LEVELS="1 4 16" adds one more -j run per level (of the same SUBDIRs)
-# and prints the same figures for each.
+# and prints the same figures for each. REPEATS=N runs the -j suite N times after the one
+# serial run (the issue's target: every repeat at most 0.10x the serial wall, 0 verdicts
+# differing from it) and prints each repeat's wall, ratio and differences, then the worst.
 #
 # The walls depend on the load: on a shared 2-core machine the -j figure is only indicative
 # (the scheduler caps concurrency when wake-ups come late). Every mpdrill call runs under
@@ -41,13 +43,17 @@ run() {  # run NAME -j VALUE: wall seconds to $tmp/NAME.wall, JSON Lines to $tmp
     python3 -c "print($t1 - $t0)" >"$tmp/$name.wall"
 }
 
+repeats=${REPEATS:-1}
+[[ "$repeats" =~ ^[1-9][0-9]*$ ]] || { echo "REPEATS must be a positive count" >&2; exit 2; }
 run serial 1
 run parallel "$jobs"
+for ((i = 2; i <= repeats; i++)); do run "parallel$i" "$jobs"; done
 levels=${JITTER_LEVELS:-}
 for l in $levels; do run "jitter$l" "$l"; done
-python3 - "$tmp" "$jobs" "$levels" <<'PY'
+python3 - "$tmp" "$jobs" "$levels" "$repeats" <<'PY'
 import json, sys
-tmp, jobs, levels = sys.argv[1:4]
+tmp, jobs, levels, repeats = sys.argv[1:5]
+repeats = int(repeats)
 
 def quantile(v, q):
     v = sorted(v)
@@ -97,5 +103,24 @@ for key in sorted(set(s_runs) | set(p_runs)):
         err = (p_runs.get(key) or s_runs.get(key) or {}).get('first_error', '')
         print(f"differs: {key[0]} ({key[1]}): serial {a}, -j {jobs} {b}: {err[:140]}")
 print(f"{diff} verdict(s) differ")
+if repeats > 1:
+    ratios, total = [p_wall / s_wall], diff
+    print(f"repeat 1: {p_wall:6.1f} s, ratio {p_wall / s_wall:.3f}, {diff} differ")
+    for i in range(2, repeats + 1):
+        runs, summary, wall = load(f'parallel{i}')
+        keys = sorted(set(s_runs) | set(runs))
+        changed = [k for k in keys if s_runs.get(k, {}).get('verdict') != runs.get(k, {}).get('verdict')]
+        for k in changed:
+            err = (runs.get(k) or {}).get('first_error', '')
+            print(f"  repeat {i} differs: {k[0]} ({k[1]}): serial "
+                  f"{s_runs.get(k, {}).get('verdict', '-')}, -j {jobs} "
+                  f"{runs.get(k, {}).get('verdict', '-')}: {err[:140]}")
+        ratios.append(wall / s_wall)
+        total += len(changed)
+        print(f"repeat {i}: {wall:6.1f} s, ratio {wall / s_wall:.3f}, {len(changed)} differ, "
+              f"at most {summary.get('max_concurrency')} at once")
+    print(f"{repeats} repeats: worst ratio {max(ratios):.3f}, best {min(ratios):.3f}; "
+          f"{total} verdict change(s) in all")
+    diff = total
 sys.exit(1 if diff else 0)
 PY

@@ -109,6 +109,19 @@ TEST(RunModelTest, ConformingMptcpRunHasNoKernelViolation) {
                                "0 deliberate finding(s) in 0 run(s)"));
 }
 
+// Live-fuzzer findings that were the model's mistakes, kept as scripts the kernel passes with
+// the model failing runs on kernel violations (tests/model_regressions/: each names its
+// finding and what the model got wrong).
+TEST(RunModelTest, FuzzerFindingsThatWereModelMistakesPass) {
+  SKIP_WITHOUT_ROOT();
+  ToolRun r = RunTool({kMpdrill, "run", "--model=fail",
+                       MPDRILL_SOURCE_DIR "/tests/model_regressions"},
+                      kRunTimeout);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("3 run(s), 3 passed"));
+  EXPECT_THAT(r.out, HasSubstr("mpdrill run: model: 0 kernel violation(s) in 0 run(s)"));
+}
+
 TEST(RunModelTest, DeliberatelyBadInjectedPacketsArePrintedAndDoNotFail) {
   SKIP_WITHOUT_ROOT();
   // An ADD_ADDR with a wrong HMAC (the kernel must ignore it: no echo) and a DSS whose

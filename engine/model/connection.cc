@@ -576,7 +576,9 @@ void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Seg
                "mapping below the first DSN: " +
                    ExpectedActual("DSN >= IDSN+1 = " + Hex(ds.first_dsn()), Hex(m.dsn)));
       // What it maps from IDSN+1 on was still sent: Linux 6.18 trims the part below and
-      // acknowledges the rest (found by fuzz/live_fuzzer.cc), which is no D10.
+      // acknowledges the rest (found by fuzz/live_fuzzer.cc), which is no D10. The mapping
+      // still covers its subflow bytes: an infinite mapping inside it is no fallback (D9).
+      sf.mappings(sender).Add(m, &checksum_stats_);
       ds.OnMapping(m.dsn, m.data_len, m.data_fin, r);
       return;
     }
@@ -609,7 +611,9 @@ void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Seg
                               ExpectedActual("data-level length " + std::to_string(m.dll + 1),
                                              std::to_string(m.dll)));
     // Its receiver reads it as written: one byte less of data, the DATA_FIN on the last DSN
-    // (Linux 6.18 acknowledges that; found by fuzz/live_fuzzer.cc).
+    // (Linux 6.18 acknowledges that; found by fuzz/live_fuzzer.cc) -- and checks its DSS
+    // checksum over those bytes, answering a failure with MP_FAIL naming it (rule F3).
+    sf.mappings(sender).Add(m, &checksum_stats_);
     data_[Index(sender)].OnMapping(m.dsn, m.data_len, true, r);
     return;
   }

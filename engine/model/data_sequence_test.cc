@@ -350,6 +350,25 @@ TEST(ModelDss, D8DataFinNotCountedInLength) {
   EXPECT_THAT(s.Rules(), ElementsAre("D8")) << s.Dump();
 }
 
+// The mapping of D8 is still checked: a corrupted checksum on it is a D3, and an MP_FAIL
+// naming it answers that, no F3 (the live fuzzer's F3 finding: Linux 6.18 sends MP_FAIL for
+// such a mapping, fuzz/findings/live_d8_checksum_mp_fail).
+TEST(ModelDss, D8MappingChecksumIsVerifiedAndItsMpFailIsRight) {
+  Scenario s;
+  s.Handshake({.client_checksum = true});
+  const auto payload = Scenario::Bytes(100);
+  codec::Dss d = s.MapDss(0, kC, payload, /*data_fin=*/true);
+  d.data_level_length = 100;  // should be 101
+  d.checksum = Scenario::Checksum(d.dsn, d.ssn, 100, Slice(payload, 0, 99));
+  *d.checksum ^= 0x0101;  // and corrupted
+  s.Send(0, kC, kAck, payload, {d});
+  EXPECT_THAT(s.Rules(), ElementsAre("D8", "D3")) << s.Dump();
+  codec::MpFail fail;
+  fail.dsn = d.dsn;
+  s.Send(0, kS, kAck, {}, {fail});
+  EXPECT_THAT(s.Rules(), ElementsAre("D8", "D3")) << s.Dump();
+}
+
 TEST(ModelDss, D8DataAfterDataFin) {
   Scenario s;
   s.Handshake();

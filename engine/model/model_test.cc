@@ -275,6 +275,23 @@ TEST(ModelFallback, InfiniteMappingInsideAnEarlierMappingIsD9NotAFallback) {
   EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
 }
 
+// The same with the first mapping below IDSN+1 (C7): the receiver still holds it as the
+// mapping of those subflow bytes (live fuzzer, fuzz/findings/live_c7_infinite_inside_mapping:
+// Linux 6.18 acknowledged nothing of it and went on with DSS after the infinite mapping).
+TEST(ModelFallback, InfiniteMappingInsideAMappingBelowIdsnIsD9NotAFallback) {
+  Scenario s;
+  s.Handshake();
+  const auto first = Scenario::Bytes(100);
+  codec::Dss d = s.MapDss(0, kC, first);
+  d.dsn -= 9147;
+  d.data_level_length = 1000;
+  s.Send(0, kC, kAck, first, {d});
+  s.InfiniteMapping(0, kC, 1);
+  s.Send(0, kS, kAck, {}, {s.AckDss(kS)});
+  EXPECT_THAT(s.Rules(), ElementsAre("C7", "D9")) << s.Dump();
+  EXPECT_EQ(s.observer().LiveSummaries()[0].mode, Mode::kMptcp);
+}
+
 // Found by fuzz/live_fuzzer.cc: the client's DATA_FIN was acknowledged, then it sends an
 // infinite mapping. Nothing is mapped after a DATA_FIN (D8); the server has closed that
 // direction and stays MPTCP (Linux 6.18 goes on with DSS).

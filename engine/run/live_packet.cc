@@ -217,7 +217,12 @@ Flow& FlowTable::InboundFlow(const TupleSpec& t, bool syn_only, std::uint32_t st
     // other SYN opens a new flow (a new connection, or an MP_JOIN subflow).
     const bool repeat = cur && !cur->kernel_client && !cur->established && Matches(*cur, t) &&
                         (!cur->remote_isn || *cur->remote_isn == start_seq);
-    if (!repeat) cur = nullptr;
+    // A SYN the script names no connection for while the kernel's own SYN waits for its
+    // answer crosses it (simultaneous open): packetdrill sends it to the socket under test,
+    // the connecting one (google's fastopen/client/simultaneous-fast-open.pkt).
+    const bool crossing = cur && untupled && cur->kernel_client && !cur->established &&
+                          !cur->remote_isn;
+    if (!repeat && !crossing) cur = nullptr;
   } else if (cur && !untupled && !Matches(*cur, t)) {
     cur = nullptr;
     for (std::size_t i = flows_.size(); i-- > 0;) {

@@ -147,5 +147,33 @@ TEST_F(RunFlowTableTest, AnOlderConnectionsRetransmittedFinIsNotTheOneAwaited) {
   EXPECT_TRUE(table_->Expected(awaited, Kernel(kKernelIsn + 1, capture::kTcpAck, {}, 10)));
 }
 
+// Simultaneous open: while the kernel's own SYN waits for an answer, a SYN the script names
+// no connection for goes to that connection (packetdrill's socket under test), not to a new
+// one of the listener's kind (google's fastopen/client/simultaneous-fast-open.pkt).
+TEST_F(RunFlowTableTest, ASynCrossingTheKernelsSynGoesToItsConnection) {
+  WireTcp t;
+  t.src = *ParseAddress("192.168.0.2", false);
+  t.dst = *ParseAddress("192.0.2.1", false);
+  t.sport = 40000;
+  t.dport = 8080;
+  t.seq = kKernelIsn;
+  t.flags = capture::kTcpSyn;
+  t.window = 502;
+  auto bytes = BuildTcpPacket(t);
+  ASSERT_TRUE(bytes.ok());
+  auto syn = ParseLive(*bytes, 0);
+  ASSERT_TRUE(syn.has_value());
+  auto m = table_->MatchOutbound(PacketOf("0 > S 0:0(0) <...>"), *syn);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->empty()) << m->front();
+  auto in = table_->BuildInbound(PacketOf("+0 < S 1234:1234(0) win 1000"));
+  ASSERT_TRUE(in.ok());
+  auto crossing = ParseLive(*in, 0);
+  ASSERT_TRUE(crossing.has_value());
+  EXPECT_EQ(crossing->sport, 8080);
+  EXPECT_EQ(crossing->dport, 40000);
+  EXPECT_EQ(crossing->seq, 1234u);
+}
+
 }  // namespace
 }  // namespace mpdrill::run

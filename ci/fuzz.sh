@@ -15,9 +15,9 @@
 #   --keep           keep the scratch directory even when nothing was found
 #
 # While the fuzzers run, a progress line on stderr when it is a terminal (never in a log). At
-# the end a campaign report: per fuzzer executions, executions/s, coverage, features, corpus
-# size and findings; then each finding with what it is (the sanitizer's or the harness's first
-# line), its reproducer and the replay command. The report is also written to
+# the end a campaign report: per fuzzer CPU seconds, executions, executions/s, coverage,
+# features, corpus size and findings; then each finding with what it is (the sanitizer's or
+# the harness's first line), its reproducer and the replay command. The report is also written to
 # SCRATCH/report.txt (the scratch directory is kept when there is a finding). Exit codes: 0 no
 # finding, 1 a finding, 2 usage, 3 a build or environment failure.
 set -uo pipefail
@@ -92,10 +92,14 @@ run_one() {
   [ -n "$dict" ] && args+=("-dict=$dict")
   # The outer timeout bounds a fuzzer that ignores -max_total_time (a hang in a single input is
   # caught by -timeout=10 and written as a timeout- artifact).
-  timeout --kill-after=30 $((seconds + 120)) "$bin_dir/$f" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${args[@]}" \
-    "$work/corpus" >"$work/log" 2>&1
-  echo $? >"$work/rc"
+  # CPU seconds (user + system) of the fuzzer, what "an hour of fuzzing" is counted in: on a
+  # loaded machine, or under nice, wall seconds overstate it.
+  local TIMEFORMAT='%U %S' rc
+  { time { timeout --kill-after=30 $((seconds + 120)) "$bin_dir/$f" -max_total_time="$seconds" \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
+    "${args[@]}" "$work/corpus" >"$work/log" 2>&1; rc=$?; }; } 2>"$work/times"
+  awk '{ printf "%d\n", $1 + $2 + 0.5 }' "$work/times" >"$work/cpu"
+  echo "$rc" >"$work/rc"
 }
 
 # The last status line libFuzzer printed ("#N ... cov: C ft: F corp: K/..."), as "#N cov C ...".
@@ -144,7 +148,8 @@ details=$scratch/findings.txt
 : >"$details"
 {
   echo "fuzz.sh: campaign report: ${seconds}s per fuzzer, $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo '+changes'), $(date -u '+%Y-%m-%d %H:%M UTC')"
-  printf '%-26s %4s %12s %8s %6s %7s %7s %8s\n' fuzzer rc executions exec/s cov ft corpus findings
+  printf '%-26s %4s %6s %12s %8s %6s %7s %7s %8s\n' fuzzer rc cpu-s executions exec/s cov ft corpus \
+    findings
 } >"$report"
 for f in "${fuzzers[@]}"; do
   work=$scratch/$f
@@ -158,7 +163,8 @@ for f in "${fuzzers[@]}"; do
   corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$done_line")
   mapfile -t findings < <(find "$work/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' \
     -o -name 'timeout-*' -o -name 'oom-*' \) 2>/dev/null | sort)
-  printf '%-26s %4s %12s %8s %6s %7s %7s %8s\n' "$f" "$rc" "${execs:-?}" "${rate:-?}" \
+  cpu=$(cat "$work/cpu" 2>/dev/null)
+  printf '%-26s %4s %6s %12s %8s %6s %7s %7s %8s\n' "$f" "$rc" "${cpu:-?}" "${execs:-?}" "${rate:-?}" \
     "${cov:-?}" "${ft:-?}" "${corp:-?}" "${#findings[@]}" >>"$report"
   if [ ${#findings[@]} -gt 0 ] || [ "$rc" != 0 ]; then
     status=1

@@ -569,6 +569,10 @@ void Connection::OnInfiniteMapping(Subflow& sf, Side sender, const codec::Dss& o
 void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Segment& seg,
                            const SegmentClass& cls, const Reporter& r) {
   DataSequence& ds = data_[Index(sender)];
+  // A C7 mapping below IDSN+1 and a D8 DATA_FIN not counted are reported and still stand as
+  // written (its receiver uses them: found by fuzz/live_fuzzer.cc), skipping the checks after
+  // them; a D5 or D9 mapping is refused. Either way one place below records a mapping.
+  bool stands_as_written = false;
   if (ds.started()) {
     // RFC 8684 §3.1, rule C7 (K1): DSNs start at IDSN+1.
     if (Distance(ds.first_dsn(), m.dsn) < 0) {
@@ -576,20 +580,18 @@ void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Seg
                "mapping below the first DSN: " +
                    ExpectedActual("DSN >= IDSN+1 = " + Hex(ds.first_dsn()), Hex(m.dsn)));
       // What it maps from IDSN+1 on was still sent: Linux 6.18 trims the part below and
-      // acknowledges the rest (found by fuzz/live_fuzzer.cc), which is no D10. The mapping
-      // still covers its subflow bytes: an infinite mapping inside it is no fallback (D9).
-      sf.mappings(sender).Add(m, &checksum_stats_);
-      ds.OnMapping(m.dsn, m.data_len, m.data_fin, r);
-      return;
-    }
-    // The first mapping of a direction, on the initial subflow's first byte, maps IDSN+1 (a
-    // direction's first data may also go out on a joined subflow: then nothing is known).
-    if (!sf.joined() && m.ssn == 1 && ds.sent_end() == ds.first_dsn() && m.dsn != ds.first_dsn()) {
+      // acknowledges the rest, which is no D10. The mapping still covers its subflow bytes:
+      // an infinite mapping inside it is no fallback (D9).
+      stands_as_written = true;
+    } else if (!sf.joined() && m.ssn == 1 && ds.sent_end() == ds.first_dsn() &&
+               m.dsn != ds.first_dsn()) {
+      // The first mapping of a direction, on the initial subflow's first byte, maps IDSN+1 (a
+      // direction's first data may also go out on a joined subflow: then nothing is known).
       r.Report(RuleId::kC7, "first byte of the initial subflow: " +
                                 ExpectedActual("DSN IDSN+1 = " + Hex(ds.first_dsn()), Hex(m.dsn)));
     }
   }
-  if (seg.payload_length > 0 &&
+  if (!stands_as_written && seg.payload_length > 0 &&
       !SsnRangesOverlap(cls.rel_seq, seg.payload_length, m.ssn, m.data_len)) {
     // RFC 8684 §3.3.1, rule D5: the SSN is relative to the subflow's ISN, so the mapping covers
     // the data of the segment carrying it.
@@ -601,30 +603,30 @@ void Connection::OnMapping(Subflow& sf, Side sender, const Mapping& m, const Seg
                      "SSN " + std::to_string(m.ssn) + " length " + std::to_string(m.data_len)));
     // Its DATA_FIN still stands on its own (data-level length 1: the DATA_FIN alone, rule
     // D7): Linux 6.18 takes it whatever the SSN and acknowledges it (fuzz/live_fuzzer.cc).
-    if (m.data_fin && m.data_len == 0) data_[Index(sender)].OnMapping(m.dsn, 0, true, r);
+    if (m.data_fin && m.data_len == 0) ds.OnMapping(m.dsn, 0, true, r);
     return;
   }
-  if (m.data_fin && seg.payload_length > 0 &&
+  if (!stands_as_written && m.data_fin && seg.payload_length > 0 &&
       static_cast<std::uint32_t>(m.ssn + m.dll) == cls.rel_seq + seg.payload_length) {
     // RFC 8684 §3.3.3, rule D8: the DATA_FIN takes one DSN, counted in the data-level length.
     r.Report(RuleId::kD8, "DATA_FIN mapping does not count the DATA_FIN: " +
                               ExpectedActual("data-level length " + std::to_string(m.dll + 1),
                                              std::to_string(m.dll)));
     // Its receiver reads it as written: one byte less of data, the DATA_FIN on the last DSN
-    // (Linux 6.18 acknowledges that; found by fuzz/live_fuzzer.cc) -- and checks its DSS
-    // checksum over those bytes, answering a failure with MP_FAIL naming it (rule F3).
-    sf.mappings(sender).Add(m, &checksum_stats_);
-    data_[Index(sender)].OnMapping(m.dsn, m.data_len, true, r);
-    return;
+    // (Linux 6.18 acknowledges that) -- and checks its DSS checksum over those bytes,
+    // answering a failure with MP_FAIL naming it (rule F3).
+    stands_as_written = true;
   }
-  if (auto conflict = sf.mappings(sender).FindConflict(m)) {
-    // RFC 8684 §3.3.1, rule D9: a mapping is never changed once sent.
-    const std::uint32_t ssn =
-        SsnInRange(m.ssn, conflict->ssn, conflict->data_len) ? m.ssn : conflict->ssn;
-    r.Report(RuleId::kD9, "conflicting mapping for SSN " + std::to_string(ssn) + ": " +
-                              ExpectedActual("DSN " + Hex(conflict->dsn + (ssn - conflict->ssn)),
-                                             "DSN " + Hex(m.dsn + (ssn - m.ssn))));
-    return;
+  if (!stands_as_written) {
+    if (auto conflict = sf.mappings(sender).FindConflict(m)) {
+      // RFC 8684 §3.3.1, rule D9: a mapping is never changed once sent.
+      const std::uint32_t ssn =
+          SsnInRange(m.ssn, conflict->ssn, conflict->data_len) ? m.ssn : conflict->ssn;
+      r.Report(RuleId::kD9, "conflicting mapping for SSN " + std::to_string(ssn) + ": " +
+                                ExpectedActual("DSN " + Hex(conflict->dsn + (ssn - conflict->ssn)),
+                                               "DSN " + Hex(m.dsn + (ssn - m.ssn))));
+      return;
+    }
   }
   sf.mappings(sender).Add(m, &checksum_stats_);
   ds.OnMapping(m.dsn, m.data_len, m.data_fin, r);

@@ -25,14 +25,16 @@ class RunFlowTableTest : public ::testing::Test {
     ASSERT_TRUE(config_.Finalize().ok());
     table_.emplace(config_, 48000);
   }
-  // The kernel's packet on the flow the script's SYN opened.
+  // The kernel's packet on the flow the script's SYN opened (or, with other ports, on one
+  // the kernel opens itself).
   LivePacket Kernel(std::uint32_t seq, std::uint16_t flags, std::vector<std::uint8_t> options,
-                    std::uint32_t payload = 0) {
+                    std::uint32_t payload = 0, std::uint16_t sport = 8080,
+                    std::uint16_t dport = 48000) {
     WireTcp t;
     t.src = *ParseAddress("192.168.0.2", false);
     t.dst = *ParseAddress("192.0.2.1", false);
-    t.sport = 8080;
-    t.dport = 48000;
+    t.sport = sport;
+    t.dport = dport;
     t.seq = seq;
     t.ack = 1;
     t.flags = flags;
@@ -151,19 +153,8 @@ TEST_F(RunFlowTableTest, AnOlderConnectionsRetransmittedFinIsNotTheOneAwaited) {
 // no connection for goes to that connection (packetdrill's socket under test), not to a new
 // one of the listener's kind (google's fastopen/client/simultaneous-fast-open.pkt).
 TEST_F(RunFlowTableTest, ASynCrossingTheKernelsSynGoesToItsConnection) {
-  WireTcp t;
-  t.src = *ParseAddress("192.168.0.2", false);
-  t.dst = *ParseAddress("192.0.2.1", false);
-  t.sport = 40000;
-  t.dport = 8080;
-  t.seq = kKernelIsn;
-  t.flags = capture::kTcpSyn;
-  t.window = 502;
-  auto bytes = BuildTcpPacket(t);
-  ASSERT_TRUE(bytes.ok());
-  auto syn = ParseLive(*bytes, 0);
-  ASSERT_TRUE(syn.has_value());
-  auto m = table_->MatchOutbound(PacketOf("0 > S 0:0(0) <...>"), *syn);
+  const LivePacket syn = Kernel(kKernelIsn, capture::kTcpSyn, {}, 0, 40000, 8080);
+  auto m = table_->MatchOutbound(PacketOf("0 > S 0:0(0) <...>"), syn);
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE(m->empty()) << m->front();
   auto in = table_->BuildInbound(PacketOf("+0 < S 1234:1234(0) win 1000"));

@@ -40,13 +40,15 @@ Status<SetupError> EnterPrivateNamespaces(ino_t starting_netns);
 Result<sandbox::TunDevice, SetupError> SetUpNetwork(const RunConfig& config, ino_t starting_netns);
 
 // Runs argv (PATH lookup) with a deadline; stdout+stderr captured. Exit code, or error.
+// `nice`: the child's nice value (0: inherited), e.g. 19 for untimed set-up work that should
+// yield the CPU to other runs' timed steps.
 struct ExecResult {
   int exit_code = -1;  // 128+N for signal N; -1 if killed on deadline
   bool timed_out = false;
   std::string output;
 };
 ExecResult Exec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                const std::string& cwd, std::chrono::milliseconds timeout);
+                const std::string& cwd, std::chrono::milliseconds timeout, int nice = 0);
 
 }  // namespace mpdrill::run
 

@@ -44,6 +44,10 @@ struct RunConfig {
   // out of idle runs the kernel's timers a tick late. Suites running several runs at once
   // set 0 (their runs keep the CPUs busy; a spinning run would delay the others).
   std::int64_t warm_start_usecs = 100000;
+  // Nice value of the commands run before time 0 (--init_scripts, the script's init command):
+  // untimed set-up. Suites running several runs at once set 19, so that one run's set-up
+  // yields the CPU to another run's timed steps (its shell commands, its packets).
+  int untimed_nice = 0;
   std::int64_t tcp_ts_tick_usecs = 0;  // 0: outbound TS val not checked (packetdrill default)
   bool strict_segments = false;
   // MPTCP options of an outbound packet in the script's order (packetdrill's behaviour);

@@ -86,14 +86,17 @@ class ScriptRunner {
   bool failed() const { return report_.verdict != Verdict::kPass; }
   std::int64_t Now() { return ctx_.clock->NowUsecs() - t0_; }
 
-  bool RunShell(const parser::Command& cmd, const parser::SourceLoc& loc);
+  // `untimed`: a command before time 0, run at config_.untimed_nice.
+  bool RunShell(const parser::Command& cmd, const parser::SourceLoc& loc, bool untimed = false);
   std::vector<std::string> ShellEnv() const;
   void DoCode(const parser::Event& ev, const parser::Code& code);
   void RunCode();
   void DoSyscall(const parser::Event& ev, const parser::Syscall& call, const Schedule& s);
   void FinishPending(std::int64_t wait_until);
   void CheckOutcome(const parser::Event& ev, const CallState& st, const Schedule& s);
-  void DoInbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
+  Result<std::vector<std::uint8_t>, PacketError> BuildInbound(const parser::Packet& p);
+  void DoInbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s,
+                 Result<std::vector<std::uint8_t>, PacketError> bytes);
   void DoOutbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
   void DoOutboundDatagram(const parser::Event& ev, const parser::Packet& p, const Schedule& s);
   // When an outbound packet scheduled by `s` must have come.
@@ -204,11 +207,13 @@ std::vector<std::string> ScriptRunner::ShellEnv() const {
   return env;
 }
 
-bool ScriptRunner::RunShell(const parser::Command& cmd, const parser::SourceLoc& loc) {
+bool ScriptRunner::RunShell(const parser::Command& cmd, const parser::SourceLoc& loc,
+                            bool untimed) {
   const auto timeout = std::chrono::milliseconds(kCommandTimeoutMs);
   ExecResult r = ctx_.commands
                      ? ctx_.commands->Run(cmd.text, ShellEnv(), ctx_.script_dir, timeout)
-                     : Exec({"/bin/sh", "-c", cmd.text}, ShellEnv(), ctx_.script_dir, timeout);
+                     : Exec({"/bin/sh", "-c", cmd.text}, ShellEnv(), ctx_.script_dir, timeout,
+                            untimed ? config_.untimed_nice : 0);
   if (r.timed_out) {
     Fail(Verdict::kFail, loc,
          "shell command timed out after " + std::to_string(kCommandTimeoutMs / 1000) + " s: `" +
@@ -320,8 +325,12 @@ void ScriptRunner::DoSyscall(const parser::Event& ev, const parser::Syscall& cal
   }
 }
 
-void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s) {
-  auto bytes = DatagramTable::Owns(p) ? datagrams_.BuildInbound(p) : flows_.BuildInbound(p);
+Result<std::vector<std::uint8_t>, PacketError> ScriptRunner::BuildInbound(const parser::Packet& p) {
+  return DatagramTable::Owns(p) ? datagrams_.BuildInbound(p) : flows_.BuildInbound(p);
+}
+
+void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, const Schedule& s,
+                             Result<std::vector<std::uint8_t>, PacketError> bytes) {
   if (!bytes) {
     Fail(bytes.error().script_error ? Verdict::kScriptError : Verdict::kFail, ev.loc,
          "inbound packet: " + bytes.error().message, parser::PrintPacket(p));
@@ -330,11 +339,13 @@ void ScriptRunner::DoInbound(const parser::Event& ev, const parser::Packet& p, c
   // packetdrill's --mss: every inbound TCP packet is a GSO packet of that segment size.
   const bool tcp = std::holds_alternative<parser::TcpSegment>(p.body);
   const auto gso = static_cast<std::uint16_t>(tcp && config_.mss > 0 ? config_.mss : 0);
+  // The injection time is the write's start, as packetdrill checks it: a TUN write runs the
+  // kernel's receive path (and its answer) before it returns, which is no lateness of ours.
+  const std::int64_t sent = Now();
   if (auto st = ctx_.io->Send(*bytes, gso); !st) {
     Fail(Verdict::kEnvironment, ev.loc, "writing inbound packet to " + ctx_.link_name + ": " + st.error());
     return;
   }
-  const std::int64_t sent = Now();
   if (!s.any) report_.inbound_lateness_usecs.push_back(sent - s.start);
   CheckOnTime(ev, s, sent, "inbound packet");
 }
@@ -513,7 +524,7 @@ RunReport ScriptRunner::Run() {
     std::size_t end = config_.init_scripts.find(',', pos);
     if (end == std::string::npos) end = config_.init_scripts.size();
     const parser::Command cmd{config_.init_scripts.substr(pos, end - pos), parser::SourceLoc{}};
-    if (!RunShell(cmd, cmd.loc)) {
+    if (!RunShell(cmd, cmd.loc, /*untimed=*/true)) {
       report_.first_error = ctx_.script_path + ": error executing init script '" + cmd.text +
                             "': " + report_.first_error.substr(report_.first_error.find(": ") + 2);
       return report_;
@@ -521,7 +532,8 @@ RunReport ScriptRunner::Run() {
     pos = end + 1;
   }
   if (script_.init_command) ModelEvent(script_.init_command->loc);
-  if (script_.init_command && !RunShell(*script_.init_command, script_.init_command->loc)) {
+  if (script_.init_command &&
+      !RunShell(*script_.init_command, script_.init_command->loc, /*untimed=*/true)) {
     CloseModel();
     return report_;
   }
@@ -536,6 +548,10 @@ RunReport ScriptRunner::Run() {
     const Schedule s = timeline_.Next(ev.time, call ? call->end_usecs : std::nullopt, Now(),
                                       inbound && last_inbound);
     last_inbound = inbound;
+    // An inbound packet is built before the wait for its time: only its write is on the clock
+    // (nothing the build reads changes while waiting: outbound packets are matched in order).
+    std::optional<Result<std::vector<std::uint8_t>, PacketError>> inbound_bytes;
+    if (inbound) inbound_bytes.emplace(BuildInbound(*packet));
     if (!outbound && !s.any) {
       ctx_.clock->SleepUntilUsecs(t0_ + s.start);
       CheckModel();  // what crossed tun0 while waiting belongs to the previous event
@@ -552,7 +568,7 @@ RunReport ScriptRunner::Run() {
       if (outbound) {
         DoOutbound(ev, *packet, s);
       } else {
-        DoInbound(ev, *packet, s);
+        DoInbound(ev, *packet, s, std::move(*inbound_bytes));
       }
     } else if (const auto* cmd = std::get_if<parser::Command>(&ev.action)) {
       RunShell(*cmd, ev.loc);

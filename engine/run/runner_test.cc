@@ -4,6 +4,7 @@
 #include "engine/run/runner.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <deque>
 #include <functional>
@@ -160,6 +161,26 @@ TEST(Runner, PassesAHandshakeTheKernelAnswersOnTime) {
   // The third packet's ack is mapped into the kernel's sequence space, 0.1 s after the SYN.
   EXPECT_EQ(o.injected[1].ack, kKernelIsn + 1);
   EXPECT_EQ(o.injected[1].time - o.injected[0].time, 101000);
+}
+
+TEST(Runner, RunsItsUntimedSetUpAtTheUntimedNiceAndTimedCommandsAsItself) {
+  // A suite running several runs at once sets untimed_nice to 19 (engine/suite): the init
+  // command and --init_scripts run before time 0, the timed command on the clock.
+  const std::string own = std::to_string(getpriority(PRIO_PROCESS, 0));
+  const std::string script = "`test \"$(nice)\" = 19`\n0 `test \"$(nice)\" = " + own + "`\n";
+  Outcome o = RunWithPeer(
+      script, [](const LivePacket&) { return std::vector<Reply>{}; }, nullptr,
+      [](RunConfig& c) {
+        c.untimed_nice = 19;
+        c.init_scripts = "test \"$(nice)\" = 19";
+      });
+  EXPECT_EQ(o.report.verdict, Verdict::kPass) << o.report.first_error << "\n" << o.report.details;
+  // Without it, set-up runs as the runner does (unless the test itself runs at 19).
+  if (own == "19") return;
+  Outcome plain = RunWithPeer(script, [](const LivePacket&) { return std::vector<Reply>{}; });
+  EXPECT_EQ(plain.report.verdict, Verdict::kFail);
+  EXPECT_NE(plain.report.first_error.find("t.pkt:1: "), std::string::npos)
+      << plain.report.first_error;
 }
 
 TEST(Runner, FailsAnAnswerThatComesTooLate) {

@@ -18,11 +18,17 @@ std::int64_t MonotonicClock::NowUsecs() {
 void MonotonicClock::SleepUntilUsecs(std::int64_t t) {
   // A time already past returns at once: clock_nanosleep would still arm a timer and wait
   // for its interrupt (~90 us here for every `+0` event).
-  if (t <= NowUsecs()) return;
-  timespec ts{};
-  ts.tv_sec = t / 1000000;
-  ts.tv_nsec = (t % 1000000) * 1000;
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  const std::int64_t now = NowUsecs();
+  if (t <= now) return;
+  if (t - now > kSpinUsecs) {
+    const std::int64_t wake = t - kSpinUsecs;
+    timespec ts{};
+    ts.tv_sec = wake / 1000000;
+    ts.tv_nsec = (wake % 1000000) * 1000;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
+  }
+  while (NowUsecs() < t) {
   }
 }
 
@@ -35,11 +41,15 @@ std::int64_t MonotonicClock::StartUsecs() {
     return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
   };
   std::int64_t now = NowUsecs();
+  // On the CPU, `now` kept current, as long as `busy()` holds.
+  auto spin_while = [&](auto busy) {
+    while (busy()) now = NowUsecs();
+  };
   const std::int64_t warm_end = now + warm_usecs_;
-  while (now < warm_end) now = NowUsecs();
+  spin_while([&] { return now < warm_end; });
   const std::int64_t give_up = now + kMaxTickWaitUsecs;
   const std::int64_t first = coarse();
-  while (coarse() == first && now < give_up) now = NowUsecs();
+  spin_while([&] { return coarse() == first && now < give_up; });
   SleepUntilUsecs(now + kAfterTickUsecs);
   return now + kAfterTickUsecs;
 }

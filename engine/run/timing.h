@@ -31,7 +31,10 @@ class MonotonicClock final : public Clock {
   // `warm_usecs`: how long StartUsecs() keeps the CPU busy first (below).
   explicit MonotonicClock(std::int64_t warm_usecs = 0) : warm_usecs_(warm_usecs) {}
   std::int64_t NowUsecs() override;
+  // Asleep until kSpinUsecs before `t`, then on the CPU until `t` (packetdrill spins the last
+  // 20 us): a timer's wake-up comes tens of microseconds late on a virtual machine.
   void SleepUntilUsecs(std::int64_t t) override;
+  static constexpr std::int64_t kSpinUsecs = 100;
   // As packetdrill (run.c schedule_start_time_usecs): busy for `warm_usecs`, then 250 us
   // after the next kernel timer tick (CLOCK_MONOTONIC_COARSE moves on the tick), so that the
   // kernel's jiffy-granular timers fall at the script times they fall at under packetdrill:

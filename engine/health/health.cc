@@ -206,6 +206,18 @@ std::string FormatRunEnd(int index, std::string_view verdict) {
          std::string(verdict);
 }
 
+std::optional<int> ParseReportPid(std::string_view text) {
+  const std::size_t at = text.find("PID: ");
+  if (at == std::string_view::npos) return std::nullopt;
+  int pid = 0;
+  std::size_t i = at + 5;
+  for (; i < text.size() && i < at + 15 && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    pid = pid * 10 + (text[i] - '0');
+  }
+  if (i == at + 5 || i == at + 15) return std::nullopt;  // no digits, or too many for a PID
+  return pid;
+}
+
 bool HealthLog::Feed(std::string_view raw_line) {
   const LogLine line = ParseLogLine(raw_line);
   if (line.continuation) return false;
@@ -227,6 +239,7 @@ bool HealthLog::Feed(std::string_view raw_line) {
     ev.excerpt.push_back(line.text);
     ev.usecs = line.usecs;
     ev.active_runs = active_;
+    ev.pid = ParseReportPid(line.text);
     events_.push_back(std::move(ev));
     open_ = true;
     return true;
@@ -234,6 +247,7 @@ bool HealthLog::Feed(std::string_view raw_line) {
   if (open_) {
     HealthEvent& ev = events_.back();
     ev.excerpt.push_back(line.text);
+    if (!ev.pid) ev.pid = ParseReportPid(line.text);
     if (Has(text, "---[ end trace") || ev.excerpt.size() >= kMaxExcerpt) open_ = false;
   }
   return false;

@@ -58,7 +58,12 @@ struct HealthEvent {
   // Runs (1-based plan indexes) whose run-begin marker was seen and run-end not yet, when the
   // event's first line appeared. Empty when the log carried no markers.
   std::set<int> active_runs;
+  // The task the report names ("WARNING: CPU: 0 PID: N at ...", an Oops's "CPU: 0 PID: N
+  // Comm: ..." line): a host PID, which a suite maps to the run whose PID namespace holds it.
+  std::optional<int> pid;
 };
+// N of the first "PID: N" in `text`.
+std::optional<int> ParseReportPid(std::string_view text);
 
 // The run markers (docs/run.md "Suites in CI"):
 //   mpdrill: run-begin <N> <script> (<variant>)

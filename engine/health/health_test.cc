@@ -102,5 +102,20 @@ TEST(RunMarkerTest, FormatAndParseRoundTripAndAttributeEvents) {
   EXPECT_TRUE(log.events()[1].active_runs.empty());
 }
 
+TEST(Health, AReportNamesItsTaskByHostPid) {
+  EXPECT_EQ(ParseReportPid("WARNING: CPU: 1 PID: 4242 at net/mptcp/protocol.c:10 f+0x1/0x2"),
+            4242);
+  EXPECT_FALSE(ParseReportPid("WARNING: at net/mptcp/protocol.c:10"));
+  EXPECT_FALSE(ParseReportPid("PID: x"));
+  EXPECT_FALSE(ParseReportPid("PID: 12345678901234"));  // no PID has that many digits
+  // An Oops names it on its "CPU:" line, after the first: the event takes the first PID.
+  HealthLog log;
+  log.Feed("[ 1.0] BUG: kernel NULL pointer dereference, address: 0000000000000000");
+  log.Feed("[ 1.0] CPU: 0 PID: 77 Comm: sh Not tainted 6.1.0 #1");
+  log.Feed("[ 1.0] CPU: 1 PID: 78 Comm: sh Not tainted 6.1.0 #1");
+  ASSERT_EQ(log.events().size(), 1u);
+  EXPECT_EQ(log.events()[0].pid, 77);
+}
+
 }  // namespace
 }  // namespace mpdrill::health

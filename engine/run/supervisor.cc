@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -310,6 +311,17 @@ void ActiveRun::Interrupt() {
   if (done_) return;
   result_.interrupted = true;
   kill(-pid_, SIGKILL);
+}
+
+std::optional<ino_t> ActiveRun::PidNamespace() const {
+  if (done_ || pid_ <= 0) return std::nullopt;
+  struct stat st{};
+  const std::string path = "/proc/" + std::to_string(pid_) + "/ns/pid_for_children";
+  struct stat own{};
+  if (stat(path.c_str(), &st) != 0 || stat("/proc/self/ns/pid", &own) != 0) return std::nullopt;
+  // Before A's unshare its children's namespace is still this process's: none of its own yet.
+  if (st.st_ino == own.st_ino && st.st_dev == own.st_dev) return std::nullopt;
+  return st.st_ino;
 }
 
 bool ActiveRun::Poll() {

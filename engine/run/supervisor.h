@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,9 @@ class RunHandle {
   // Ends the run as soon as it can; its result says "interrupted".
   virtual void Interrupt() = 0;
   virtual const IsolatedResult& result() const = 0;
+  // The inode of the PID namespace the run's processes live in, while it runs; nullopt when
+  // it has none of its own (a wire run). A kernel report naming a task in it is this run's.
+  virtual std::optional<ino_t> PidNamespace() const { return std::nullopt; }
 };
 
 class ActiveRun final : public RunHandle {
@@ -83,6 +87,8 @@ class ActiveRun final : public RunHandle {
   // SIGKILL to the run's process group.
   void Interrupt() override;
   const IsolatedResult& result() const override { return result_; }
+  // Child A's namespace for its children (B, C and every shell command of the run).
+  std::optional<ino_t> PidNamespace() const override;
   double elapsed_seconds() const;
 
  private:

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +58,8 @@ class Scheduler {
   void Start(std::size_t item);
   void Finished(Slot& slot);
   void AttributeNewEvents();
+  // The plan index of the active run whose PID namespace holds host PID `pid`.
+  std::optional<int> OwnerOf(int pid) const;
   void Emit();
   void Count(const RunResult& r);
   void AdjustCap();
@@ -155,6 +158,17 @@ void Scheduler::Start(std::size_t item) {
   summary_.max_concurrency = std::max(summary_.max_concurrency, static_cast<int>(active_.size()));
 }
 
+std::optional<int> Scheduler::OwnerOf(int pid) const {
+  struct stat st{};
+  if (pid <= 0 || stat(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  for (const Slot& s : active_) {
+    if (s.run->PidNamespace() == st.st_ino) return plan_.items[s.item].index;
+  }
+  return std::nullopt;
+}
+
 void Scheduler::AttributeNewEvents() {
   const auto& events = kmsg_->log().events();
   for (; events_seen_ < events.size(); ++events_seen_) {
@@ -162,6 +176,12 @@ void Scheduler::AttributeNewEvents() {
     // Without (all) markers in the log, also the runs active when the suite read the line.
     if (!markers_ || markers_lost_) {
       for (const Slot& s : active_) targets.insert(plan_.items[s.item].index);
+    }
+    // Several runs at once: the one whose PID namespace holds the task the report names, when
+    // that task still exists (a run's syscalls, its packets' receive path, its commands);
+    // else every run active then (a timer, a kworker).
+    if (targets.size() > 1 && events[events_seen_].pid) {
+      if (auto owner = OwnerOf(*events[events_seen_].pid)) targets = {*owner};
     }
     if (targets.empty()) summary_.unattributed.push_back(events[events_seen_]);
     for (int t : targets) {

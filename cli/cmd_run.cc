@@ -56,8 +56,9 @@ constexpr std::string_view kUsage =
     "                kernel fails the run; warn: printed only. Findings on mpdrill's own\n"
     "                packets are printed as deliberate, never fail.\n"
     "Suites in CI (docs/run.md):\n"
-    "  -j N|auto     runs at once, each in its own namespaces (default 1); auto: as many as\n"
-    "                the measured wake-up latency allows (at most 16, 4 per core)\n"
+    "  -j N|auto     runs at once, each in its own namespaces (default auto; 1 when invoked\n"
+    "                as packetdrill); auto: as many as the measured wake-up latency allows\n"
+    "                (at most 16, 8 per core)\n"
     "  --retries N   re-run a run that failed on timing up to N times; one that then passes\n"
     "                is FLAKY (semantic failures are never retried)\n"
     "  --tolerance_scale X|auto   multiply every tolerance by X (auto: from the wake-up latency)\n"
@@ -200,6 +201,9 @@ std::optional<int> ParseCount(const std::string& text, int lo, int hi) {
 // The suite options from the command line, or the error naming the flag.
 std::optional<std::string> SuiteOptionsOf(const Cli& cli, bool packetdrill_mode,
                                           suite::SuiteOptions* o) {
+  // -j auto by default (runs keep their serial verdicts: docs/performance.md); invoked as
+  // packetdrill, one at a time, as packetdrill (its runners do their own parallelism).
+  o->jobs = packetdrill_mode ? 1 : 0;
   if (cli.jobs) {
     if (*cli.jobs == "auto") {
       o->jobs = 0;
@@ -308,7 +312,9 @@ int RunAll(const std::vector<std::string>& args, CommandIo io, bool packetdrill_
     }
     wire = std::move(*opened);
     io.err << prog << ": target " << wire->description() << "\n";
-    if (options.jobs != 1) io.err << prog << ": a wire target takes one run at a time: -j ignored\n";
+    if (cli.jobs && options.jobs != 1) {
+      io.err << prog << ": a wire target takes one run at a time: -j ignored\n";
+    }
     options.serial = true;
     // Health from the target's kernel log through the agent, not from this machine's.
     options.target_health = options.health;

@@ -157,11 +157,14 @@ TEST(RunReportsTest, EveryFormatIsAcceptedByItsConsumerAndCountsAgreeWithTheText
 TEST(RunReportsTest, AKernelWarningDuringARunIsThatRunsVerdictInEveryFormat) {
   SKIP_WITHOUT_ROOT();
   if (access("/dev/kmsg", R_OK | W_OK) != 0) GTEST_SKIP() << "needs /dev/kmsg read and write";
-  // The fake WARN says clearly that it is a test marker, not a kernel problem.
+  // The fake WARN says clearly that it is a test marker, not a kernel problem. It names the
+  // writing shell's host PID (/proc is the host's) as a real WARN names its task, and the
+  // shell stays a moment: the seven runs go at once (-j auto), and the suite gives the WARN
+  // to the run whose PID namespace holds that task, not to every run active then.
   const std::string warn = WriteScratchFile(
       "reports", "warn.pkt",
-      "0 `echo '<4>WARNING: CPU: 0 PID: 1 at mpdrill-test: fake WARN written by "
-      "tests/run_reports_test.cc' > /dev/kmsg`\n"
+      "0 `read -r pid rest < /proc/self/stat; echo \"<4>WARNING: CPU: 0 PID: $pid at "
+      "mpdrill-test: fake WARN written by tests/run_reports_test.cc\" > /dev/kmsg; sleep 0.5`\n"
       "+0 `true`\n");
   // Six runs before it: their 12 markers exceed the kernel's per-open-file rate limit on
   // /dev/kmsg writes (10 per 5 s), which once silently dropped the later markers.
@@ -175,7 +178,8 @@ TEST(RunReportsTest, AKernelWarningDuringARunIsThatRunsVerdictInEveryFormat) {
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("# PASS " + ok + " (ipv4)"));
   EXPECT_THAT(r.out, HasSubstr("# KERNEL-WARNING " + warn + " (ipv4)"));
-  EXPECT_THAT(r.out, HasSubstr("#     kernel: WARNING: CPU: 0 PID: 1 at mpdrill-test"));
+  EXPECT_THAT(r.out, HasSubstr("#     kernel: WARNING: CPU: 0 PID: "));
+  EXPECT_THAT(r.out, HasSubstr(" at mpdrill-test: fake WARN"));
   EXPECT_THAT(r.out, HasSubstr("not ok 7 " + warn + " (ipv4)"));
   EXPECT_THAT(r.out, HasSubstr("1 with kernel health events"));
   const std::string ktap_out = Scratch("k.ktap");

@@ -23,11 +23,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// -j auto: at most this many runs at once, and never more than 4 per core (16 at once on 2
-// cores was no faster than 8, the machine busy with the scripts' own shell commands:
-// docs/performance.md).
+// -j auto: at most this many runs at once, and never more than 8 per core; within that the
+// measured wake-up latency sets the cap (docs/performance.md: 16 at once on 2 cores kept
+// every verdict at 0.06x the serial wall where fork and exec are cheap, and were no faster
+// than 8 where the scripts' own shell commands kept both cores busy).
 constexpr int kMaxAutoJobs = 16;
-constexpr int kMaxAutoJobsPerCore = 4;
+constexpr int kMaxAutoJobsPerCore = 8;
+// Nice value of each run's untimed set-up commands when several runs go at once (the lowest
+// priority: they yield to other runs' timed shell commands; docs/performance.md).
+constexpr int kUntimedNice = 19;
 // Wake-up probes: at the start, and before each run started while others go on.
 constexpr int kStartProbes = 60;
 constexpr int kRunningProbes = 3;
@@ -94,15 +98,16 @@ void Scheduler::Prepare() {
   info_.jobs_auto = options_.jobs == 0;
   max_jobs_ = info_.jobs_auto ? std::min(kMaxAutoJobs, kMaxAutoJobsPerCore * cores)
                               : std::max(1, options_.jobs);
-  if (options_.serial) {
+  const auto runs = std::count_if(plan_.items.begin(), plan_.items.end(), [](const PlanItem& i) {
+    return i.kind == PlanItem::Kind::kRun;
+  });
+  // One run is a serial run, whatever -j says: it keeps its busy start (RunConfig).
+  if (options_.serial || runs <= 1) {
     info_.jobs_auto = false;
     max_jobs_ = 1;
   }
   info_.tolerance_auto = !options_.tolerance_scale;
-  const bool any_run = std::any_of(plan_.items.begin(), plan_.items.end(), [](const PlanItem& i) {
-    return i.kind == PlanItem::Kind::kRun;
-  });
-  if (any_run && (info_.jobs_auto || info_.tolerance_auto)) {
+  if (runs > 0 && (info_.jobs_auto || info_.tolerance_auto)) {
     window_ = ProbeWakeups(kStartProbes, kProbeSleepUsecs);
     info_.wakeup_p99_usecs = Quantile(window_, 0.99);
     summary_.wakeup_p99_usecs_max = info_.wakeup_p99_usecs;
@@ -135,7 +140,10 @@ void Scheduler::Start(std::size_t item) {
   req.script_path = p.script_path;
   req.script = p.script.get();
   req.config = p.config;
-  if (max_jobs_ > 1) req.config.warm_start_usecs = 0;
+  if (max_jobs_ > 1) {
+    req.config.warm_start_usecs = 0;
+    req.config.untimed_nice = kUntimedNice;
+  }
   if (info_.tolerance_scale != 1) {
     req.config.tolerance_usecs = std::llround(static_cast<double>(req.config.tolerance_usecs) *
                                               info_.tolerance_scale);

@@ -18,8 +18,10 @@
 # the end a campaign report: per fuzzer CPU seconds, executions, executions/s, coverage,
 # features, corpus size and findings; then each finding with what it is (the sanitizer's or
 # the harness's first line), its reproducer and the replay command. The report is also written to
-# SCRATCH/report.txt (the scratch directory is kept when there is a finding). Exit codes: 0 no
-# finding, 1 a finding, 2 usage, 3 a build or environment failure.
+# SCRATCH/report.txt (the scratch directory is kept when there is a finding). A timeout-
+# artifact is replayed three times first: one that runs within the timeout each time was the
+# fuzzer stopped or starved (libFuzzer's alarm is wall-clock) and is listed, not counted.
+# Exit codes: 0 no finding, 1 a finding, 2 usage, 3 a build or environment failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -142,6 +144,14 @@ for f in "${fuzzers[@]}"; do
 done
 [ ${#batch[@]} -eq 0 ] || wait_batch "${batch[@]}"
 
+# True when FUZZER runs the input ARTIFACT to completion three times, each inside -timeout.
+replays_in_time() {
+  local i
+  for i in 1 2 3; do
+    timeout 60 "$bin_dir/$1" -timeout=10 -rss_limit_mb=2048 "$2" >/dev/null 2>&1 || return 1
+  done
+}
+
 status=0
 report=$scratch/report.txt
 details=$scratch/findings.txt
@@ -161,12 +171,32 @@ for f in "${fuzzers[@]}"; do
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
   corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$done_line")
-  mapfile -t findings < <(find "$work/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' \
+  mapfile -t artifacts < <(find "$work/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' \
     -o -name 'timeout-*' -o -name 'oom-*' \) 2>/dev/null | sort)
+  # A timeout that does not come back -- three replays, each inside the -timeout -- was the
+  # fuzzer stopped or starved, not its input: libFuzzer's alarm is wall-clock
+  # (docs/fuzzing.md). Kept and listed, but no finding; a fuzzer that ended on it did not fail.
+  findings=() unconfirmed=()
+  for r in "${artifacts[@]}"; do
+    if [[ $(basename "$r") == timeout-* ]] && replays_in_time "$f" "$r"; then
+      unconfirmed+=("$r")
+    else
+      findings+=("$r")
+    fi
+  done
+  verdict_rc=$rc
+  [ ${#unconfirmed[@]} -gt 0 ] && [ ${#findings[@]} -eq 0 ] && [ "$rc" = 70 ] && verdict_rc=0
+  if [ ${#unconfirmed[@]} -gt 0 ]; then
+    keep=1
+    {
+      echo "$f: ${#unconfirmed[@]} timeout(s) that did not reproduce (3 replays each within -timeout=10: the fuzzer was stopped or starved), not findings:"
+      for r in "${unconfirmed[@]}"; do echo "  $r"; done
+    } >>"$details"
+  fi
   cpu=$(cat "$work/cpu" 2>/dev/null)
   printf '%-26s %4s %6s %12s %8s %6s %7s %7s %8s\n' "$f" "$rc" "${cpu:-?}" "${execs:-?}" "${rate:-?}" \
     "${cov:-?}" "${ft:-?}" "${corp:-?}" "${#findings[@]}" >>"$report"
-  if [ ${#findings[@]} -gt 0 ] || [ "$rc" != 0 ]; then
+  if [ ${#findings[@]} -gt 0 ] || [ "$verdict_rc" != 0 ]; then
     status=1
     {
       echo "$f: exit $rc, log $work/log"
@@ -189,7 +219,7 @@ for f in "${fuzzers[@]}"; do
   fi
 done
 if [ -s "$details" ]; then
-  { echo "findings:"; cat "$details"; } >>"$report"
+  { [ "$status" -eq 0 ] && echo "findings: none" || echo "findings:"; cat "$details"; } >>"$report"
 else
   echo "findings: none" >>"$report"
 fi

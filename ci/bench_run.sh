@@ -13,6 +13,9 @@
 # serial run (the issue's target: every repeat at most 0.10x the serial wall, 0 verdicts
 # differing from it) and prints each repeat's wall, ratio and differences, then the worst.
 #
+# It also prints the CPU seconds each suite used (runs and shell commands included) and how
+# many cores' worth that was during the -j wall: near the core count, the CPU bounds it.
+#
 # The walls depend on the load: on a shared 2-core machine the -j figure is only indicative
 # (the scheduler caps concurrency when wake-ups come late). Every mpdrill call runs under
 # `timeout`. Exit codes: 0 the same verdicts, 1 some differ, 2 usage / no build, 0 with a
@@ -33,12 +36,15 @@ dirs=("$@")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-run() {  # run NAME -j VALUE: wall seconds to $tmp/NAME.wall, JSON Lines to $tmp/NAME.json
-  local name=$1 j=$2 t0 t1
+# run NAME -j VALUE: wall seconds to $tmp/NAME.wall, CPU seconds (user and system of mpdrill
+# and every run, shell commands included) to $tmp/NAME.cpu, JSON Lines to $tmp/NAME.json.
+run() {
+  local name=$1 j=$2 t0 t1 TIMEFORMAT='%U %S'
   t0=$(date +%s.%N)
-  (cd "$upstream/mptcp" && timeout 1800 "$mpdrill" run -j "$j" --json "$tmp/$name.json" \
-     "${dirs[@]}") >"$tmp/$name.out" 2>&1
+  { time { (cd "$upstream/mptcp" && timeout 1800 "$mpdrill" run -j "$j" --json "$tmp/$name.json" \
+     "${dirs[@]}") >"$tmp/$name.out" 2>&1; }; } 2>"$tmp/$name.times"
   t1=$(date +%s.%N)
+  awk '{ print $1 + $2 }' "$tmp/$name.times" >"$tmp/$name.cpu"
   echo "$t1 - $t0" | bc -l >"$tmp/$name.wall" 2>/dev/null ||
     python3 -c "print($t1 - $t0)" >"$tmp/$name.wall"
 }
@@ -51,7 +57,7 @@ for ((i = 2; i <= repeats; i++)); do run "parallel$i" "$jobs"; done
 levels=${JITTER_LEVELS:-}
 for l in $levels; do run "jitter$l" "$l"; done
 python3 - "$tmp" "$jobs" "$levels" "$repeats" <<'PY'
-import json, sys
+import json, os, sys
 tmp, jobs, levels, repeats = sys.argv[1:5]
 repeats = int(repeats)
 
@@ -85,6 +91,11 @@ print(f"parallel (-j {jobs}): {p_wall:8.1f} s wall, {p_sum.get('runs')} runs, "
       f"{p_sum.get('max_concurrency')} at once, wake-up p99 {p_sum.get('wakeup_p99_usecs')} us "
       f"at start, {p_sum.get('wakeup_p99_usecs_max')} us at most")
 print(f"ratio parallel/serial: {p_wall / s_wall:.3f}")
+# How much of the machine the -j suite needed: near the core count, the CPU bounds the wall.
+p_cpu = float(open(f'{tmp}/parallel.cpu').read())
+print(f"CPU: serial {float(open(f'{tmp}/serial.cpu').read()):.1f} s, -j {jobs} {p_cpu:.1f} s "
+      f"(user + system, runs and their shell commands included): {p_cpu / p_wall:.2f} of "
+      f"{os.cpu_count()} core(s) busy on average during the -j wall")
 print("injection jitter:")
 jitter('-j 1', s_runs, s_sum)
 jitter(f'-j {jobs}', p_runs, p_sum)

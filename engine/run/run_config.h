@@ -48,6 +48,10 @@ struct RunConfig {
   // untimed set-up. Suites running several runs at once set 19, so that one run's set-up
   // yields the CPU to another run's timed steps (its shell commands, its packets).
   int untimed_nice = 0;
+  // The runner's timeline thread under SCHED_FIFO from time 0 (run::EnterRealtime): set by
+  // suites running several runs at once, whose runs' wake-ups otherwise queue behind each
+  // other's work on a few cores.
+  bool realtime = false;
   std::int64_t tcp_ts_tick_usecs = 0;  // 0: outbound TS val not checked (packetdrill default)
   bool strict_segments = false;
   // MPTCP options of an outbound packet in the script's order (packetdrill's behaviour);

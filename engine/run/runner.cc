@@ -539,6 +539,7 @@ RunReport ScriptRunner::Run() {
   }
   workers_.Warm();
   t0_ = ctx_.clock->StartUsecs();
+  if (config_.realtime) EnterRealtime();  // after the start's busy wait, never during it
   bool last_inbound = false;
   for (const parser::Event& ev : script_.events) {
     const parser::Syscall* call = std::get_if<parser::Syscall>(&ev.action);

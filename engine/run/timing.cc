@@ -1,5 +1,6 @@
 #include "engine/run/timing.h"
 
+#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -52,6 +53,12 @@ std::int64_t MonotonicClock::StartUsecs() {
   spin_while([&] { return coarse() == first && now < give_up; });
   SleepUntilUsecs(now + kAfterTickUsecs);
   return now + kAfterTickUsecs;
+}
+
+bool EnterRealtime() {
+  sched_param p{};
+  p.sched_priority = sched_get_priority_min(SCHED_FIFO);
+  return sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) == 0;
 }
 
 std::int64_t Timeline::Tolerance(std::int64_t delta) const {

@@ -55,6 +55,12 @@ struct Schedule {
   std::optional<std::int64_t> syscall_end;  // `...t` blocking syscall end
 };
 
+// Puts the calling thread under SCHED_FIFO at the lowest priority, reset on fork (its shell
+// commands and threads get the normal policy): its wake-ups then preempt normal tasks -- other
+// runs' shell commands, builds -- which a suite running several runs at once needs for
+// injections on time. False when not permitted (no CAP_SYS_NICE): the thread stays as it was.
+bool EnterRealtime();
+
 class Timeline {
  public:
   Timeline(std::int64_t tolerance_usecs, double tolerance_percent)

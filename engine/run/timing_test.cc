@@ -1,5 +1,11 @@
 #include "engine/run/timing.h"
 
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
 #include "gtest/gtest.h"
 
 namespace mpdrill::run {
@@ -72,6 +78,29 @@ TEST(CheckTimingTest, EarlyAndLateEventsSayExpectedAndActual) {
   EXPECT_TRUE(CheckTiming(s, 50000).has_value());
   s.any = true;
   EXPECT_FALSE(CheckTiming(s, 9000000).has_value());
+}
+
+TEST(RealtimeTest, OnlyTheCallingThreadAndNoneOfItsChildren) {
+  // In a thread of its own, so that the test process keeps its policy.
+  int policy = -1, child_policy = -1, other_thread = -1;
+  bool entered = false;
+  std::thread t([&] {
+    entered = EnterRealtime();
+    if (!entered) return;
+    policy = sched_getscheduler(0);
+    std::thread([&] { other_thread = sched_getscheduler(0); }).join();
+    const pid_t pid = fork();
+    if (pid == 0) _exit(sched_getscheduler(0) == SCHED_OTHER ? 0 : 1);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    child_policy = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  });
+  t.join();
+  if (!entered) GTEST_SKIP() << "SCHED_FIFO not permitted here (needs CAP_SYS_NICE)";
+  EXPECT_EQ(policy & ~SCHED_RESET_ON_FORK, SCHED_FIFO);
+  EXPECT_EQ(other_thread, SCHED_OTHER);  // a thread it starts: the normal policy
+  EXPECT_EQ(child_policy, 0);            // a process it forks (a shell command): likewise
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
 }  // namespace

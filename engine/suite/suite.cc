@@ -143,6 +143,7 @@ void Scheduler::Start(std::size_t item) {
   if (max_jobs_ > 1) {
     req.config.warm_start_usecs = 0;
     req.config.untimed_nice = kUntimedNice;
+    req.config.realtime = true;
   }
   if (info_.tolerance_scale != 1) {
     req.config.tolerance_usecs = std::llround(static_cast<double>(req.config.tolerance_usecs) *
